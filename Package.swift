@@ -1,0 +1,71 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "vfio-inspect",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "vfio-inspect", targets: ["vfio-inspect"]),
+        .library(name: "PCIConfigSpace", targets: ["PCIConfigSpace"]),
+        .library(name: "PCIHost", targets: ["PCIHost"]),
+        .library(name: "VFIOReport", targets: ["VFIOReport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // libpci itself, found through pkg-config; Debian/Ubuntu ship it in libpci-dev.
+        .systemLibrary(
+            name: "CLibPCI",
+            pkgConfig: "libpci",
+            providers: [.apt(["libpci-dev"])]
+        ),
+        // The few things Swift cannot do with libpci directly (varargs, a non-returning error callback).
+        .target(
+            name: "CLibPCIShims",
+            dependencies: ["CLibPCI"]
+        ),
+        // Pure Swift: config-space bytes in, typed model out.
+        .target(name: "PCIConfigSpace"),
+        // The only importer of the C modules.
+        .target(
+            name: "PCILibPCI",
+            dependencies: ["CLibPCI", "CLibPCIShims"]
+        ),
+        // The host model: a sysfs root (or a dump) read into functions, slots, groups, SR-IOV families.
+        .target(
+            name: "PCIHost",
+            dependencies: ["PCIConfigSpace", "PCILibPCI"]
+        ),
+        // Renderers: text and JSON.
+        .target(
+            name: "VFIOReport",
+            dependencies: ["PCIHost", "PCIConfigSpace"]
+        ),
+        .target(
+            name: "VFIOInspectCommands",
+            dependencies: [
+                "PCIHost", "VFIOReport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "vfio-inspect",
+            dependencies: ["VFIOInspectCommands"]
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["PCIHost"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(
+            name: "PCIConfigSpaceTests",
+            dependencies: ["PCIConfigSpace", "TestSupport"]
+        ),
+        .testTarget(
+            name: "PCIHostTests",
+            dependencies: ["PCIHost", "PCILibPCI", "VFIOReport", "VFIOInspectCommands", "TestSupport"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

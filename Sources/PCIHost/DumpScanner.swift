@@ -1,0 +1,93 @@
+import PCIConfigSpace
+import PCILibPCI
+
+/// Builds a `HostModel` from an lspci hex dump (`lspci -x`, `-xxx`, `-xxxx`) through libpci's dump method.
+///
+/// A dump holds config space only: no drivers, groups or sysfs attributes. Topology
+/// comes from the bridges' bus numbers.
+public struct DumpScanner {
+    public let path: String
+    public let names: PCIIDDatabase?
+
+    public init(path: String, names: PCIIDDatabase? = nil) {
+        self.path = path
+        self.names = names
+    }
+
+    public func scan() throws(HostScanError) -> HostModel {
+        let dumped: [DumpedFunction]
+        do {
+            dumped = try LibPCIDump.read(path: path)
+        } catch {
+            throw .dumpUnreadable(path, reason: error.message)
+        }
+        guard !dumped.isEmpty else { throw .dumpEmpty(path) }
+        var hostDiagnostics: [Diagnostic] = []
+        var functions: [PCIFunction] = []
+        var seen: Set<PCIAddress> = []
+        for d in dumped {
+            let address = PCIAddress(domain: d.domain, bus: d.bus, device: d.device, function: d.function)
+            guard seen.insert(address).inserted else {
+                hostDiagnostics.append(Diagnostic(code: "duplicate-function", message: "\(address) appears more than once in the dump; the first is used"))
+                continue
+            }
+            let bytes = ConfigBytes(d.config)
+            guard let header = try? ConfigHeader(from: bytes) else {
+                // lspci cannot show such a function either ("Unable to read the standard configuration space header").
+                hostDiagnostics.append(Diagnostic(code: "config-truncated", message: "\(address): the dump holds only \(d.config.count) bytes, less than the 64-byte header; left out"))
+                continue
+            }
+            var function = PCIFunction(
+                address: address, vendorID: header.vendorID, deviceID: header.deviceID,
+                subsystemVendorID: header.subsystemVendorID, subsystemDeviceID: header.subsystemID,
+                classCode: header.classCode, revision: header.revision, header: header,
+                configBytesReadable: d.config.count, configSize: d.config.count)
+            if header.idsReadAllOnes {
+                function.diagnostics.append(Diagnostic(code: "config-all-ones",
+                    message: "vendor and device read ffff: absent, powered off, or a virtual function whose IDs only sysfs knows"))
+            }
+            if let names, !header.idsReadAllOnes {
+                function.vendorName = names.vendor(header.vendorID)
+                function.deviceName = names.device(vendor: header.vendorID, device: header.deviceID)
+                if let sv = header.subsystemVendorID, let sd = header.subsystemID, sv != 0 || sd != 0 {
+                    function.subsystemName = names.subsystem(vendor: header.vendorID, device: header.deviceID, subsystemVendor: sv, subsystemDevice: sd)
+                }
+                function.className = names.deviceClass(header.classCode.deviceClass)
+            }
+            functions.append(function)
+        }
+        Self.assignUpstreamFromBusNumbers(&functions, diagnostics: &hostDiagnostics)
+        var environment = HostEnvironment()
+        environment.iommuGroupsDirectoryPresent = false
+        return HostModel(source: .dump(path: path), functions: functions, groups: [], environment: environment, diagnostics: hostDiagnostics)
+    }
+
+    /// With config space only, a function's parent is the bridge whose secondary bus is the function's bus.
+    static func assignUpstreamFromBusNumbers(_ functions: inout [PCIFunction], diagnostics: inout [Diagnostic]) {
+        struct BusKey: Hashable {
+            let domain: UInt32
+            let bus: UInt8
+        }
+        var bridgeFor: [BusKey: PCIAddress] = [:]
+        for f in functions {
+            guard let numbers = f.header?.busNumbers, numbers.secondary != 0 else { continue }
+            let key = BusKey(domain: f.address.domain, bus: numbers.secondary)
+            if let other = bridgeFor[key], other != f.address {
+                diagnostics.append(Diagnostic(code: "bus-number-conflict",
+                    message: "\(other) and \(f.address) both claim secondary bus \(hex(numbers.secondary, 2)); \(other) is taken as its parent"))
+                continue
+            }
+            bridgeFor[key] = f.address
+        }
+        for i in functions.indices {
+            var chain: [PCIAddress] = []
+            var visited: Set<PCIAddress> = [functions[i].address]
+            var bus = BusKey(domain: functions[i].address.domain, bus: functions[i].address.bus)
+            while let parent = bridgeFor[bus], visited.insert(parent).inserted {
+                chain.append(parent)
+                bus = BusKey(domain: parent.domain, bus: parent.bus)
+            }
+            functions[i].upstream = chain
+        }
+    }
+}

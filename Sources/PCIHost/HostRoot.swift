@@ -1,0 +1,217 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What went wrong reading one path under the root.
+public enum HostReadError: Error, Hashable, Sendable, CustomStringConvertible {
+    case missing(String)
+    case permissionDenied(String)
+    /// A symbolic link whose target lies outside the root: never followed.
+    case escapesRoot(path: String, target: String)
+    case linkLoop(String)
+    case notRegularFile(String)
+    case notDirectory(String)
+    case notLink(String)
+    case tooLarge(String, limit: Int)
+    case io(String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case let .missing(p): "\(p) does not exist"
+        case let .permissionDenied(p): "\(p) is not readable (permission denied)"
+        case let .escapesRoot(p, t): "\(p) is a link to \(t), outside the root; not followed"
+        case let .linkLoop(p): "\(p): too many levels of symbolic links"
+        case let .notRegularFile(p): "\(p) is not a regular file"
+        case let .notDirectory(p): "\(p) is not a directory"
+        case let .notLink(p): "\(p) is not a symbolic link"
+        case let .tooLarge(p, limit): "\(p) is larger than \(limit) bytes"
+        case let .io(p, e): "\(p): \(String(cString: strerror(e)))"
+        }
+    }
+
+    public var isMissing: Bool {
+        if case .missing = self { true } else { false }
+    }
+}
+
+/// The one seam through which the tool reads a host: a directory standing for `/`.
+///
+/// Every path is relative to the root. Links are resolved here, component by
+/// component, and a link that leads outside the root is refused rather than
+/// followed, so a stranger's snapshot can never make the tool read this machine's
+/// files. Only regular files are read (never FIFOs or device nodes), each with a
+/// size limit. Nothing is ever written.
+public struct HostRoot: Sendable, CustomStringConvertible {
+    /// The root as given, without a trailing slash; "" for `/`.
+    public let path: String
+
+    public init(_ path: String = "/") {
+        var p = path
+        while p.count > 1, p.hasSuffix("/") { p.removeLast() }
+        self.path = p == "/" ? "" : p
+    }
+
+    public var description: String { path.isEmpty ? "/" : path }
+    public var isLiveSystem: Bool { path.isEmpty }
+
+    /// The absolute path of a root-relative path.
+    public func absolute(_ relative: String) -> String {
+        relative.isEmpty ? (path.isEmpty ? "/" : path) : path + "/" + relative
+    }
+
+    static let maxLinkHops = 40
+
+    /// Resolves `relative` to a canonical root-relative path with no links left in it.
+    /// - Parameter followFinal: whether a link in the last component is followed too.
+    public func resolve(_ relative: String, followFinal: Bool = true) throws(HostReadError) -> String {
+        var resolved: [Substring] = []
+        var pending: [Substring] = relative.split(separator: "/").reversed()
+        var hops = 0
+        while let component = pending.popLast() {
+            if component == "." || component.isEmpty { continue }
+            if component == ".." {
+                guard !resolved.isEmpty else { throw .escapesRoot(path: relative, target: "..") }
+                resolved.removeLast()
+                continue
+            }
+            let candidate = (resolved + [component]).joined(separator: "/")
+            var info = stat()
+            if lstat(absolute(candidate), &info) != 0 {
+                throw Self.error(errno, candidate)
+            }
+            let isLink = (info.st_mode & S_IFMT) == S_IFLNK
+            if isLink && (followFinal || !pending.isEmpty) {
+                hops += 1
+                guard hops <= Self.maxLinkHops else { throw .linkLoop(relative) }
+                let target = try readLinkText(candidate)
+                if target.hasPrefix("/") {
+                    // An absolute target means the same place under this root, as in a chroot.
+                    resolved.removeAll()
+                }
+                // Escapes through ".." are caught when they pop past the root.
+                let targetParts = target.split(separator: "/")
+                var depth = resolved.count
+                for part in targetParts {
+                    if part == ".." { depth -= 1 } else if part != "." { depth += 1 }
+                    if depth < 0 { throw .escapesRoot(path: candidate, target: target) }
+                }
+                pending.append(contentsOf: targetParts.reversed())
+            } else {
+                if !pending.isEmpty && (info.st_mode & S_IFMT) != S_IFDIR {
+                    throw .notDirectory(candidate)
+                }
+                resolved.append(component)
+            }
+        }
+        return resolved.joined(separator: "/")
+    }
+
+    /// The text of a link, unresolved.
+    public func readLinkText(_ relative: String) throws(HostReadError) -> String {
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let n = readlink(absolute(relative), &buffer, buffer.count - 1)
+        if n < 0 {
+            if errno == EINVAL { throw .notLink(relative) }
+            throw Self.error(errno, relative)
+        }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public enum Kind: Sendable, Equatable {
+        case file, directory, link, other
+    }
+
+    /// What is at `relative` itself (a link is reported as a link).
+    public func kind(_ relative: String) -> Kind? {
+        var info = stat()
+        guard lstat(absolute(relative), &info) == 0 else { return nil }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return .file
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .link
+        default: return .other
+        }
+    }
+
+    /// Entry names of a directory (after resolving `relative`), sorted.
+    public func list(_ relative: String) throws(HostReadError) -> [String] {
+        let canonical = try resolve(relative)
+        guard let dir = opendir(absolute(canonical)) else { throw Self.error(errno, relative) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Opens a regular file for reading; the caller closes the descriptor.
+    func openRegular(_ relative: String) throws(HostReadError) -> (fd: Int32, size: Int, canonical: String) {
+        let canonical = try resolve(relative)
+        let fd = open(absolute(canonical), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0 { throw Self.error(errno, relative) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let e = errno
+            close(fd)
+            throw Self.error(e, relative)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw .notRegularFile(relative)
+        }
+        return (fd, Int(info.st_size), canonical)
+    }
+
+    /// The bytes of a regular file, at most `limit`.
+    public func readBytes(_ relative: String, limit: Int = 65536) throws(HostReadError) -> [UInt8] {
+        let (fd, _, _) = try openRegular(relative)
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Self.error(errno, relative)
+            }
+            if n == 0 { break }
+            result.append(contentsOf: chunk[0..<n])
+            if result.count > limit { throw .tooLarge(relative, limit: limit) }
+        }
+        return result
+    }
+
+    /// A text attribute with surrounding whitespace removed.
+    public func readText(_ relative: String, limit: Int = 65536) throws(HostReadError) -> String {
+        String(decoding: try readBytes(relative, limit: limit), as: UTF8.self).trimmingWhitespace()
+    }
+
+    /// Like `readText`, but `nil` when the file does not exist.
+    public func readTextIfPresent(_ relative: String) throws(HostReadError) -> String? {
+        do {
+            return try readText(relative)
+        } catch where error.isMissing {
+            return nil
+        }
+    }
+
+    public func exists(_ relative: String) -> Bool {
+        kind(relative) != nil
+    }
+
+    static func error(_ code: Int32, _ path: String) -> HostReadError {
+        switch code {
+        case ENOENT: .missing(path)
+        case EACCES, EPERM: .permissionDenied(path)
+        case ELOOP: .linkLoop(path)
+        case ENOTDIR: .notDirectory(path)
+        default: .io(path, errno: code)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+/// A function's address: domain, bus, device (slot), function. Prints as `0000:00:1f.3`.
+public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
+    public let domain: UInt32
+    public let bus: UInt8
+    public let device: UInt8
+    public let function: UInt8
+
+    public init(domain: UInt32 = 0, bus: UInt8, device: UInt8, function: UInt8) {
+        self.domain = domain
+        self.bus = bus
+        self.device = device & 0x1f
+        self.function = function & 0x07
+    }
+
+    /// Parses the kernel's spelling, `DDDD:BB:DD.F` (the domain may have more than four digits).
+    public init?(sysfsName: some StringProtocol) {
+        let parts = sysfsName.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3,
+              let domain = UInt32(parts[0], radix: 16), parts[0].count >= 4,
+              parts[1].count == 2, let bus = UInt8(parts[1], radix: 16)
+        else { return nil }
+        let devfn = parts[2].split(separator: ".", omittingEmptySubsequences: false)
+        guard devfn.count == 2, devfn[0].count == 2, devfn[1].count == 1,
+              let device = UInt8(devfn[0], radix: 16), device < 32,
+              let function = UInt8(devfn[1], radix: 16), function < 8
+        else { return nil }
+        self.init(domain: domain, bus: bus, device: device, function: function)
+    }
+
+    public var slot: PCISlotAddress { PCISlotAddress(domain: domain, bus: bus, device: device) }
+
+    public var description: String {
+        "\(hex(domain, 4)):\(hex(bus, 2)):\(hex(device, 2)).\(String(function, radix: 16))"
+    }
+
+    /// Without the domain, as lspci prints addresses in domain 0.
+    public var shortDescription: String {
+        "\(hex(bus, 2)):\(hex(device, 2)).\(String(function, radix: 16))"
+    }
+
+    public static func < (a: Self, b: Self) -> Bool {
+        (a.domain, a.bus, a.device, a.function) < (b.domain, b.bus, b.device, b.function)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let address = PCIAddress(sysfsName: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a PCI address: \(text)"))
+        }
+        self = address
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// A slot: domain, bus, device. The unit the multifunction and function-0 rules speak of.
+public struct PCISlotAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let domain: UInt32
+    public let bus: UInt8
+    public let device: UInt8
+
+    public var description: String { "\(hex(domain, 4)):\(hex(bus, 2)):\(hex(device, 2))" }
+
+    public static func < (a: Self, b: Self) -> Bool {
+        (a.domain, a.bus, a.device) < (b.domain, b.bus, b.device)
+    }
+}
+
+/// Lowercase hex, zero-padded to `width` digits.
+public func hex(_ value: some BinaryInteger, _ width: Int) -> String {
+    let digits = String(value, radix: 16)
+    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+}

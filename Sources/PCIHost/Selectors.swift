@@ -1,0 +1,89 @@
+/// A device selector in the forms lspci users type: `[[[[domain]:]bus]:][device][.[function]]`,
+/// e.g. `01:00.0`, `0000:01:00.0`, `01:00` (every function of a slot), `1f.3` (any bus), `.3`.
+/// An omitted or `*` part matches anything.
+public struct PCISelector: Hashable, Sendable, CustomStringConvertible {
+    public let domain: UInt32?
+    public let bus: UInt8?
+    public let device: UInt8?
+    public let function: UInt8?
+    public let text: String
+
+    public var description: String { text }
+
+    public init(parsing text: String) throws(SelectorError) {
+        self.text = text
+        let trimmed = text.trimmingWhitespace()
+        guard !trimmed.isEmpty else { throw .malformed(text, "empty selector") }
+        // Split off the function part.
+        var slotPart = Substring(trimmed)
+        var functionPart: Substring?
+        if let dot = trimmed.lastIndex(of: ".") {
+            slotPart = trimmed[..<dot]
+            functionPart = trimmed[trimmed.index(after: dot)...]
+        }
+        let fields = slotPart.split(separator: ":", omittingEmptySubsequences: false)
+        guard fields.count <= 3 else { throw .malformed(text, "too many ':' separated fields") }
+        func field(_ s: Substring?, max: UInt32, name: String) throws(SelectorError) -> UInt32? {
+            guard let s, !s.isEmpty, s != "*" else { return nil }
+            guard let value = UInt32(s, radix: 16), value <= max else {
+                throw .malformed(text, "\(name) '\(s)' is not a hex number up to \(String(max, radix: 16))")
+            }
+            return value
+        }
+        let domainField: Substring? = fields.count == 3 ? fields[0] : nil
+        let busField: Substring? = fields.count >= 2 ? fields[fields.count - 2] : nil
+        let deviceField: Substring? = fields.last
+        domain = try field(domainField, max: 0xffff_ffff, name: "domain")
+        bus = try field(busField, max: 0xff, name: "bus").map { UInt8($0) }
+        device = try field(deviceField, max: 0x1f, name: "device").map { UInt8($0) }
+        function = try field(functionPart, max: 7, name: "function").map { UInt8($0) }
+    }
+
+    public func matches(_ address: PCIAddress) -> Bool {
+        (domain == nil || domain == address.domain)
+            && (bus == nil || bus == address.bus)
+            && (device == nil || device == address.device)
+            && (function == nil || function == address.function)
+    }
+}
+
+/// `-d [vendor]:[device]`, as lspci takes it. An empty side matches anything.
+public struct IDFilter: Hashable, Sendable {
+    public let vendor: UInt16?
+    public let device: UInt16?
+
+    public init(parsing text: String) throws(SelectorError) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { throw .malformed(text, "expected VENDOR:DEVICE, either side may be empty") }
+        func id(_ s: Substring) throws(SelectorError) -> UInt16? {
+            guard !s.isEmpty, s != "*" else { return nil }
+            guard s.count <= 4, let v = UInt16(s, radix: 16) else { throw .malformed(text, "'\(s)' is not a 4-digit hex ID") }
+            return v
+        }
+        vendor = try id(parts[0])
+        device = try id(parts[1])
+    }
+
+    public func matches(vendor v: UInt16, device d: UInt16) -> Bool {
+        (vendor == nil || vendor == v) && (device == nil || device == d)
+    }
+}
+
+public enum SelectorError: Error, Hashable, Sendable, CustomStringConvertible {
+    case malformed(String, String)
+
+    public var description: String {
+        switch self {
+        case let .malformed(text, why): "invalid selector '\(text)': \(why)"
+        }
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,355 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public enum SnapshotError: Error, Hashable, Sendable, CustomStringConvertible {
+    case destinationNotEmpty(String)
+    case destinationInsideSource(String)
+    case cannotWrite(String, errno: Int32)
+    case source(HostScanError)
+
+    public var description: String {
+        switch self {
+        case let .destinationNotEmpty(p): "\(p) already exists and is not an empty directory"
+        case let .destinationInsideSource(p): "\(p) lies inside the source's sys/ or proc/; choose another place"
+        case let .cannotWrite(p, e): "cannot write \(p): \(String(cString: strerror(e)))"
+        case let .source(e): e.description
+        }
+    }
+}
+
+/// What a snapshot copied and what it passed over.
+public struct SnapshotSummary: Sendable {
+    public var functions = 0
+    public var files = 0
+    public var links = 0
+    public var skipped: [Diagnostic] = []
+}
+
+/// Copies what vfio-inspect reads of a host into a directory that `--root` reads as that host.
+///
+/// It only reads the source, through `HostRoot` (so it never follows a link out of the
+/// source root), never reads `resourceN`, `rom` or `vpd` (BAR contents, option ROMs and VPD
+/// are not config space, and reading some of them can hang a device), and writes only
+/// below the destination. Links are written relative, as sysfs has them.
+public struct SnapshotWriter {
+    public let source: HostRoot
+    public let destination: String
+
+    public init(source: HostRoot, destination: String) {
+        self.source = source
+        var d = destination
+        while d.count > 1, d.hasSuffix("/") { d.removeLast() }
+        self.destination = d
+    }
+
+    /// Files in a device directory that are never read.
+    static func isExcludedFile(_ name: String) -> Bool {
+        if name == "rom" || name == "vpd" || name == "remove" || name == "rescan" || name == "reset"
+            || name == "reset_subordinate" || name == "new_id" || name == "remove_id" || name == "bind" || name == "unbind" {
+            return true
+        }
+        if name.hasPrefix("resource") && name != "resource" { return true } // resource0, resource0_wc, resource0_resize
+        return false
+    }
+
+    /// Links in a device directory worth keeping (each must lead inside the snapshot).
+    static let keptDeviceLinks: Set<String> = ["driver", "iommu_group", "physfn", "iommu", "subsystem", "device"]
+
+    public func write() throws(SnapshotError) -> SnapshotSummary {
+        try prepareDestination()
+        var summary = SnapshotSummary()
+        let devicesDir = SysfsScanner.devicesDir
+        let entries: [String]
+        do {
+            entries = try source.list(devicesDir)
+        } catch {
+            throw .source(.notSysfsRoot(source.description, reason: "\(devicesDir): \(error)"))
+        }
+        try makeDirectories("sys/bus/pci/devices")
+        var deviceDirs: [String] = []
+        for name in entries {
+            let entry = devicesDir + "/" + name
+            let dir: String
+            do {
+                dir = try source.resolve(entry)
+            } catch {
+                summary.skipped.append(Diagnostic(code: error.diagnosticCode, message: "\(entry): \(error)"))
+                continue
+            }
+            guard source.kind(dir) == .directory, PCIAddress(sysfsName: name) != nil else {
+                summary.skipped.append(Diagnostic(code: "unexpected-entry", message: "\(entry): not a device directory"))
+                continue
+            }
+            try copyLink(entry, resolvedTarget: dir, summary: &summary)
+            deviceDirs.append(dir)
+        }
+        if deviceDirs.isEmpty && !entries.isEmpty {
+            throw .source(.notSysfsRoot(source.description, reason: "no entry of \(devicesDir) leads to a device directory inside the root"))
+        }
+        for dir in deviceDirs {
+            try copyDevice(dir, summary: &summary)
+            summary.functions += 1
+        }
+        try copyBusFiles(&summary)
+        try copyGroups(&summary)
+        try copyIOMMUUnits(&summary)
+        try copyClassLinks(&summary)
+        try copyModuleParameters(&summary)
+        for file in ["proc/cmdline", "proc/mounts", "proc/modules"] {
+            try copyFile(file, to: file, summary: &summary, required: false)
+        }
+        return summary
+    }
+
+    // MARK: Pieces
+
+    private func copyDevice(_ dir: String, summary: inout SnapshotSummary) throws(SnapshotError) {
+        try makeDirectories(dir)
+        let names: [String]
+        do { names = try source.list(dir) } catch {
+            summary.skipped.append(Diagnostic(code: error.diagnosticCode, message: "\(dir): \(error)"))
+            return
+        }
+        for name in names {
+            let path = dir + "/" + name
+            switch source.kind(path) {
+            case .file?:
+                guard !Self.isExcludedFile(name) else { continue }
+                try copyFile(path, to: path, summary: &summary, required: false, limit: name == "config" ? 4096 : 65536)
+            case .link?:
+                guard Self.keptDeviceLinks.contains(name) || name.hasPrefix("virtfn") else { continue }
+                try copyLinkIfInside(path, summary: &summary)
+            case .directory?:
+                // Child functions are copied as functions of their own.
+                if PCIAddress(sysfsName: name) != nil || ["power", "msi_irqs", "link"].contains(name) { continue }
+                try copyEvidence(path, depth: 0, summary: &summary)
+            default:
+                continue
+            }
+        }
+    }
+
+    /// Host-use evidence below a function: net/, nvme/, block devices, drm/, graphics/, ata hosts.
+    private func copyEvidence(_ dir: String, depth: Int, summary: inout SnapshotSummary) throws(SnapshotError) {
+        guard depth < 10 else { return }
+        let skip: Set<String> = ["power", "queues", "statistics", "holders", "slaves", "mq", "queue", "integrity",
+                                 "trace", "bdi", "msi_irqs", "hwmon", "ptp", "phydev"]
+        guard let names = try? source.list(dir) else { return }
+        try makeDirectories(dir)
+        for name in names {
+            let path = dir + "/" + name
+            switch source.kind(path) {
+            case .file?:
+                guard !Self.isExcludedFile(name), name != "uevent" || depth < 4 else { continue }
+                try copyFile(path, to: path, summary: &summary, required: false, limit: 65536)
+            case .link?:
+                guard name == "subsystem" || name == "device" else { continue }
+                try copyLinkIfInside(path, summary: &summary)
+            case .directory?:
+                if skip.contains(name) || PCIAddress(sysfsName: name) != nil { continue }
+                try copyEvidence(path, depth: depth + 1, summary: &summary)
+            default:
+                continue
+            }
+        }
+    }
+
+    private func copyBusFiles(_ summary: inout SnapshotSummary) throws(SnapshotError) {
+        for file in ["sys/bus/pci/drivers_autoprobe", "sys/bus/pci/resource_alignment"] {
+            try copyFile(file, to: file, summary: &summary, required: false)
+        }
+        for driver in (try? source.list("sys/bus/pci/drivers")) ?? [] {
+            let dir = "sys/bus/pci/drivers/" + driver
+            try makeDirectories(dir)
+            for name in (try? source.list(dir)) ?? [] where PCIAddress(sysfsName: name) != nil {
+                try copyLinkIfInside(dir + "/" + name, summary: &summary)
+            }
+        }
+        for slot in (try? source.list("sys/bus/pci/slots")) ?? [] {
+            let dir = "sys/bus/pci/slots/" + slot
+            for name in (try? source.list(dir)) ?? [] where source.kind(dir + "/" + name) == .file {
+                try copyFile(dir + "/" + name, to: dir + "/" + name, summary: &summary, required: false)
+            }
+        }
+    }
+
+    private func copyGroups(_ summary: inout SnapshotSummary) throws(SnapshotError) {
+        guard source.kind("sys/kernel/iommu_groups") == .directory else { return }
+        try makeDirectories("sys/kernel/iommu_groups")
+        for group in (try? source.list("sys/kernel/iommu_groups")) ?? [] {
+            let dir = "sys/kernel/iommu_groups/" + group
+            try makeDirectories(dir + "/devices")
+            for file in ["type", "reserved_regions"] {
+                try copyFile(dir + "/" + file, to: dir + "/" + file, summary: &summary, required: false)
+            }
+            for name in (try? source.list(dir + "/devices")) ?? [] {
+                try copyLinkIfInside(dir + "/devices/" + name, summary: &summary)
+            }
+        }
+    }
+
+    private func copyIOMMUUnits(_ summary: inout SnapshotSummary) throws(SnapshotError) {
+        guard let units = try? source.list("sys/class/iommu") else { return }
+        try makeDirectories("sys/class/iommu")
+        for unit in units {
+            let link = "sys/class/iommu/" + unit
+            guard let dir = try? source.resolve(link) else {
+                summary.skipped.append(Diagnostic(code: "link-outside-root", message: "\(link) does not lead inside the root"))
+                continue
+            }
+            try makeDirectories(dir)
+            for name in (try? source.list(dir)) ?? [] {
+                let path = dir + "/" + name
+                switch source.kind(path) {
+                case .file?:
+                    try copyFile(path, to: path, summary: &summary, required: false)
+                case .directory?:
+                    if name == "power" { continue }
+                    try makeDirectories(path)
+                    for inner in (try? source.list(path)) ?? [] {
+                        let p = path + "/" + inner
+                        switch source.kind(p) {
+                        case .file?: try copyFile(p, to: p, summary: &summary, required: false)
+                        case .link?: if PCIAddress(sysfsName: inner) != nil { try copyLinkIfInside(p, summary: &summary) }
+                        default: continue
+                        }
+                    }
+                default:
+                    continue
+                }
+            }
+            try copyLinkIfInside(link, summary: &summary)
+        }
+    }
+
+    /// `class/net`, `class/block` and friends: only links that lead into a copied device.
+    private func copyClassLinks(_ summary: inout SnapshotSummary) throws(SnapshotError) {
+        for cls in ["net", "block", "nvme", "nvme-generic", "drm", "graphics"] {
+            let dir = "sys/class/" + cls
+            guard let names = try? source.list(dir) else { continue }
+            for name in names {
+                let link = dir + "/" + name
+                guard let target = try? source.resolve(link), target.hasPrefix("sys/devices/pci"),
+                      destinationKind(target) == .directory else { continue }
+                try makeDirectories(dir)
+                try copyLink(link, resolvedTarget: target, summary: &summary)
+            }
+        }
+    }
+
+    private func copyModuleParameters(_ summary: inout SnapshotSummary) throws(SnapshotError) {
+        for module in ["vfio", "vfio_iommu_type1", "vfio_pci", "vfio_pci_core", "pci_stub", "pcieport", "kvm"] {
+            let dir = "sys/module/\(module)/parameters"
+            for name in (try? source.list(dir)) ?? [] where source.kind(dir + "/" + name) == .file {
+                try copyFile(dir + "/" + name, to: dir + "/" + name, summary: &summary, required: false)
+            }
+        }
+    }
+
+    // MARK: Primitives (reads through HostRoot; writes only below the destination)
+
+    private func prepareDestination() throws(SnapshotError) {
+        let sourceAbs = source.absolute("")
+        for inner in ["sys", "proc"] {
+            let prefix = (sourceAbs == "/" ? "" : sourceAbs) + "/" + inner
+            if destination == prefix || destination.hasPrefix(prefix + "/") {
+                throw .destinationInsideSource(destination)
+            }
+        }
+        var info = stat()
+        if lstat(destination, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFDIR else { throw .destinationNotEmpty(destination) }
+            guard let dir = opendir(destination) else { throw .cannotWrite(destination, errno: errno) }
+            defer { closedir(dir) }
+            var count = 0
+            while readdir(dir) != nil { count += 1 }
+            if count > 2 { throw .destinationNotEmpty(destination) }
+        } else if mkdir(destination, 0o755) != 0 {
+            throw .cannotWrite(destination, errno: errno)
+        }
+    }
+
+    private func out(_ relative: String) -> String { destination + "/" + relative }
+
+    private func destinationKind(_ relative: String) -> HostRoot.Kind? {
+        HostRoot(destination).kind(relative)
+    }
+
+    private func makeDirectories(_ relative: String) throws(SnapshotError) {
+        var path = destination
+        for part in relative.split(separator: "/") {
+            path += "/" + part
+            if mkdir(path, 0o755) != 0 && errno != EEXIST {
+                throw .cannotWrite(path, errno: errno)
+            }
+        }
+    }
+
+    private func copyFile(_ from: String, to relative: String, summary: inout SnapshotSummary, required: Bool, limit: Int = 4 << 20) throws(SnapshotError) {
+        let bytes: [UInt8]
+        do {
+            bytes = try source.readBytes(from, limit: limit)
+        } catch {
+            if !(error.isMissing && !required) {
+                summary.skipped.append(Diagnostic(code: error.diagnosticCode, message: "\(from): \(error)"))
+            }
+            return
+        }
+        if let slash = relative.lastIndex(of: "/") {
+            try makeDirectories(String(relative[..<slash]))
+        }
+        let path = out(relative)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o444)
+        guard fd >= 0 else {
+            if errno == EEXIST { return }
+            throw .cannotWrite(path, errno: errno)
+        }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in
+                Glibc.write(fd, raw.baseAddress.map { $0 + offset }, bytes.count - offset)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .cannotWrite(path, errno: errno)
+            }
+            offset += n
+        }
+        summary.files += 1
+    }
+
+    private func copyLinkIfInside(_ link: String, summary: inout SnapshotSummary) throws(SnapshotError) {
+        let target: String
+        do {
+            target = try source.resolve(link)
+        } catch {
+            summary.skipped.append(Diagnostic(code: error.diagnosticCode, message: "\(link): \(error)"))
+            return
+        }
+        try copyLink(link, resolvedTarget: target, summary: &summary)
+    }
+
+    /// Writes `link` as a relative link to `resolvedTarget` (both root-relative).
+    private func copyLink(_ link: String, resolvedTarget: String, summary: inout SnapshotSummary) throws(SnapshotError) {
+        let linkParts = link.split(separator: "/").dropLast()
+        let targetParts = resolvedTarget.split(separator: "/")
+        var common = 0
+        while common < linkParts.count, common < targetParts.count,
+              linkParts[linkParts.startIndex + common] == targetParts[common] {
+            common += 1
+        }
+        let ups = Array(repeating: "..", count: linkParts.count - common)
+        let text = (ups + targetParts[common...].map(String.init)).joined(separator: "/")
+        try makeDirectories(linkParts.joined(separator: "/"))
+        let path = out(link)
+        if symlink(text.isEmpty ? "." : text, path) != 0 {
+            if errno == EEXIST { return }
+            throw .cannotWrite(path, errno: errno)
+        }
+        summary.links += 1
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import PCIHost
+import PCILibPCI
+
+/// Options every subcommand that reads a host takes.
+public struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Read the host under DIR instead of / (DIR/sys, DIR/proc): a snapshot or a chroot.", valueName: "DIR"))
+    public var root: String = "/"
+
+    @Option(name: .long, help: ArgumentHelp("Read config space from an lspci -x/-xxx/-xxxx hex dump instead of sysfs (config space only: no drivers or groups).", valueName: "FILE"))
+    public var dump: String?
+
+    @Option(name: .customLong("pci-ids"), help: ArgumentHelp("The pci.ids file to take names from (default: libpci's).", valueName: "FILE"))
+    public var pciIDs: String?
+
+    public init() {}
+
+    /// Reads the host the options name. Prints a clear message and exits 3 when the input is unusable.
+    func loadHost() throws -> HostModel {
+        let names: PCIIDDatabase?
+        do {
+            let db = try PCIIDDatabase(path: pciIDs)
+            names = db.isAvailable ? db : nil
+            if !db.isAvailable {
+                printError("warning: the pci.ids database could not be read\(pciIDs.map { " from \($0)" } ?? ""); names are left out (install the pci.ids package)")
+            }
+        } catch {
+            printError("warning: \(error); names are left out")
+            names = nil
+        }
+        do {
+            if let dump {
+                if root != "/" {
+                    printError("warning: --dump given; --root \(root) is ignored")
+                }
+                return try DumpScanner(path: dump, names: names).scan()
+            }
+            return try SysfsScanner(root: HostRoot(root), names: names).scan()
+        } catch {
+            printError("vfio-inspect: \(error)")
+            throw ExitCode(ExitStatus.inputUnusable)
+        }
+    }
+}
+
+public enum ExitStatus {
+    public static let ok: Int32 = 0
+    /// `check`: ready only after preparation, or with warnings.
+    public static let needsPreparation: Int32 = 1
+    /// `check`: the assignment cannot be made safely.
+    public static let blocked: Int32 = 2
+    /// The input (root, dump, snapshot) could not be read at all.
+    public static let inputUnusable: Int32 = 3
+}
+

@@ -1,0 +1,38 @@
+import ArgumentParser
+import PCIHost
+
+public struct SnapshotCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "snapshot",
+        abstract: "Copy what vfio-inspect reads of this host (or of --root) into OUTDIR; `--root OUTDIR` then reads it as the host.",
+        discussion: "Reads only. Never follows a link out of the source root; never reads resourceN, rom or vpd. Writes only below OUTDIR.")
+
+    @Option(name: .long, help: ArgumentHelp("The host to capture: / (default) or another root.", valueName: "DIR"))
+    public var root: String = "/"
+
+    @Argument(help: ArgumentHelp("Where to write the snapshot; must not exist yet, or be an empty directory.", valueName: "OUTDIR"))
+    public var outdir: String
+
+    @Flag(name: .long, help: "List every file that was passed over, and why.")
+    public var verbose = false
+
+    public init() {}
+
+    public func run() throws {
+        let summary: SnapshotSummary
+        do {
+            summary = try SnapshotWriter(source: HostRoot(root), destination: outdir).write()
+        } catch {
+            printError("vfio-inspect: \(error)")
+            throw ExitCode(ExitStatus.inputUnusable)
+        }
+        print("captured \(summary.functions) functions into \(outdir): \(summary.files) files, \(summary.links) links")
+        if !summary.skipped.isEmpty {
+            print("passed over \(summary.skipped.count) entries\(verbose ? ":" : " (--verbose lists them)")")
+            if verbose {
+                for d in summary.skipped { print("  \(d.message)") }
+            }
+        }
+        print("analyse it with: vfio-inspect list --root \(outdir)")
+    }
+}

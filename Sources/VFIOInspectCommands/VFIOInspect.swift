@@ -1,0 +1,16 @@
+import ArgumentParser
+
+public struct VFIOInspect: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "vfio-inspect",
+        abstract: "Reads a Linux host's PCI functions, IOMMU groups and SR-IOV links, and says what can be passed through to a VM with VFIO.",
+        discussion: """
+            Every command reads only; nothing is ever written to /sys. Use --root DIR to read a snapshot \
+            (made by `vfio-inspect snapshot`) exactly as the live host.
+            Exit status: 0 success, 3 the input could not be read, 64 usage error.
+            """,
+        version: "0.1.0",
+        subcommands: [ListCommand.self, SnapshotCommand.self])
+
+    public init() {}
+}

@@ -1,0 +1,196 @@
+import PCIConfigSpace
+import PCIHost
+
+/// The JSON contract. Field names are stable; `schemaVersion` changes when they do.
+/// Encoded from these types only, never from the internal model.
+public enum JSONSchemaVersion {
+    public static let current = 1
+}
+
+public struct DescribedSource: Encodable, Sendable {
+    public let kind: String
+    public let path: String
+
+    public init(_ source: HostSource) {
+        switch source {
+        case let .sysfs(root): kind = "sysfs"; path = root
+        case let .dump(p): kind = "dump"; path = p
+        }
+    }
+}
+
+public struct DescribedDiagnostic: Encodable, Sendable {
+    public let code: String
+    public let message: String
+
+    public init(_ d: Diagnostic) {
+        code = d.code
+        message = d.message
+    }
+}
+
+public struct DescribedLink: Encodable, Sendable {
+    @Nullable public var currentSpeed: String?
+    @Nullable public var currentWidth: Int?
+    @Nullable public var maxSpeed: String?
+    @Nullable public var maxWidth: Int?
+}
+
+public struct DescribedSRIOVState: Encodable, Sendable {
+    @Nullable public var totalVFs: Int?
+    @Nullable public var numVFs: Int?
+    @Nullable public var offset: Int?
+    @Nullable public var stride: Int?
+    @Nullable public var vfDeviceID: String?
+    @Nullable public var driversAutoprobe: Bool?
+}
+
+public struct DescribedNetInterface: Encodable, Sendable {
+    public let name: String
+    @Nullable public var operstate: String?
+    @Nullable public var up: Bool?
+}
+
+public struct DescribedHostUse: Encodable, Sendable {
+    public let netInterfaces: [DescribedNetInterface]
+    public let blockDevices: [String]
+    public let drmDevices: [String]
+    public let framebuffers: [String]
+}
+
+public struct DescribedFunction: Encodable, Sendable {
+    public let address: String
+    public let vendorID: String
+    public let deviceID: String
+    @Nullable public var subsystemVendorID: String?
+    @Nullable public var subsystemDeviceID: String?
+    public let classCode: String
+    public let revision: String
+    @Nullable public var vendorName: String?
+    @Nullable public var deviceName: String?
+    @Nullable public var subsystemName: String?
+    @Nullable public var className: String?
+    /// The header layout, 0–127 (bits 0–6 of byte 0x0e); null when the header was not readable.
+    @Nullable public var headerType: Int?
+    /// Bit 7 of byte 0x0e.
+    public let multifunction: Bool
+    @Nullable public var driver: String?
+    @Nullable public var driverOverride: String?
+    @Nullable public var iommuGroup: Int?
+    @Nullable public var numaNode: Int?
+    @Nullable public var resetMethods: [String]?
+    @Nullable public var bootVGA: Bool?
+    @Nullable public var d3coldAllowed: Bool?
+    public let link: DescribedLink
+    @Nullable public var physicalSlot: String?
+    /// Upstream bridges, nearest first.
+    public let upstream: [String]
+    public let virtualFunction: Bool
+    /// A VF with no visible PF.
+    public let detachedVirtualFunction: Bool
+    @Nullable public var physicalFunction: String?
+    public let virtualFunctions: [String]
+    @Nullable public var sriovState: DescribedSRIOVState?
+    public let configBytesReadable: Int
+    public let configSize: Int
+    public let hostUse: DescribedHostUse
+    public let diagnostics: [DescribedDiagnostic]
+
+    public init(_ f: PCIFunction) {
+        address = f.address.description
+        vendorID = hex(f.vendorID, 4)
+        deviceID = hex(f.deviceID, 4)
+        subsystemVendorID = f.subsystemVendorID.map { hex($0, 4) }
+        subsystemDeviceID = f.subsystemDeviceID.map { hex($0, 4) }
+        classCode = hex(f.classCode.rawValue, 6)
+        revision = hex(f.revision, 2)
+        vendorName = f.vendorName
+        deviceName = f.deviceName
+        subsystemName = f.subsystemName
+        className = f.className
+        headerType = f.header.map { Int($0.layout.rawValue) }
+        multifunction = f.multifunctionBit
+        driver = f.driver
+        driverOverride = f.driverOverride
+        iommuGroup = f.iommuGroup
+        numaNode = f.numaNode
+        resetMethods = f.resetMethods
+        bootVGA = f.bootVGA
+        d3coldAllowed = f.d3coldAllowed
+        link = DescribedLink(currentSpeed: f.link.currentSpeed, currentWidth: f.link.currentWidth,
+                             maxSpeed: f.link.maxSpeed, maxWidth: f.link.maxWidth)
+        physicalSlot = f.physicalSlot
+        upstream = f.upstream.map(\.description)
+        virtualFunction = f.isVirtualFunction
+        if case .detachedVirtualFunction = f.sriov { detachedVirtualFunction = true } else { detachedVirtualFunction = false }
+        physicalFunction = f.physicalFunction?.description
+        virtualFunctions = f.virtualFunctions.map(\.description)
+        sriovState = f.sriovPhysicalState.map { s in
+            DescribedSRIOVState(totalVFs: s.totalVFs, numVFs: s.numVFs, offset: s.offset, stride: s.stride,
+                                vfDeviceID: s.vfDeviceID.map { hex($0, 4) }, driversAutoprobe: s.driversAutoprobe)
+        }
+        configBytesReadable = f.configBytesReadable
+        configSize = f.configSize
+        hostUse = DescribedHostUse(
+            netInterfaces: f.hostUse.netInterfaces.map { DescribedNetInterface(name: $0.name, operstate: $0.operstate, up: $0.administrativelyUp) },
+            blockDevices: f.hostUse.blockDevices, drmDevices: f.hostUse.drmDevices, framebuffers: f.hostUse.framebuffers)
+        diagnostics = f.diagnostics.map(DescribedDiagnostic.init)
+    }
+}
+
+public struct DescribedGroup: Encodable, Sendable {
+    public let id: Int
+    public let members: [String]
+    @Nullable public var type: String?
+
+    public init(_ g: IOMMUGroup) {
+        id = g.id
+        members = g.members.map(\.description)
+        type = g.type
+    }
+}
+
+public struct DescribedIOMMUUnit: Encodable, Sendable {
+    public let name: String
+    public let kind: String
+    public let registers: [String: String]
+    @Nullable public var pciFunction: String?
+}
+
+public struct DescribedIOMMU: Encodable, Sendable {
+    /// Whether the kernel made IOMMU groups (`kernel/iommu_groups` is not empty).
+    public let groupsPresent: Bool
+    public let units: [DescribedIOMMUUnit]
+}
+
+public struct DescribedHost: Encodable, Sendable {
+    public let iommu: DescribedIOMMU
+    @Nullable public var kernelCommandLine: String?
+    public let diagnostics: [DescribedDiagnostic]
+}
+
+/// `list --json`.
+public struct DescribedListing: Encodable, Sendable {
+    public let schemaVersion: Int
+    public let source: DescribedSource
+    public let host: DescribedHost
+    public let functions: [DescribedFunction]
+    public let groups: [DescribedGroup]
+
+    public init(_ model: HostModel, functions selected: [PCIFunction]) {
+        schemaVersion = JSONSchemaVersion.current
+        source = DescribedSource(model.source)
+        host = DescribedHost(
+            iommu: DescribedIOMMU(
+                groupsPresent: !model.groups.isEmpty,
+                units: model.environment.iommuUnits.map {
+                    DescribedIOMMUUnit(name: $0.name, kind: $0.kind.rawValue, registers: $0.registers, pciFunction: $0.pciFunction?.description)
+                }),
+            kernelCommandLine: model.environment.kernelCommandLine,
+            diagnostics: model.diagnostics.map(DescribedDiagnostic.init))
+        functions = selected.map(DescribedFunction.init)
+        let wanted = Set(selected.map(\.address))
+        groups = model.groups.filter { $0.members.contains(where: wanted.contains) || selected.count == model.functions.count }
+            .map(DescribedGroup.init)
+    }
+}

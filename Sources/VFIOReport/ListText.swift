@@ -1,0 +1,67 @@
+import PCIConfigSpace
+import PCIHost
+
+/// `list` as text: one line per function, in address order.
+public enum ListText {
+    public static func render(_ model: HostModel, functions: [PCIFunction]) -> String {
+        let bySlot = model.slots
+        var lines: [String] = []
+        let groupWidth = max(5, (model.groups.map { String($0.id).count }.max() ?? 1) + 6)
+        for f in functions {
+            var line = f.address.description
+            line += "  " + (f.className ?? "Class \(hex(f.classCode.deviceClass, 4))")
+            line += ": " + identity(f)
+            line += "  [\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))]"
+            var tail = "driver=" + (f.driver ?? "-")
+            tail += "  " + pad("group=" + (f.iommuGroup.map(String.init) ?? "-"), groupWidth)
+            let flags = Self.flags(f, model: model, bySlot: bySlot)
+            if !flags.isEmpty { tail += "  " + flags.joined(separator: ", ") }
+            lines.append(line + "  " + tail)
+        }
+        return lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
+    }
+
+    static func identity(_ f: PCIFunction) -> String {
+        switch (f.vendorName, f.deviceName) {
+        case let (v?, d?): "\(v) \(d)"
+        case let (v?, nil): "\(v) Device \(hex(f.deviceID, 4))"
+        default: "Device \(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))"
+        }
+    }
+
+    static func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+    }
+
+    public static func flags(_ f: PCIFunction, model: HostModel, bySlot: [PCISlotAddress: [PCIFunction]]) -> [String] {
+        var flags: [String] = []
+        let slotFunctions = (bySlot[f.address.slot] ?? []).filter { !$0.isVirtualFunction }
+        if !f.isVirtualFunction {
+            if slotFunctions.count > 1 {
+                flags.append("multifunction slot (\(slotFunctions.count) functions)")
+            } else if f.multifunctionBit {
+                flags.append("multifunction bit set")
+            }
+            if !slotFunctions.contains(where: { $0.address.function == 0 }) {
+                flags.append("no function 0 in slot")
+            }
+        }
+        switch f.sriov {
+        case let .physicalFunction(state):
+            flags.append("PF \(state.numVFs ?? state.virtualFunctions.count)/\(state.totalVFs.map(String.init) ?? "?") VFs")
+        case let .virtualFunction(pf):
+            flags.append("VF of \(pf)")
+        case .detachedVirtualFunction:
+            flags.append("VF (no PF visible)")
+        case .none:
+            break
+        }
+        if f.configBytesReadable < f.configSize {
+            flags.append("config \(f.configBytesReadable)/\(f.configSize) bytes readable")
+        }
+        if !f.diagnostics.isEmpty {
+            flags.append("\(f.diagnostics.count) diagnostic\(f.diagnostics.count == 1 ? "" : "s")")
+        }
+        return flags
+    }
+}

@@ -1,0 +1,8 @@
+import VFIOInspectCommands
+
+@main
+struct Entrypoint {
+    static func main() {
+        VFIOInspect.main()
+    }
+}
