@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what vfio-inspect needs on Debian/Ubuntu, only when it is missing.
+#   Scripts/install-deps.sh          build and run: libpci-dev, pciutils, pci.ids, pkg-config
+#   Scripts/install-deps.sh --test   also the real tools the tests call
+set -euo pipefail
+
+packages=(libpci-dev pciutils pci.ids pkg-config)
+if [[ "${1:-}" == "--test" ]]; then
+    # lspci is the cross-check oracle (pciutils, above).
+    packages+=()
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if ! command -v apt-get >/dev/null; then
+    echo "install-deps: missing ${missing[*]}, and this is not a Debian/Ubuntu system; install them by hand" >&2
+    exit 1
+fi
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "install-deps: need root (or sudo) to install ${missing[*]}" >&2; exit 1; }
+    sudo=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
