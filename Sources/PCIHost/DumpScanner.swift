@@ -25,16 +25,23 @@ public struct DumpScanner {
         var hostDiagnostics: [Diagnostic] = []
         var functions: [PCIFunction] = []
         var seen: Set<PCIAddress> = []
+        // A listing may name a function twice, once as text and once with its hex: only the
+        // occurrences with at least a header count.
+        let usable = Set(dumped.filter { $0.config.count >= 64 }.map {
+            PCIAddress(domain: $0.domain, bus: $0.bus, device: $0.device, function: $0.function)
+        })
         for d in dumped {
             let address = PCIAddress(domain: d.domain, bus: d.bus, device: d.device, function: d.function)
-            guard seen.insert(address).inserted else {
-                hostDiagnostics.append(Diagnostic(code: "duplicate-function", message: "\(address) appears more than once in the dump; the first is used"))
-                continue
-            }
             let bytes = ConfigBytes(d.config)
             guard let header = try? ConfigHeader(from: bytes) else {
                 // lspci cannot show such a function either ("Unable to read the standard configuration space header").
-                hostDiagnostics.append(Diagnostic(code: "config-truncated", message: "\(address): the dump holds only \(d.config.count) bytes, less than the 64-byte header; left out"))
+                if !usable.contains(address) {
+                    hostDiagnostics.append(Diagnostic(code: "config-truncated", message: "\(address): the dump holds only \(d.config.count) bytes for it, less than the 64-byte header; left out"))
+                }
+                continue
+            }
+            guard seen.insert(address).inserted else {
+                hostDiagnostics.append(Diagnostic(code: "duplicate-function", message: "\(address) appears more than once in the dump with config bytes; the first is used"))
                 continue
             }
             var function = PCIFunction(
@@ -56,6 +63,7 @@ public struct DumpScanner {
             }
             functions.append(function)
         }
+        guard !functions.isEmpty else { throw .dumpWithoutConfig(path, functions: dumped.count) }
         Self.assignUpstreamFromBusNumbers(&functions, diagnostics: &hostDiagnostics)
         var environment = HostEnvironment()
         environment.iommuGroupsDirectoryPresent = false

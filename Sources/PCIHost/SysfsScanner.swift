@@ -8,6 +8,7 @@ public enum HostScanError: Error, Hashable, Sendable, CustomStringConvertible {
     case linksFlattened(String, example: String)
     case dumpUnreadable(String, reason: String)
     case dumpEmpty(String)
+    case dumpWithoutConfig(String, functions: Int)
 
     public var description: String {
         switch self {
@@ -19,6 +20,8 @@ public enum HostScanError: Error, Hashable, Sendable, CustomStringConvertible {
             "\(root) holds plain files where sysfs has symbolic links (e.g. \(example)); the snapshot was copied without links. Copy it again with `cp -a`, `tar` or `vfio-inspect snapshot`"
         case let .dumpUnreadable(path, reason):
             "cannot read the dump \(path): \(reason)"
+        case let .dumpWithoutConfig(path, count):
+            "\(path) names \(count) functions but holds no config-space bytes for them (an `lspci -v` listing without -x?); capture it with `lspci -xxxx` or use `vfio-inspect snapshot`"
         case let .dumpEmpty(path):
             "\(path) holds no config-space dump (expected the output of `lspci -x`, `-xxx` or `-xxxx`)"
         }
@@ -106,8 +109,13 @@ public struct SysfsScanner {
                 return nil
             }
         }
-        func hexAttribute(_ name: String) -> UInt32? {
-            guard let text = attribute(name) else { return nil }
+        func hexAttribute(_ name: String, required: Bool = false) -> UInt32? {
+            guard let text = attribute(name) else {
+                if required && !diagnostics.contains(where: { $0.message.hasPrefix(name + ":") }) {
+                    diagnostics.append(Diagnostic(code: "missing-file", message: "\(name): the kernel always provides this file, but it is missing; config space is used instead"))
+                }
+                return nil
+            }
             guard let value = parseHex(text) else {
                 diagnostics.append(Diagnostic(code: "malformed-attribute", message: "\(name) holds '\(text.prefix(40))', not a hex number"))
                 return nil
@@ -154,6 +162,9 @@ public struct SysfsScanner {
             if readable < configSize && readable >= 64 {
                 diagnostics.append(Diagnostic(code: "config-limited",
                     message: "only \(readable) of \(configSize) config bytes are readable (run as root to see capabilities)"))
+            } else if let header, header.hasCapabilityList, readable <= 64 {
+                diagnostics.append(Diagnostic(code: "config-limited",
+                    message: "the function has a capability list but only \(readable) config bytes were captured; its capabilities are unknown"))
             }
             if let failure = config.readFailure {
                 diagnostics.append(Diagnostic(code: failure.diagnosticCode, message: "config: \(failure)"))
@@ -166,9 +177,9 @@ public struct SysfsScanner {
             diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "config: \(error)"))
         }
 
-        let sysVendor = hexAttribute("vendor").map { UInt16(truncatingIfNeeded: $0) }
-        let sysDevice = hexAttribute("device").map { UInt16(truncatingIfNeeded: $0) }
-        let sysClass = hexAttribute("class")
+        let sysVendor = hexAttribute("vendor", required: true).map { UInt16(truncatingIfNeeded: $0) }
+        let sysDevice = hexAttribute("device", required: true).map { UInt16(truncatingIfNeeded: $0) }
+        let sysClass = hexAttribute("class", required: true)
         let sysRevision = hexAttribute("revision").map { UInt8(truncatingIfNeeded: $0) }
         let sysSubVendor = hexAttribute("subsystem_vendor").map { UInt16(truncatingIfNeeded: $0) }
         let sysSubDevice = hexAttribute("subsystem_device").map { UInt16(truncatingIfNeeded: $0) }
