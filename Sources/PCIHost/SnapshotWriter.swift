@@ -34,9 +34,11 @@ public struct SnapshotSummary: Sendable {
 /// source root), never reads `resourceN`, `rom` or `vpd` (BAR contents, option ROMs and VPD
 /// are not config space, and reading some of them can hang a device), and writes only
 /// below the destination. Links are written relative, as sysfs has them.
-public struct SnapshotWriter {
+public final class SnapshotWriter {
     public let source: HostRoot
     public let destination: String
+    /// Directories already made below the destination (saves a failing mkdir per file).
+    private var made: Set<String> = []
 
     public init(source: HostRoot, destination: String) {
         self.source = source
@@ -108,21 +110,21 @@ public struct SnapshotWriter {
 
     private func copyDevice(_ dir: String, summary: inout SnapshotSummary) throws(SnapshotError) {
         try makeDirectories(dir)
-        let names: [String]
-        do { names = try source.list(dir) } catch {
+        let entries: [(name: String, kind: HostRoot.Kind)]
+        do { entries = try source.entries(ofCanonical: dir) } catch {
             summary.skipped.append(Diagnostic(code: error.diagnosticCode, message: "\(dir): \(error)"))
             return
         }
-        for name in names {
+        for (name, kind) in entries {
             let path = dir + "/" + name
-            switch source.kind(path) {
-            case .file?:
+            switch kind {
+            case .file:
                 guard !Self.isExcludedFile(name) else { continue }
-                try copyFile(path, to: path, summary: &summary, required: false, limit: name == "config" ? 4096 : 65536)
-            case .link?:
+                try copyFile(path, to: path, summary: &summary, required: false, limit: name == "config" ? 4096 : 65536, canonicalParent: true)
+            case .link:
                 guard Self.keptDeviceLinks.contains(name) || name.hasPrefix("virtfn") else { continue }
                 try copyLinkIfInside(path, summary: &summary)
-            case .directory?:
+            case .directory:
                 // Child functions are copied as functions of their own.
                 if PCIAddress(sysfsName: name) != nil || ["power", "msi_irqs", "link"].contains(name) { continue }
                 try copyEvidence(path, depth: 0, summary: &summary)
@@ -137,18 +139,18 @@ public struct SnapshotWriter {
         guard depth < 10 else { return }
         let skip: Set<String> = ["power", "queues", "statistics", "holders", "slaves", "mq", "queue", "integrity",
                                  "trace", "bdi", "msi_irqs", "hwmon", "ptp", "phydev"]
-        guard let names = try? source.list(dir) else { return }
+        guard let entries = try? source.entries(ofCanonical: dir) else { return }
         try makeDirectories(dir)
-        for name in names {
+        for (name, kind) in entries {
             let path = dir + "/" + name
-            switch source.kind(path) {
-            case .file?:
+            switch kind {
+            case .file:
                 guard !Self.isExcludedFile(name), name != "uevent" || depth < 4 else { continue }
-                try copyFile(path, to: path, summary: &summary, required: false, limit: 65536)
-            case .link?:
+                try copyFile(path, to: path, summary: &summary, required: false, limit: 65536, canonicalParent: true)
+            case .link:
                 guard name == "subsystem" || name == "device" else { continue }
                 try copyLinkIfInside(path, summary: &summary)
-            case .directory?:
+            case .directory:
                 if skip.contains(name) || PCIAddress(sysfsName: name) != nil { continue }
                 try copyEvidence(path, depth: depth + 1, summary: &summary)
             default:
@@ -279,19 +281,25 @@ public struct SnapshotWriter {
     }
 
     private func makeDirectories(_ relative: String) throws(SnapshotError) {
+        guard !made.contains(relative) else { return }
         var path = destination
+        var partial = ""
         for part in relative.split(separator: "/") {
             path += "/" + part
+            partial += partial.isEmpty ? String(part) : "/" + part
+            if made.contains(partial) { continue }
             if mkdir(path, 0o755) != 0 && errno != EEXIST {
                 throw .cannotWrite(path, errno: errno)
             }
+            made.insert(partial)
         }
     }
 
-    private func copyFile(_ from: String, to relative: String, summary: inout SnapshotSummary, required: Bool, limit: Int = 4 << 20) throws(SnapshotError) {
+    private func copyFile(_ from: String, to relative: String, summary: inout SnapshotSummary, required: Bool, limit: Int = 4 << 20,
+                          canonicalParent: Bool = false) throws(SnapshotError) {
         let bytes: [UInt8]
         do {
-            bytes = try source.readBytes(from, limit: limit)
+            bytes = try source.readBytes(from, limit: limit, canonicalParent: canonicalParent)
         } catch {
             if !(error.isMissing && !required) {
                 summary.skipped.append(Diagnostic(code: error.diagnosticCode, message: "\(from): \(error)"))

@@ -23,8 +23,9 @@ public final class SysfsConfigFile: ConfigSource {
 
     static let maximum = 4096
 
+    /// `relative` must lie in a canonical directory (one that came from `HostRoot.resolve`).
     init(root: HostRoot, relative: String) throws(HostReadError) {
-        let (fd, size, _) = try root.openRegular(relative)
+        let (fd, size, _) = try root.openRegular(relative, canonicalParent: true)
         self.fd = fd
         self.path = relative
         self.fileSize = size

@@ -103,7 +103,7 @@ public struct SysfsScanner {
         var diagnostics: [Diagnostic] = []
         func attribute(_ name: String) -> String? {
             do {
-                return try root.readTextIfPresent(dir + "/" + name)
+                return try root.readTextIfPresent(dir + "/" + name, canonicalParent: true)
             } catch {
                 diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(name): \(error)"))
                 return nil
@@ -263,7 +263,7 @@ public struct SysfsScanner {
             state.vfDeviceID = attribute("sriov_vf_device").flatMap { UInt16($0, radix: 16) }
             state.driversAutoprobe = attribute("sriov_drivers_autoprobe").map { $0 == "1" }
             var links: [(Int, PCIAddress)] = []
-            for name in (try? root.list(dir)) ?? [] where name.hasPrefix("virtfn") {
+            for (name, _) in (try? root.entries(ofCanonical: dir)) ?? [] where name.hasPrefix("virtfn") {
                 guard let n = Int(name.dropFirst("virtfn".count)) else { continue }
                 guard let target = linkName(name), let vf = PCIAddress(sysfsName: target) else {
                     diagnostics.append(Diagnostic(code: "malformed-attribute", message: "\(name) does not point to a PCI function"))
@@ -295,21 +295,21 @@ public struct SysfsScanner {
                                  "integrity", "trace", "bdi", "subsystem", "driver", "firmware_node", "iommu",
                                  "iommu_group", "physfn", "device", "link"]
         func walk(_ path: String, depth: Int) {
-            guard depth <= 10, budget > 0, let names = try? root.list(path) else { return }
-            for name in names {
+            guard depth <= 10, budget > 0, let entries = try? root.entries(ofCanonical: path) else { return }
+            for (name, kind) in entries {
                 budget -= 1
                 if budget <= 0 {
                     diagnostics.append(Diagnostic(code: "walk-truncated", message: "stopped looking for host-use evidence after 4000 entries"))
                     return
                 }
-                if skip.contains(name) || name.hasPrefix("virtfn") || PCIAddress(sysfsName: name) != nil { continue }
+                // Only real directories are entered, so every path walked stays canonical.
+                guard kind == .directory, !skip.contains(name), PCIAddress(sysfsName: name) == nil else { continue }
                 let child = path + "/" + name
-                guard root.kind(child) == .directory else { continue }
                 let subsystem = (try? root.readLinkText(child + "/subsystem"))?.split(separator: "/").last.map(String.init)
                 switch subsystem {
                 case "net":
-                    let flags = (try? root.readText(child + "/flags")).flatMap(parseHex)
-                    use.netInterfaces.append(.init(name: name, operstate: try? root.readText(child + "/operstate"),
+                    let flags = (try? root.readText(child + "/flags", canonicalParent: true)).flatMap(parseHex)
+                    use.netInterfaces.append(.init(name: name, operstate: try? root.readText(child + "/operstate", canonicalParent: true),
                                                    administrativelyUp: flags.map { $0 & 1 != 0 }))
                     continue
                 case "block":

@@ -16,7 +16,7 @@ public enum ListText {
             tail += "  " + pad("group=" + (f.iommuGroup.map(String.init) ?? "-"), groupWidth)
             let flags = Self.flags(f, model: model, bySlot: bySlot)
             if !flags.isEmpty { tail += "  " + flags.joined(separator: ", ") }
-            lines.append(line + "  " + tail)
+            lines.append(String((line + "  " + tail).reversed().drop(while: { $0 == " " }).reversed()))
         }
         return lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
     }

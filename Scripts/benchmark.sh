@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Benchmarks on the 1,036-function SR-IOV snapshot (../shared/fixtures/large.tar.gz).
+# Prints figures; asserts nothing. Usage: Scripts/benchmark.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-5}
+tarball=../shared/fixtures/large.tar.gz
+[[ -f $tarball ]] || { echo "benchmark: $tarball not found (needs ../shared beside the repository)" >&2; exit 1; }
+Scripts/install-deps.sh
+swift build -c release --product vfio-inspect >&2
+bin=$(swift build -c release --show-bin-path)/vfio-inspect
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+tar -xzf "$tarball" -C "$work"
+root=$work/large
+
+median_ms() { # command...
+    local times=()
+    for ((i = 0; i < runs; i++)); do
+        local start end
+        start=$(date +%s%N)
+        "$@" >/dev/null
+        end=$(date +%s%N)
+        times+=($(((end - start) / 1000000)))
+    done
+    printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((runs + 1) / 2))p"
+}
+
+functions=$("$bin" list --root "$root" | wc -l)
+echo "snapshot: $root ($functions functions)"
+echo "list (text):       $(median_ms "$bin" list --root "$root") ms (median of $runs)"
+echo "list --json:       $(median_ms "$bin" list --root "$root" --json) ms"
+echo "snapshot:          $(median_ms bash -c "rm -rf '$work/copy'; '$bin' snapshot --root '$root' '$work/copy'") ms"
+if command -v strace >/dev/null; then
+    strace -f -qq -e trace=pread64 -o "$work/trace" "$bin" list --root "$root" >/dev/null
+    calls=$(grep -c 'pread64(' "$work/trace" || true)
+    bytes=$(grep -oE '= [0-9]+$' "$work/trace" | awk '{s += $2} END {print s + 0}')
+    echo "config reads (list): $calls pread calls, $bytes bytes ($((bytes / functions)) bytes per function)"
+else
+    echo "config reads: install strace to count them"
+fi
