@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Samples/ holds the outputs the README quotes; they must match what the tool prints now.
+/// Re-record with Scripts/make-samples.sh after an intended change.
+@Suite("Samples (golden outputs)")
+struct SamplesTests {
+    static let samples = ["sriov", "multifunction", "host-in-use"]
+    static let repository = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test("list and list --json of each sample are current", arguments: samples)
+    func golden(_ name: String) throws {
+        let dir = Self.repository.appendingPathComponent("Samples").appendingPathComponent(name)
+        let root = dir.appendingPathComponent("root").path
+        let text = try Command.tool(["list", "--root", root])
+        #expect(text.status == 0)
+        #expect(text.stdout == (try String(contentsOf: dir.appendingPathComponent("list.txt"), encoding: .utf8)))
+        let json = try Command.tool(["list", "--root", root, "--json"])
+        let recorded = try String(contentsOf: dir.appendingPathComponent("list.json"), encoding: .utf8)
+        func withoutPath(_ s: String) -> [Substring] { s.split(separator: "\n").filter { !$0.contains("\"path\" :") } }
+        #expect(withoutPath(json.stdout) == withoutPath(recorded))
+    }
+
+    @Test("each sample lists the same functions as its fixture's lspci", arguments: samples)
+    func sampleMatchesFixture(_ name: String) throws {
+        let root = Self.repository.appendingPathComponent("Samples/\(name)/root").path
+        let json = try Command.json(try Command.tool(["list", "--root", root, "--json"]).stdout)
+        let addresses = (json["functions"] as? [[String: Any]] ?? []).compactMap { $0["address"] as? String }
+        #expect(Set(addresses) == (try Fixtures.lspciFunctions(name)))
+    }
+}
