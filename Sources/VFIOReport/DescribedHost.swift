@@ -169,6 +169,16 @@ public struct DescribedHost: Encodable, Sendable {
     public let diagnostics: [DescribedDiagnostic]
 }
 
+/// A slot (domain:bus:device): the unit the multifunction and function-0 rules speak of.
+public struct DescribedSlot: Encodable, Sendable {
+    public let slot: String
+    public let functions: [String]
+    /// Functions other than VFs (VFs never make a slot multifunction).
+    public let multifunction: Bool
+    public let hasFunction0: Bool
+    @Nullable public var physicalSlot: String?
+}
+
 /// `list --json`.
 public struct DescribedListing: Encodable, Sendable {
     public let schemaVersion: Int
@@ -176,6 +186,7 @@ public struct DescribedListing: Encodable, Sendable {
     public let host: DescribedHost
     public let functions: [DescribedFunction]
     public let groups: [DescribedGroup]
+    public let slots: [DescribedSlot]
 
     public init(_ model: HostModel, functions selected: [PCIFunction]) {
         schemaVersion = JSONSchemaVersion.current
@@ -189,6 +200,15 @@ public struct DescribedListing: Encodable, Sendable {
             kernelCommandLine: model.environment.kernelCommandLine,
             diagnostics: model.diagnostics.map(DescribedDiagnostic.init))
         functions = selected.map(DescribedFunction.init)
+        let bySlot = Dictionary(grouping: selected, by: { $0.address.slot })
+        slots = bySlot.keys.sorted().map { slot in
+            let members = bySlot[slot] ?? []
+            let physical = members.filter { !$0.isVirtualFunction }
+            return DescribedSlot(slot: slot.description, functions: members.map(\.address.description),
+                                 multifunction: physical.count > 1,
+                                 hasFunction0: members.contains { $0.address.function == 0 },
+                                 physicalSlot: members.first?.physicalSlot)
+        }
         let wanted = Set(selected.map(\.address))
         groups = model.groups.filter { $0.members.contains(where: wanted.contains) || selected.count == model.functions.count }
             .map(DescribedGroup.init)
