@@ -53,14 +53,7 @@ public struct DumpScanner {
                 function.diagnostics.append(Diagnostic(code: "config-all-ones",
                     message: "vendor and device read ffff: absent, powered off, or a virtual function whose IDs only sysfs knows"))
             }
-            if let names, !header.idsReadAllOnes {
-                function.vendorName = names.vendor(header.vendorID)
-                function.deviceName = names.device(vendor: header.vendorID, device: header.deviceID)
-                if let sv = header.subsystemVendorID, let sd = header.subsystemID, sv != 0 || sd != 0 {
-                    function.subsystemName = names.subsystem(vendor: header.vendorID, device: header.deviceID, subsystemVendor: sv, subsystemDevice: sd)
-                }
-                function.className = names.deviceClass(header.classCode.deviceClass)
-            }
+            if let names, !header.idsReadAllOnes { function.takeNames(from: names) }
             functions.append(function)
         }
         guard !functions.isEmpty else { throw .dumpWithoutConfig(path, functions: dumped.count) }

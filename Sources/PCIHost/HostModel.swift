@@ -1,4 +1,5 @@
 import PCIConfigSpace
+import PCILibPCI
 
 /// Something worth telling about one function or the host that is not a verdict:
 /// a file that could not be read, a link refused, an inconsistency between sources.
@@ -235,5 +236,17 @@ public struct HostModel: Sendable {
     /// Whether the slot holds more than one function that is not a VF (VFs never make a slot multifunction).
     public func slotIsMultifunction(_ slot: PCISlotAddress, in bySlot: [PCISlotAddress: [PCIFunction]]) -> Bool {
         (bySlot[slot] ?? []).filter { !$0.isVirtualFunction }.count > 1
+    }
+}
+
+extension PCIFunction {
+    /// Vendor, device, subsystem and class names from pci.ids, as lspci shows them.
+    mutating func takeNames(from names: PCIIDDatabase) {
+        vendorName = names.vendor(vendorID)
+        deviceName = names.device(vendor: vendorID, device: deviceID)
+        if let sv = subsystemVendorID, let sd = subsystemDeviceID, sv != 0 || sd != 0 {
+            subsystemName = names.subsystem(vendor: vendorID, device: deviceID, subsystemVendor: sv, subsystemDevice: sd)
+        }
+        className = names.deviceClass(classCode.deviceClass)
     }
 }

@@ -233,14 +233,7 @@ public struct SysfsScanner {
         function.sriov = readSRIOV(dir: dir, header: header, sysVendor: sysVendor, diagnostics: &diagnostics, linkName: linkName, attribute: attribute)
         function.hostUse = readHostUse(dir: dir, diagnostics: &diagnostics)
 
-        if let names {
-            function.vendorName = names.vendor(vendorID)
-            function.deviceName = names.device(vendor: vendorID, device: deviceID)
-            if let sv = function.subsystemVendorID, let sd = function.subsystemDeviceID, sv != 0 || sd != 0 {
-                function.subsystemName = names.subsystem(vendor: vendorID, device: deviceID, subsystemVendor: sv, subsystemDevice: sd)
-            }
-            function.className = names.deviceClass(function.classCode.deviceClass)
-        }
+        if let names { function.takeNames(from: names) }
         function.diagnostics = diagnostics
         return function
     }
