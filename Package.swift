@@ -64,7 +64,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PCIHostTests",
-            dependencies: ["PCIHost", "PCILibPCI", "VFIOReport", "VFIOInspectCommands", "TestSupport"]
+            dependencies: ["PCIConfigSpace", "PCIHost", "PCILibPCI", "VFIOReport", "VFIOInspectCommands", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

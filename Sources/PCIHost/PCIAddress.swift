@@ -1,3 +1,5 @@
+import PCIConfigSpace
+
 /// A function's address: domain, bus, device (slot), function. Prints as `0000:00:1f.3`.
 public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
     public let domain: UInt32
@@ -67,10 +69,4 @@ public struct PCISlotAddress: Hashable, Comparable, Sendable, CustomStringConver
     public static func < (a: Self, b: Self) -> Bool {
         (a.domain, a.bus, a.device) < (b.domain, b.bus, b.device)
     }
-}
-
-/// Lowercase hex, zero-padded to `width` digits.
-public func hex(_ value: some BinaryInteger, _ width: Int) -> String {
-    let digits = String(value, radix: 16)
-    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
 }

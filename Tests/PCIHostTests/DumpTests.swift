@@ -1,4 +1,5 @@
 import Foundation
+import PCIConfigSpace
 import PCIHost
 import Testing
 import TestSupport

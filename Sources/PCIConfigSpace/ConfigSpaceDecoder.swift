@@ -1,0 +1,119 @@
+/// Everything decoded from one function's config space.
+public struct DecodedConfigSpace: Hashable, Sendable {
+    public let header: ConfigHeader
+    public let readableCount: Int
+    public let capabilities: [Capability]
+    public let capabilityCoverage: Coverage
+    public let extendedCapabilities: [ExtendedCapability]
+    public let extendedCoverage: Coverage
+    public let bars: [BAR]
+    public let expansionROM: ExpansionROM?
+    public let bridgeWindows: BridgeWindows?
+    public let diagnostics: [DecodeDiagnostic]
+
+    public func capability(_ id: CapabilityID) -> Capability? { capabilities.first { $0.id == id } }
+    public func extendedCapability(_ id: ExtendedCapabilityID) -> ExtendedCapability? { extendedCapabilities.first { $0.id == id } }
+
+    public var pciExpress: PCIExpress? {
+        for c in capabilities { if case let .pciExpress(e) = c.body { return e } }
+        return nil
+    }
+    public var powerManagement: PowerManagement? {
+        for c in capabilities { if case let .powerManagement(p) = c.body { return p } }
+        return nil
+    }
+    public var advancedFeatures: AdvancedFeatures? {
+        for c in capabilities { if case let .advancedFeatures(a) = c.body { return a } }
+        return nil
+    }
+    public var msi: MSI? {
+        for c in capabilities { if case let .msi(m) = c.body { return m } }
+        return nil
+    }
+    public var msiX: MSIX? {
+        for c in capabilities { if case let .msiX(m) = c.body { return m } }
+        return nil
+    }
+    public var acs: ACS? {
+        for c in extendedCapabilities { if case let .accessControlServices(a) = c.body { return a } }
+        return nil
+    }
+    public var sriov: SRIOV? {
+        for c in extendedCapabilities { if case let .singleRootIOV(s) = c.body { return s } }
+        return nil
+    }
+    public var ari: ARI? {
+        for c in extendedCapabilities { if case let .alternativeRoutingID(a) = c.body { return a } }
+        return nil
+    }
+    public var ats: ATS? {
+        for c in extendedCapabilities { if case let .addressTranslation(a) = c.body { return a } }
+        return nil
+    }
+    public var pri: PRI? {
+        for c in extendedCapabilities { if case let .pageRequest(p) = c.body { return p } }
+        return nil
+    }
+    public var pasid: PASID? {
+        for c in extendedCapabilities { if case let .processAddressSpaceID(p) = c.body { return p } }
+        return nil
+    }
+
+    /// Whether the function can reset itself: PCIe DevCap FLR, or AF with both TP and FLR.
+    /// `nil` when the capabilities could not be read.
+    public var functionLevelReset: Bool? {
+        if pciExpress?.flrCapable == true || advancedFeatures?.flrUsable == true { return true }
+        return capabilityCoverage == .unreadable ? nil : false
+    }
+}
+
+/// Decodes a function's config space from any source. Reads the header, then only the capabilities'
+/// own registers. Never traps, never loops: every problem is a diagnostic and the rest is still decoded.
+public enum ConfigSpaceDecoder {
+    public static func decode(_ source: some ConfigSource) throws(HeaderDecodeError) -> DecodedConfigSpace {
+        let header = try ConfigHeader(from: source)
+        var diagnostics: [DecodeDiagnostic] = []
+        if header.idsReadAllOnes {
+            diagnostics.append(.init(code: "config-all-ones",
+                message: "vendor and device read ffff: the function is absent or powered off (or is a VF, whose IDs only sysfs has)"))
+        }
+        let (standard, capabilityCoverage) = CapabilityChain.walkStandard(source, header: header, diagnostics: &diagnostics)
+        var capabilities: [Capability] = []
+        capabilities.reserveCapacity(standard.count)
+        for (id, offset) in standard {
+            let body = CapabilityBody.decode(id, at: offset, from: source)
+            if body == .truncated {
+                diagnostics.append(.init(code: "capability-truncated",
+                    message: "\(id.name) at 0x\(hex(offset, 2)) extends past the \(source.readableCount) readable bytes"))
+            }
+            capabilities.append(Capability(id: id, offset: offset, body: body))
+        }
+        // Extended space exists for PCI Express and PCI-X mode 2 functions only (and host bridges, per the kernel).
+        let hasExpress = capabilities.contains { $0.id == .pciExpress }
+        let pcixMode2 = capabilities.contains { if case let .pciX(x) = $0.body { x.mode2Capable } else { false } }
+        var extended: [ExtendedCapability] = []
+        var extendedCoverage = Coverage.notImplemented
+        if hasExpress || pcixMode2 || header.classCode.isHostBridge {
+            let (entries, coverage) = CapabilityChain.walkExtended(source, diagnostics: &diagnostics)
+            extendedCoverage = coverage
+            for (id, version, offset) in entries {
+                let body = ExtendedCapabilityBody.decode(id, at: offset, from: source)
+                if body == .truncated {
+                    diagnostics.append(.init(code: "capability-truncated",
+                        message: "\(id.name) at 0x\(hex(offset, 3)) extends past the \(source.readableCount) readable bytes"))
+                }
+                extended.append(ExtendedCapability(id: id, version: version, offset: offset, body: body))
+            }
+        } else if capabilityCoverage == .unreadable {
+            extendedCoverage = .unreadable
+        }
+        let bars = BAR.decode(header: header, source: source)
+        return DecodedConfigSpace(
+            header: header, readableCount: source.readableCount,
+            capabilities: capabilities, capabilityCoverage: capabilityCoverage,
+            extendedCapabilities: extended, extendedCoverage: extendedCoverage,
+            bars: bars, expansionROM: ExpansionROM.decode(header: header, source: source),
+            bridgeWindows: BridgeWindows.decode(header: header, source: source),
+            diagnostics: diagnostics)
+    }
+}
