@@ -8,10 +8,12 @@ import PCILibPCI
 public struct DumpScanner {
     public let path: String
     public let names: PCIIDDatabase?
+    public let options: ScanOptions
 
-    public init(path: String, names: PCIIDDatabase? = nil) {
+    public init(path: String, names: PCIIDDatabase? = nil, options: ScanOptions = ScanOptions()) {
         self.path = path
         self.names = names
+        self.options = options
     }
 
     public func scan() throws(HostScanError) -> HostModel {
@@ -49,7 +51,11 @@ public struct DumpScanner {
                 subsystemVendorID: header.subsystemVendorID, subsystemDeviceID: header.subsystemID,
                 classCode: header.classCode, revision: header.revision, header: header,
                 configBytesReadable: d.config.count, configSize: d.config.count)
-            if header.idsReadAllOnes {
+            function.rawConfig = d.config
+            if options.decodeCapabilities, let decoded = try? ConfigSpaceDecoder.decode(bytes) {
+                function.config = decoded
+                function.diagnostics += decoded.diagnostics.map { Diagnostic(code: $0.code, message: $0.message) }
+            } else if header.idsReadAllOnes {
                 function.diagnostics.append(Diagnostic(code: "config-all-ones",
                     message: "vendor and device read ffff: absent, powered off, or a virtual function whose IDs only sysfs knows"))
             }

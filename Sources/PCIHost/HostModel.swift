@@ -81,6 +81,8 @@ public struct PCIFunction: Hashable, Sendable {
     public var revision: UInt8
     /// The decoded standard header, `nil` when fewer than 64 bytes were readable.
     public var header: ConfigHeader?
+    /// Capabilities and the rest of config space, when the scan was asked to decode them.
+    public var config: DecodedConfigSpace?
     public var configBytesReadable: Int
     /// The size the source claims for config space (the sysfs file size; the dump length).
     public var configSize: Int
@@ -106,6 +108,11 @@ public struct PCIFunction: Hashable, Sendable {
     public var upstream: [PCIAddress] = []
     /// Root-relative canonical sysfs directory, `nil` for dumps.
     public var sysfsPath: String?
+    /// Address ranges from sysfs `resource` (index 0–5 BARs, 6 ROM, 7+ bridge windows and SR-IOV BARs),
+    /// read when capabilities are decoded.
+    public var resources: [ResourceRange] = []
+    /// The bytes a dump gave for this function (dumps only: a live host is read on demand).
+    public var rawConfig: [UInt8]?
     public var hostUse = HostUse()
     public var diagnostics: [Diagnostic] = []
 
@@ -248,5 +255,33 @@ extension PCIFunction {
             subsystemName = names.subsystem(vendor: vendorID, device: deviceID, subsystemVendor: sv, subsystemDevice: sd)
         }
         className = names.deviceClass(classCode.deviceClass)
+    }
+}
+
+/// One line of sysfs `resource`: start, end and flags of a region (all zero when unused).
+public struct ResourceRange: Hashable, Sendable {
+    public let index: Int
+    public let start: UInt64
+    public let end: UInt64
+    public let flags: UInt64
+
+    public var size: UInt64 { end >= start && (start != 0 || end != 0) ? end - start + 1 : 0 }
+    /// `IORESOURCE_MEM_64`
+    public var is64Bit: Bool { flags & 0x0010_0000 != 0 }
+    /// `IORESOURCE_PREFETCH`
+    public var prefetchable: Bool { flags & 0x2000 != 0 }
+    /// `IORESOURCE_IO`
+    public var isIO: Bool { flags & 0x100 != 0 }
+
+    /// Parses the whole file; malformed lines are skipped.
+    public static func parse(_ text: String) -> [ResourceRange] {
+        var result: [ResourceRange] = []
+        for (i, line) in text.split(separator: "\n").enumerated() {
+            let f = line.split(separator: " ")
+            guard f.count >= 3, let s = UInt64(f[0].dropFirst(2), radix: 16), let e = UInt64(f[1].dropFirst(2), radix: 16),
+                  let fl = UInt64(f[2].dropFirst(2), radix: 16) else { continue }
+            result.append(ResourceRange(index: i, start: s, end: e, flags: fl))
+        }
+        return result
     }
 }

@@ -29,13 +29,25 @@ public enum HostScanError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Builds a `HostModel` from a sysfs tree under a `HostRoot`.
+/// What a scan reads beyond the header.
+public struct ScanOptions: Sendable {
+    /// Walk and decode the capability chains (each read is a bus transaction on a live host).
+    public var decodeCapabilities: Bool
+
+    public init(decodeCapabilities: Bool = false) {
+        self.decodeCapabilities = decodeCapabilities
+    }
+}
+
 public struct SysfsScanner {
     public let root: HostRoot
     public let names: PCIIDDatabase?
+    public let options: ScanOptions
 
-    public init(root: HostRoot, names: PCIIDDatabase? = nil) {
+    public init(root: HostRoot, names: PCIIDDatabase? = nil, options: ScanOptions = ScanOptions()) {
         self.root = root
         self.names = names
+        self.options = options
     }
 
     static let devicesDir = "sys/bus/pci/devices"
@@ -147,6 +159,7 @@ public struct SysfsScanner {
 
         // Config space: the header only (64 bytes); the rest is read on demand by decoders.
         var header: ConfigHeader?
+        var decoded: DecodedConfigSpace?
         var readable = 0
         var configSize = 0
         do {
@@ -154,7 +167,13 @@ public struct SysfsScanner {
             readable = config.readableCount
             configSize = config.fileSize
             do {
-                header = try ConfigHeader(from: config)
+                if options.decodeCapabilities {
+                    let d = try ConfigSpaceDecoder.decode(config)
+                    decoded = d
+                    header = d.header
+                } else {
+                    header = try ConfigHeader(from: config)
+                }
             } catch {
                 diagnostics.append(Diagnostic(code: "config-truncated",
                     message: "only \(readable) bytes of config space are readable; the 64-byte header is incomplete"))
@@ -208,6 +227,15 @@ public struct SysfsScanner {
             configBytesReadable: readable,
             configSize: configSize)
         function.sysfsPath = dir
+        function.config = decoded
+        if options.decodeCapabilities, let text = attribute("resource") {
+            function.resources = ResourceRange.parse(text)
+        }
+        if let decoded {
+            // A VF's ID registers read ffff by design; that is not a problem to report.
+            diagnostics += decoded.diagnostics.filter { $0.code != "config-all-ones" || sysVendor == nil }
+                .map { Diagnostic(code: $0.code, message: $0.message) }
+        }
         function.driver = linkName("driver")
         if let override = attribute("driver_override"), override != "(null)", !override.isEmpty {
             function.driverOverride = override
@@ -327,6 +355,18 @@ public struct SysfsScanner {
     static func upstreamBridges(fromCanonicalPath path: String) -> [PCIAddress] {
         let parts = path.split(separator: "/")
         return parts.dropLast().compactMap { PCIAddress(sysfsName: $0) }.reversed()
+    }
+
+    /// The first `count` config bytes of a function (fewer when fewer are readable), read now.
+    public func configBytes(of function: PCIFunction, count: Int) throws(HostReadError) -> [UInt8] {
+        if let raw = function.rawConfig { return Array(raw.prefix(count)) }
+        guard let dir = function.sysfsPath else { return [] }
+        let config = try SysfsConfigFile(root: root, relative: dir + "/config")
+        let n = min(count, config.readableCount)
+        guard let bytes = config.bytes(at: 0, count: n) else {
+            throw config.readFailure ?? .io(dir + "/config", errno: 5)
+        }
+        return bytes
     }
 
     // MARK: Host-wide

@@ -16,7 +16,7 @@ public struct GlobalOptions: ParsableArguments {
     public init() {}
 
     /// Reads the host the options name. Prints a clear message and exits 3 when the input is unusable.
-    func loadHost() throws -> HostModel {
+    func loadHost(options: ScanOptions = ScanOptions()) throws -> HostModel {
         let names: PCIIDDatabase?
         do {
             let db = try PCIIDDatabase(path: pciIDs)
@@ -33,13 +33,20 @@ public struct GlobalOptions: ParsableArguments {
                 if root != "/" {
                     printError("warning: --dump given; --root \(root) is ignored")
                 }
-                return try DumpScanner(path: dump, names: names).scan()
+                return try DumpScanner(path: dump, names: names, options: options).scan()
             }
-            return try SysfsScanner(root: HostRoot(root), names: names).scan()
+            return try SysfsScanner(root: HostRoot(root), names: names, options: options).scan()
         } catch {
             printError("vfio-inspect: \(error)")
             throw ExitCode(ExitStatus.inputUnusable)
         }
+    }
+}
+
+extension GlobalOptions {
+    /// The first `count` config bytes of a function, for hex dumps.
+    func configBytes(of function: PCIFunction, count: Int) throws -> [UInt8] {
+        try SysfsScanner(root: HostRoot(root)).configBytes(of: function, count: count)
     }
 }
 

@@ -1,0 +1,61 @@
+import ArgumentParser
+import PCIHost
+import VFIOReport
+
+public struct ShowCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Everything config space and sysfs say about some functions: identity, position, driver and group, reset, interrupts, capabilities.")
+
+    @OptionGroup public var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("Functions to show, as lspci -s takes them (01:00.0, 01:00, 1f.3).", valueName: "SELECTOR"))
+    public var selectors: [String]
+
+    @Flag(name: .customShort("v"), help: "More detail (-vv: all capability fields).")
+    public var verbose: Int
+
+    @Flag(name: .customShort("x"), help: "Hex dump: -x the 64-byte header, -xxx 256 bytes, -xxxx 4096 bytes.")
+    public var hex: Int
+
+    @Flag(name: .long, help: "Machine-readable JSON: the list function objects plus capabilities, acs, sriov, pcie, reset.")
+    public var json = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard !selectors.isEmpty else { throw ValidationError("name at least one function (e.g. 01:00.0)") }
+        for s in selectors {
+            do { _ = try PCISelector(parsing: s) } catch { throw ValidationError(error.description) }
+        }
+    }
+
+    public func run() throws {
+        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
+        let parsed = try selectors.map { try PCISelector(parsing: $0) }
+        let chosen = model.functions.filter { f in parsed.contains { $0.matches(f.address) } }
+        guard !chosen.isEmpty else {
+            printError("vfio-inspect: no function matches \(selectors.joined(separator: " "))")
+            throw ExitCode(ExitStatus.inputUnusable)
+        }
+        if json {
+            print(try JSONOutput.render(DescribedShow(model, functions: chosen)), terminator: "")
+            return
+        }
+        let dumpLength = hex == 0 ? 0 : hex == 1 ? 64 : hex <= 3 ? 256 : 4096
+        var first = true
+        for f in chosen {
+            var bytes: [UInt8]?
+            if dumpLength > 0 {
+                do {
+                    bytes = try global.configBytes(of: f, count: dumpLength)
+                } catch {
+                    printError("note: \(f.address): config space not readable for the dump: \(error)")
+                }
+            }
+            if !first { print("") }
+            first = false
+            print(ShowText.render(f, model: model, verbosity: verbose, hexDump: bytes), terminator: "")
+        }
+    }
+}

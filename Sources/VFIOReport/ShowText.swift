@@ -1,0 +1,145 @@
+import PCIConfigSpace
+import PCIHost
+
+/// `show` as text, ordered for someone about to pass the function through: identity, position,
+/// driver and group, reset, interrupts, then the capabilities in chain order.
+public enum ShowText {
+    public static func render(_ f: PCIFunction, model: HostModel, verbosity: Int, hexDump: [UInt8]?) -> String {
+        var out: [String] = []
+        func line(_ label: String, _ text: String) { out.append("  " + ListText.pad(label + ":", 14) + text) }
+        let cls = f.className.map { "\($0) [\(hex(f.classCode.deviceClass, 4))]" } ?? "Class [\(hex(f.classCode.deviceClass, 4))]"
+        out.append("\(f.address) \(cls): \(ListText.identity(f)) [\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))] (rev \(hex(f.revision, 2)))")
+        if let sv = f.subsystemVendorID, let sd = f.subsystemDeviceID {
+            line("Subsystem", (f.subsystemName.map { $0 + " " } ?? "") + "[\(hex(sv, 4)):\(hex(sd, 4))]")
+        }
+        if let h = f.header {
+            line("Header", "\(h.layout), multifunction bit \(h.multifunction ? "set" : "clear")")
+        } else {
+            line("Header", "unreadable (\(f.configBytesReadable) bytes)")
+        }
+        var position = f.upstream.isEmpty ? "on a root bus" : "behind " + f.upstream.map(\.description).joined(separator: " ← ")
+        if let slot = f.physicalSlot { position += "; physical slot \(slot)" }
+        if let node = f.numaNode { position += "; NUMA node \(node)" }
+        line("Position", position)
+        let slotMates = model.functions.filter { $0.address.slot == f.address.slot && $0.address != f.address && !$0.isVirtualFunction }
+        if !f.isVirtualFunction && !slotMates.isEmpty {
+            line("Slot", "shares \(f.address.slot) with " + slotMates.map(\.address.description).joined(separator: ", "))
+        }
+        line("Driver", (f.driver ?? "none") + (f.driverOverride.map { " (driver_override: \($0))" } ?? ""))
+        line("IOMMU group", f.iommuGroup.map { g in
+            let members = model.groups.first { $0.id == g }?.members ?? []
+            return "\(g)" + (members.count > 1 ? " (with " + members.filter { $0 != f.address }.map(\.description).joined(separator: ", ") + ")" : " (alone)")
+        } ?? "none")
+        switch f.sriov {
+        case let .physicalFunction(state):
+            line("SR-IOV", "PF, \(state.numVFs ?? 0) of \(state.totalVFs ?? 0) VFs enabled" +
+                 (state.virtualFunctions.isEmpty ? "" : ": " + state.virtualFunctions.map(\.description).joined(separator: " ")))
+        case let .virtualFunction(pf): line("SR-IOV", "VF of \(pf)")
+        case .detachedVirtualFunction: line("SR-IOV", "VF whose PF is not visible")
+        case .none: break
+        }
+        if let config = f.config {
+            line("Reset", resetText(f, config))
+            line("Interrupts", interruptText(f, config))
+            if let e = config.pciExpress {
+                var text = "\(e.portType.name) (v\(e.version))"
+                if let s = e.linkSpeed, let w = e.linkWidth { text += ", link \(s) x\(w)" }
+                if let s = e.maxLinkSpeed, let w = e.maxLinkWidth { text += " (max \(s) x\(w))" }
+                if e.hotPlugCapable == true { text += ", hot-plug slot" }
+                line("PCI Express", text)
+            }
+            if verbosity >= 1 {
+                for bar in config.bars {
+                    let size = f.resources.first { $0.index == bar.index }.map { $0.size > 0 ? " [size=\(sizeText($0.size))]" : "" } ?? ""
+                    line("Region \(bar.index)", "\(bar.kind.rawValue)\(bar.prefetchable ? " prefetchable" : "") at \(hex(bar.address, 1))\(size)")
+                }
+                if let rom = config.expansionROM {
+                    line("ROM", "at \(hex(rom.address, 8)) [\(rom.enabled ? "enabled" : "disabled")]")
+                }
+                if let numbers = f.header?.busNumbers {
+                    line("Bus", "primary=\(hex(numbers.primary, 2)), secondary=\(hex(numbers.secondary, 2)), subordinate=\(hex(numbers.subordinate, 2))")
+                }
+            }
+            out.append("  Capabilities (\(config.capabilityCoverage == .complete ? "chain order" : config.capabilityCoverage.rawValue)):")
+            for c in config.capabilities {
+                out.append("    [\(hex(c.offset, 2))] \(c.id.name)" + detailText(CapabilityDetails.details(c.body), c.body == .truncated, verbosity))
+            }
+            if config.extendedCoverage != .notImplemented {
+                out.append("  Extended capabilities (\(config.extendedCoverage == .complete ? "chain order" : config.extendedCoverage.rawValue)):")
+                for c in config.extendedCapabilities {
+                    out.append("    [\(hex(c.offset, 3)) v\(c.version)] \(c.id.name)" + detailText(CapabilityDetails.details(c.body), c.body == .truncated, verbosity))
+                }
+            }
+        }
+        if !f.diagnostics.isEmpty {
+            out.append("  Diagnostics:")
+            for d in f.diagnostics { out.append("    \(d.code): \(d.message)") }
+        }
+        if let hexDump {
+            out.append(contentsOf: hexLines(hexDump))
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    static func resetText(_ f: PCIFunction, _ config: DecodedConfigSpace) -> String {
+        var parts: [String] = []
+        if config.pciExpress?.flrCapable == true {
+            parts.append("FLR (PCIe DevCap)")
+        } else if let af = config.advancedFeatures, af.flrUsable {
+            parts.append("FLR (Advanced Features)")
+        } else if config.capabilityCoverage == .unreadable {
+            parts.append("FLR unknown (capabilities unreadable)")
+        } else {
+            parts.append("no FLR")
+        }
+        if let pm = config.powerManagement {
+            parts.append(pm.noSoftReset ? "PM reset does nothing (NoSoftRst+)" : "PM D3hot→D0 resets (NoSoftRst-)")
+        }
+        switch f.resetMethods {
+        case nil: parts.append("kernel reset_method: not reported")
+        case let m? where m.isEmpty: parts.append("kernel reset_method: EMPTY (cannot be reset)")
+        case let m?: parts.append("kernel reset_method: " + m.joined(separator: " "))
+        }
+        return parts.joined(separator: "; ")
+    }
+
+    static func interruptText(_ f: PCIFunction, _ config: DecodedConfigSpace) -> String {
+        var parts: [String] = []
+        if let pin = f.header?.interruptPin, pin >= 1, pin <= 4 {
+            parts.append("INTx pin \(["A", "B", "C", "D"][Int(pin) - 1])")
+        }
+        if let m = config.msiX { parts.append("MSI-X \(m.tableSize) vector\(m.tableSize == 1 ? "" : "s")\(m.enabled ? " (enabled)" : "")") }
+        if let m = config.msi { parts.append("MSI \(m.vectorsCapable) vector\(m.vectorsCapable == 1 ? "" : "s")\(m.is64Bit ? " 64-bit" : "")\(m.perVectorMasking ? " maskable" : "")\(m.enabled ? " (enabled)" : "")") }
+        if parts.isEmpty { parts.append("none") }
+        return parts.joined(separator: ", ")
+    }
+
+    static func detailText(_ details: [(String, DescribedValue)], _ truncated: Bool, _ verbosity: Int) -> String {
+        if truncated { return " <truncated: registers not readable>" }
+        guard !details.isEmpty else { return "" }
+        let shown = verbosity >= 1 ? details : Array(details.prefix(6))
+        let text = shown.map { key, value -> String in
+            switch value {
+            case let .bool(b): "\(key)\(b ? "+" : "-")"
+            case let .int(i): "\(key)=\(i)"
+            case let .string(s): "\(key)=\(s)"
+            case let .strings(s): "\(key)=[\(s.joined(separator: " "))]"
+            }
+        }
+        return ": " + text.joined(separator: " ")
+    }
+
+    static func sizeText(_ size: UInt64) -> String {
+        let units = [(UInt64(1) << 30, "G"), (UInt64(1) << 20, "M"), (UInt64(1) << 10, "K")]
+        for (unit, name) in units where size >= unit && size % unit == 0 { return "\(size / unit)\(name)" }
+        return "\(size)"
+    }
+
+    /// lspci's `-x` format: `00: 86 80 ...`.
+    public static func hexLines(_ bytes: [UInt8]) -> [String] {
+        stride(from: 0, to: bytes.count, by: 16).map { start in
+            let row = bytes[start..<min(start + 16, bytes.count)].map { hex($0, 2) }.joined(separator: " ")
+            return "\(hex(start, 2)): \(row)"
+        }
+    }
+}
