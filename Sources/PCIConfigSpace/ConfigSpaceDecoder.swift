@@ -88,12 +88,13 @@ public enum ConfigSpaceDecoder {
             }
             capabilities.append(Capability(id: id, offset: offset, body: body))
         }
-        // Extended space exists for PCI Express and PCI-X mode 2 functions only (and host bridges, per the kernel).
+        // Extended space is architected for PCI Express and PCI-X mode 2 functions only. (The kernel also sizes
+        // host bridges at 4 KiB unless 0x100 aliases 0x000; without either capability nothing is defined there.)
         let hasExpress = capabilities.contains { $0.id == .pciExpress }
         let pcixMode2 = capabilities.contains { if case let .pciX(x) = $0.body { x.mode2Capable } else { false } }
         var extended: [ExtendedCapability] = []
         var extendedCoverage = Coverage.notImplemented
-        if hasExpress || pcixMode2 || header.classCode.isHostBridge {
+        if hasExpress || pcixMode2 {
             let (entries, coverage) = CapabilityChain.walkExtended(source, diagnostics: &diagnostics)
             extendedCoverage = coverage
             for (id, version, offset) in entries {
