@@ -37,15 +37,20 @@ let package = Package(
             name: "PCIHost",
             dependencies: ["PCIConfigSpace", "PCILibPCI"]
         ),
+        // Rules, units, findings, group prediction: pure functions over the host model.
+        .target(
+            name: "VFIOAnalysis",
+            dependencies: ["PCIHost", "PCIConfigSpace"]
+        ),
         // Renderers: text and JSON.
         .target(
             name: "VFIOReport",
-            dependencies: ["PCIHost", "PCIConfigSpace"]
+            dependencies: ["PCIHost", "PCIConfigSpace", "VFIOAnalysis"]
         ),
         .target(
             name: "VFIOInspectCommands",
             dependencies: [
-                "PCIHost", "VFIOReport",
+                "PCIHost", "VFIOAnalysis", "VFIOReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -64,7 +69,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PCIHostTests",
-            dependencies: ["PCIConfigSpace", "PCIHost", "PCILibPCI", "VFIOReport", "VFIOInspectCommands", "TestSupport"]
+            dependencies: ["PCIConfigSpace", "PCIHost", "PCILibPCI", "VFIOAnalysis", "VFIOReport", "VFIOInspectCommands", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,61 @@
+import PCIConfigSpace
+import PCIHost
+
+/// The kernel's view of isolation for one function: `pci_acs_enabled` and its helpers
+/// (drivers/pci/pci.c, drivers/pci/quirks.c), evaluated on decoded config space.
+public struct ACSPolicy: Sendable {
+    /// What isolation needs: `REQ_ACS_FLAGS` = SV | RR | CR | UF (drivers/iommu/iommu.c).
+    public static let required: ACSFlags = .isolationRequired
+
+    public init() {}
+
+    /// The kernel's `dev->multifunction`: function 0 takes its header bit, any function above 0 is
+    /// multifunction (`pci_scan_slot`), and VFs, created by `pci_iov_add_virtfn`, never are.
+    public func isMultifunction(_ f: PCIFunction) -> Bool {
+        if f.isVirtualFunction { return false }
+        return f.address.function > 0 || f.multifunctionBit
+    }
+
+    public enum Verdict: Equatable, Sendable {
+        case isolated(why: String)
+        /// Not isolated; `missing` names the required flags the function does not enable (empty: no ACS at all
+        /// where the type needs it, or a type that can never provide it).
+        case notIsolated(why: String, missing: ACSFlags)
+
+        public var isIsolated: Bool { if case .isolated = self { true } else { false } }
+    }
+
+    /// `pci_acs_enabled(dev, REQ_ACS_FLAGS)`.
+    public func evaluate(_ f: PCIFunction) -> Verdict {
+        let portType = f.config?.pciExpress?.portType
+        // pci_dev_specific_acs_enabled: Intel root-complex integrated endpoints are isolated by
+        // quirk (pci_quirk_rciep_acs; VT-d r3.1 §3.16): they may do peer-to-peer only on translated addresses.
+        if f.vendorID == 0x8086, portType == .rootComplexIntegratedEndpoint {
+            return .isolated(why: "Intel RCiEP (kernel quirk pci_quirk_rciep_acs)")
+        }
+        guard let type = portType else {
+            return .notIsolated(why: "conventional PCI or PCI-X function: ACS does not exist there", missing: [])
+        }
+        switch type {
+        case .pciToPCIeBridge, .pcieToPCIBridge, .rootComplexEventCollector:
+            return .notIsolated(why: "\(type.name): the kernel never treats it as ACS-isolated", missing: [])
+        case .downstreamPort, .rootPort:
+            return flagsEnabled(f, subject: type.name)
+        case .endpoint, .upstreamPort, .legacyEndpoint, .rootComplexIntegratedEndpoint:
+            guard isMultifunction(f) else { return .isolated(why: "single-function \(type.name): ACS not applicable") }
+            return flagsEnabled(f, subject: "multifunction \(type.name)")
+        default:
+            return .isolated(why: "PCIe type \(type.rawValue) is not one the kernel checks")
+        }
+    }
+
+    /// `pci_acs_flags_enabled`: flags the capability does not implement count as enabled (except EC).
+    func flagsEnabled(_ f: PCIFunction, subject: String) -> Verdict {
+        guard let acs = f.config?.acs else {
+            return .notIsolated(why: "\(subject) without an ACS capability", missing: Self.required)
+        }
+        let missing = acs.missing(Self.required)
+        if missing.isEmpty { return .isolated(why: "\(subject) with ACS \(Self.required.names.joined(separator: " ")) in effect") }
+        return .notIsolated(why: "\(subject) with ACS not enabling \(missing.names.joined(separator: " "))", missing: missing)
+    }
+}

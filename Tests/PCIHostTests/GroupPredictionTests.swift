@@ -1,0 +1,67 @@
+import Foundation
+import PCIHost
+import Testing
+import TestSupport
+import VFIOAnalysis
+
+/// The kernel's `pci_device_group`, replayed on config space, against the groups the real kernel made.
+@Suite("Group prediction")
+struct GroupPredictionTests {
+    func model(_ root: String) throws -> HostModel {
+        try SysfsScanner(root: HostRoot(root), options: ScanOptions(decodeCapabilities: true)).scan()
+    }
+
+    @Test("predicted groups equal groups.txt", arguments: Fixtures.sysfsNames)
+    func matchesKernel(_ name: String) throws {
+        let m = try model(Fixtures.sysfs(name))
+        let prediction = GroupPredictor.predict(m)
+        let kernel = try Fixtures.kernelGroups(name)
+        if kernel.isEmpty {
+            #expect(prediction.matchesKernel == nil)
+            return
+        }
+        let grouped = Set(kernel.flatMap { $0 })
+        let predicted = Set(prediction.groups.map { Set($0.members.map(\.description).filter(grouped.contains)) }.filter { !$0.isEmpty })
+        #expect(predicted == kernel)
+        #expect(prediction.matchesKernel == true)
+        #expect(prediction.uncertainties.isEmpty, "\(prediction.uncertainties)")
+    }
+
+    @Test("each shared group names the cause the fixture was built with", arguments: [
+        ("switch", "0000:03:00.0", "acs-missing", "0000:02:00.0"),
+        ("multifunction", "0000:01:00.2", "multifunction-without-acs", "0000:01:00.2"),
+        ("pcie-pci-bridge", "0000:02:03.0", "pci-bridge-alias", "0000:01:00.0"),
+        ("pcie-pci-bridge", "0000:03:01.0", "pci-bridge-alias", "0000:02:05.0"),
+        ("rp-acs", "0000:00:1f.2", "multifunction-without-acs", "0000:00:1f.2"),
+    ])
+    func causes(_ name: String, _ member: String, _ kind: String, _ at: String) throws {
+        let prediction = GroupPredictor.predict(try model(Fixtures.sysfs(name)))
+        let address = try #require(PCIAddress(sysfsName: member))
+        let group = try #require(prediction.group(of: address))
+        #expect(group.causes.contains { $0.kind.rawValue == kind && $0.at?.description == at }, "\(group.causes)")
+    }
+
+    @Test("the switch's downstream ports lack every required ACS flag")
+    func missingFlags() throws {
+        let prediction = GroupPredictor.predict(try model(Fixtures.sysfs("switch")))
+        let group = try #require(prediction.group(of: PCIAddress(bus: 4, device: 0, function: 0)))
+        #expect(group.members.map(\.description) == ["0000:02:01.0", "0000:04:00.0"])
+        #expect(group.causes.first?.missingACS == ["SrcValid", "ReqRedir", "CmpltRedir", "UpstreamFwd"])
+    }
+
+    @Test("1,036 functions: 1,034 groups predicted, equal to the kernel's")
+    func large() throws {
+        let dir = try Fixtures.temporaryDirectory("large")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tarball = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/fixtures/large.tar.gz").path
+        try #require(FileManager.default.fileExists(atPath: tarball), "needs ../shared/fixtures/large.tar.gz")
+        let untar = try Command.run("/bin/tar", ["-xzf", tarball, "-C", dir])
+        #expect(untar.status == 0)
+        let m = try model(dir + "/large")
+        #expect(m.functions.count == 1036)
+        let prediction = GroupPredictor.predict(m)
+        #expect(prediction.groups.count == 1034)
+        #expect(prediction.matchesKernel == true)
+    }
+}
