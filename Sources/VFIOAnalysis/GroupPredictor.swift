@@ -17,6 +17,13 @@ public struct GroupCause: Hashable, Sendable {
     public let at: PCIAddress?
     public let missingACS: [String]
     public let explanation: String
+
+    public init(kind: Kind, at: PCIAddress?, missingACS: [String], explanation: String) {
+        self.kind = kind
+        self.at = at
+        self.missingACS = missingACS
+        self.explanation = explanation
+    }
 }
 
 public struct PredictedGroup: Hashable, Sendable {

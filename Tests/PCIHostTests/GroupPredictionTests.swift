@@ -65,3 +65,27 @@ struct GroupPredictionTests {
         #expect(prediction.matchesKernel == true)
     }
 }
+
+@Suite("groups command")
+struct GroupsCommandTests {
+    @Test("groups --json: kernel groups with why, predicted groups, agreement", arguments: Fixtures.sysfsNames)
+    func json(_ name: String) throws {
+        let r = try Command.tool(["groups", "--root", Fixtures.sysfs(name), "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try Command.json(r.stdout)
+        let kernel = try Fixtures.kernelGroups(name)
+        let groups = try #require(json["groups"] as? [[String: Any]])
+        #expect(Set(groups.compactMap { ($0["members"] as? [String]).map(Set.init) }) == kernel)
+        for g in groups where (g["members"] as? [String])?.count ?? 0 > 1 {
+            let why = try #require(g["why"] as? [[String: Any]])
+            #expect(!why.isEmpty && why.allSatisfy { ["acs-missing", "multifunction-without-acs", "pci-bridge-alias"].contains($0["kind"] as? String ?? "") })
+        }
+        #expect(json["predictedGroups"] is [Any])
+        if kernel.isEmpty {
+            #expect(json["groupPredictionMatches"] is NSNull)
+            #expect(json["iommuEnabled"] as? Bool == false)
+        } else {
+            #expect(json["groupPredictionMatches"] as? Bool == true)
+        }
+    }
+}
