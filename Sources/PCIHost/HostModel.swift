@@ -177,6 +177,10 @@ public struct HostEnvironment: Hashable, Sendable {
     public var iommuUnits: [IOMMUUnit] = []
     /// Whether `kernel/iommu_groups` exists at all.
     public var iommuGroupsDirectoryPresent = false
+    /// Drivers registered on the PCI bus (`bus/pci/drivers`), whether built in or loaded.
+    public var pciDrivers: [String]?
+    /// Module parameters that decide VFIO's safety, `module/parameter` → value (e.g. `vfio_iommu_type1/allow_unsafe_interrupts`).
+    public var moduleParameters: [String: String] = [:]
 
     /// Parameters of the command line, `name` → value (`""` when given without `=`). Later ones win.
     public var commandLineParameters: [String: String] {

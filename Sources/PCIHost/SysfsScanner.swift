@@ -405,6 +405,13 @@ public struct SysfsScanner {
             }
         }
         env.iommuGroupsDirectoryPresent = root.kind("sys/kernel/iommu_groups") == .directory
+        env.pciDrivers = try? root.list("sys/bus/pci/drivers")
+        for (module, parameter) in [("vfio_iommu_type1", "allow_unsafe_interrupts"), ("vfio", "enable_unsafe_noiommu_mode"),
+                                    ("vfio_pci", "disable_idle_d3"), ("vfio_pci", "nointxmask"), ("vfio_pci", "disable_vga")] {
+            if let value = try? root.readText("sys/module/\(module)/parameters/\(parameter)") {
+                env.moduleParameters["\(module)/\(parameter)"] = value
+            }
+        }
         for unit in (try? root.list("sys/class/iommu")) ?? [] {
             let path = "sys/class/iommu/" + unit
             var iommu = IOMMUUnit(name: unit, kind: .other)

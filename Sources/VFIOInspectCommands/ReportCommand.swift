@@ -1,0 +1,77 @@
+import ArgumentParser
+import PCIHost
+import VFIOAnalysis
+import VFIOReport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func terminalStyle() -> Style {
+    let noColor = getenv("NO_COLOR").map { String(cString: $0).isEmpty == false } ?? false
+    return Style(color: isatty(1) != 0 && !noColor)
+}
+
+public struct ReportCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Every IOMMU group with its verdict (ready, needs-preparation, blocked), its members and the findings; host findings first.")
+
+    @OptionGroup public var global: GlobalOptions
+
+    @Flag(name: .long, help: "Machine-readable JSON: the list contract plus host.findings, groups with verdict/findings/why, predictedGroups.")
+    public var json = false
+
+    public init() {}
+
+    public func run() throws {
+        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
+        let report = Reporter.report(model)
+        if json {
+            print(try JSONOutput.render(DescribedReport(model, report)), terminator: "")
+        } else {
+            print(ReportText.render(model, report, style: terminalStyle()), terminator: "")
+        }
+    }
+}
+
+public struct CheckCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Readiness of a planned assignment, expanded to whole IOMMU groups. Exit 0 ready, 1 needs preparation or warnings, 2 blocked.")
+
+    @OptionGroup public var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("The functions to assign, as lspci -s takes them.", valueName: "SELECTOR"))
+    public var selectors: [String]
+
+    @Flag(name: .long, help: "Machine-readable JSON.")
+    public var json = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard !selectors.isEmpty else { throw ValidationError("name the functions to check (e.g. 01:00.0)") }
+        for s in selectors {
+            do { _ = try PCISelector(parsing: s) } catch { throw ValidationError(error.description) }
+        }
+    }
+
+    public func run() throws {
+        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
+        let parsed = try selectors.map { try PCISelector(parsing: $0) }
+        let chosen = model.functions.filter { f in parsed.contains { $0.matches(f.address) } }.map(\.address)
+        guard !chosen.isEmpty else {
+            printError("vfio-inspect: no function matches \(selectors.joined(separator: " "))")
+            throw ExitCode(ExitStatus.inputUnusable)
+        }
+        let result = Reporter.check(model, selected: chosen)
+        let status = CheckLines.exitStatus(result.verdict)
+        if json {
+            let described = DescribedCheck(result)
+            print(try JSONOutput.render(described), terminator: "")
+        } else {
+            print(ReportText.renderCheck(model, result, style: terminalStyle()), terminator: "")
+        }
+        if status != 0 { throw ExitCode(status) }
+    }
+}
