@@ -10,7 +10,7 @@ public struct VFIOInspect: ParsableCommand {
             Exit status: 0 success, 3 the input could not be read, 64 usage error.
             """,
         version: "0.1.0",
-        subcommands: [ListCommand.self, ShowCommand.self, ReportCommand.self, CheckCommand.self, GroupsCommand.self, SnapshotCommand.self])
+        subcommands: [ListCommand.self, ShowCommand.self, ReportCommand.self, CheckCommand.self, GroupsCommand.self, TreeCommand.self, SnapshotCommand.self])
 
     public init() {}
 }
