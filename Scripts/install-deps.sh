@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(libpci-dev pciutils pci.ids pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
     # lspci is the cross-check oracle (pciutils, above).
-    packages+=()
+    packages+=(python3-jsonschema graphviz)
 fi
 
 missing=()

@@ -13,5 +13,7 @@ for name in sriov multifunction host-in-use; do
     cp "Tests/Fixtures/sysfs/$name/README.md" "Samples/$name/ABOUT.md"
     "$bin" list --root "Samples/$name/root" > "Samples/$name/list.txt"
     "$bin" list --root "Samples/$name/root" --json > "Samples/$name/list.json"
+    NO_COLOR=1 "$bin" report --root "Samples/$name/root" > "Samples/$name/report.txt"
+    "$bin" report --root "Samples/$name/root" --json > "Samples/$name/report.json"
 done
 echo "Samples re-recorded; review with git diff Samples/" >&2

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Builds vfio-inspect (release) and runs it on this host. Arguments go to vfio-inspect;
-# with none it runs `list`.
-#   Scripts/run.sh                 every PCI function with its driver, group and flags
-#   Scripts/run.sh list --json
+# with none it runs `report`.
+#   Scripts/run.sh                 every IOMMU group with its verdict and findings
+#   Scripts/run.sh check 01:00.0   readiness of one planned assignment (exit 0/1/2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/install-deps.sh
 swift build -c release --product vfio-inspect >&2
 bin=$(swift build -c release --show-bin-path)/vfio-inspect
-if [[ $# -eq 0 ]]; then set -- list; fi
+if [[ $# -eq 0 ]]; then set -- report; fi
 exec "$bin" "$@"

@@ -20,6 +20,11 @@ struct SamplesTests {
         let recorded = try String(contentsOf: dir.appendingPathComponent("list.json"), encoding: .utf8)
         func withoutPath(_ s: String) -> [Substring] { s.split(separator: "\n").filter { !$0.contains("\"path\" :") } }
         #expect(withoutPath(json.stdout) == withoutPath(recorded))
+        let report = try Command.tool(["report", "--root", root])
+        #expect(report.stdout == (try String(contentsOf: dir.appendingPathComponent("report.txt"), encoding: .utf8)))
+        let reportJSON = try Command.tool(["report", "--root", root, "--json"])
+        let recordedReport = try String(contentsOf: dir.appendingPathComponent("report.json"), encoding: .utf8)
+        #expect(withoutPath(reportJSON.stdout) == withoutPath(recordedReport))
     }
 
     @Test("each sample lists the same functions as its fixture's lspci", arguments: samples)
