@@ -17,7 +17,7 @@ public enum FunctionRules {
         let endpoints = endpoints(members)
         let bridges = members.filter(isBridge)
         if endpoints.isEmpty {
-            findings.append(Finding("bridges-only", .info, "Only bridges or ports are here: nothing to assign (ports are never assigned).",
+            findings.append(Finding("bridges-only", .fail, "Only bridges or ports are here: not a passthrough candidate (ports are never assigned; they stay on pcieport).",
                                     functions: members.map(\.address)))
             return findings
         }

@@ -38,7 +38,7 @@ struct ReportTests {
         ("vfio-bound", "0000:01:00.0", "ready"), ("vfio-bound", "0000:03:00.0", "needs-preparation"),
         ("rp-acs", "0000:00:1f.0", "blocked"), ("sriov", "0000:01:00.2", "ready"), ("sriov", "0000:01:00.1", "needs-preparation"),
         ("host-in-use", "0000:02:00.0", "blocked"), ("host-in-use", "0000:03:00.0", "needs-preparation"),
-        ("multifunction", "0000:01:00.3", "needs-preparation"), ("switch", "0000:00:02.0", "ready"),
+        ("multifunction", "0000:01:00.3", "needs-preparation"), ("switch", "0000:00:02.0", "blocked"), ("switch", "0000:03:00.0", "needs-preparation"),
     ])
     func verdicts(_ fixture: String, _ member: String, _ verdict: String) throws {
         let r = try Command.tool(["report", "--root", Fixtures.sysfs(fixture), "--json"])
