@@ -44,15 +44,7 @@ public struct GroupAnalysis: Sendable {
         groups = model.groups.map { g in
             let set = Set(g.members)
             let match = prediction.groups.first { Set($0.members.filter(grouped.contains)) == set }
-            var why = (match?.causes ?? []).map(DescribedCause.init)
-            if g.members.count > 1 && match == nil {
-                why.append(DescribedCause(GroupCause(kind: .unknown, at: nil, missingACS: [],
-                    explanation: "config space predicts a different grouping for these functions: a kernel quirk this tool does not model, or an override")))
-            }
-            if let acsOverride {
-                why.append(DescribedCause(GroupCause(kind: .acsOverride, at: nil, missingACS: [],
-                    explanation: "pcie_acs_override=\(acsOverride): the kernel was told to assume isolation that the hardware may not provide")))
-            }
+            let why = describedWhy(causes: match?.causes ?? [], memberCount: g.members.count, predicted: match != nil, acsOverride: acsOverride)
             return DescribedKernelGroup(id: g.id, members: g.members.map(\.description), type: g.type, why: why, predicted: match != nil)
         }
         predictedGroups = prediction.groups.map { DescribedPredictedGroup(members: $0.members.map(\.description), why: $0.causes.map(DescribedCause.init)) }
@@ -115,4 +107,19 @@ public enum GroupsText {
         for u in analysis.predictionUncertainties { out.append("note: prediction uncertain: \(u)") }
         return out.joined(separator: "\n") + "\n"
     }
+}
+
+/// A kernel group's causes as published: the predicted ones, `unknown` where config space predicts
+/// otherwise, and `acs-override` when the kernel was told to pretend.
+func describedWhy(causes: [GroupCause], memberCount: Int, predicted: Bool, acsOverride: String?) -> [DescribedCause] {
+    var why = causes.map(DescribedCause.init)
+    if memberCount > 1 && !predicted {
+        why.append(DescribedCause(GroupCause(kind: .unknown, at: nil, missingACS: [],
+            explanation: "config space predicts a different grouping for these functions: a kernel quirk this tool does not model, or an override")))
+    }
+    if let acsOverride {
+        why.append(DescribedCause(GroupCause(kind: .acsOverride, at: nil, missingACS: [],
+            explanation: "pcie_acs_override=\(acsOverride): the kernel was told to assume isolation that the hardware may not provide")))
+    }
+    return why
 }

@@ -60,14 +60,7 @@ public struct DescribedReport: Encodable, Sendable {
         functions = listing.functions
         let acsOverride = model.environment.commandLineParameters["pcie_acs_override"]
         groups = report.units.map { u in
-            var why = u.causes.map(DescribedCause.init)
-            if u.members.count > 1 && !u.predicted {
-                why.append(DescribedCause(GroupCause(kind: .unknown, at: nil, missingACS: [],
-                    explanation: "config space predicts a different grouping: a quirk this tool does not model, or an override")))
-            }
-            if let acsOverride {
-                why.append(DescribedCause(GroupCause(kind: .acsOverride, at: nil, missingACS: [], explanation: "pcie_acs_override=\(acsOverride)")))
-            }
+            let why = describedWhy(causes: u.causes, memberCount: u.members.count, predicted: u.predicted, acsOverride: acsOverride)
             return DescribedUnit(id: u.groupID, members: u.members.map(\.description), verdict: u.verdict.rawValue,
                                  findings: u.findings.map(DescribedFinding.init), why: why, predicted: u.predicted)
         }
