@@ -90,6 +90,23 @@ struct LiveHostTests {
         }
     }
 
+    @Test("report and check run on this machine; without IOMMU groups every check is blocked", .enabled(if: hasPCI))
+    func liveReport() throws {
+        let report = try Command.tool(["report", "--json"])
+        #expect(report.status == 0, "\(report.stderr)")
+        let json = try Command.json(report.stdout)
+        let functions = try #require(json["functions"] as? [[String: Any]])
+        let first = try #require(functions.first?["address"] as? String)
+        let check = try Command.tool(["check", first])
+        let groups = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/kernel/iommu_groups")) ?? []
+        if groups.isEmpty {
+            #expect(check.status == 2)
+            #expect(check.stdout.contains("iommu-off"))
+        } else {
+            #expect([0, 1, 2].contains(check.status))
+        }
+    }
+
     @Test("snapshot of this machine reads back the same", .enabled(if: hasPCI))
     func liveSnapshot() throws {
         let out = try Fixtures.temporaryDirectory("live") + "/copy"
