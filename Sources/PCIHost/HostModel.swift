@@ -214,8 +214,8 @@ public enum HostSource: Hashable, Sendable, CustomStringConvertible {
 /// Every function of a host, in address order, with groups and the host's environment.
 public struct HostModel: Sendable {
     public var source: HostSource
-    public var functions: [PCIFunction]
-    public var groups: [IOMMUGroup]
+    public private(set) var functions: [PCIFunction]
+    public private(set) var groups: [IOMMUGroup]
     public var environment: HostEnvironment
     public var diagnostics: [Diagnostic]
     private var index: [PCIAddress: Int]
@@ -227,8 +227,14 @@ public struct HostModel: Sendable {
         self.environment = environment
         self.diagnostics = diagnostics
         var index: [PCIAddress: Int] = [:]
-        for (i, f) in self.functions.enumerated() { index[f.address] = i }
+        var busIndex: [PCISlotAddress: [Int]] = [:]
+        for (i, f) in self.functions.enumerated() {
+            index[f.address] = i
+            busIndex[PCISlotAddress(domain: f.address.domain, bus: f.address.bus, device: 0), default: []].append(i)
+        }
         self.index = index
+        self.busIndex = busIndex
+        self.slots = Dictionary(grouping: self.functions, by: { $0.address.slot })
     }
 
     public func function(_ address: PCIAddress) -> PCIFunction? {
@@ -236,17 +242,16 @@ public struct HostModel: Sendable {
     }
 
     /// Functions grouped by slot (domain:bus:device), in address order.
-    public var slots: [PCISlotAddress: [PCIFunction]] {
-        Dictionary(grouping: functions, by: { $0.address.slot })
+    public private(set) var slots: [PCISlotAddress: [PCIFunction]] = [:]
+    private var busIndex: [PCISlotAddress: [Int]] = [:]
+
+    /// Functions on one bus (domain and bus of `address`), in address order.
+    public func functions(onBusOf address: PCIAddress) -> [PCIFunction] {
+        (busIndex[PCISlotAddress(domain: address.domain, bus: address.bus, device: 0)] ?? []).map { functions[$0] }
     }
 
     public func functions(matching selector: PCISelector) -> [PCIFunction] {
         functions.filter { selector.matches($0.address) }
-    }
-
-    /// Whether the slot holds more than one function that is not a VF (VFs never make a slot multifunction).
-    public func slotIsMultifunction(_ slot: PCISlotAddress, in bySlot: [PCISlotAddress: [PCIFunction]]) -> Bool {
-        (bySlot[slot] ?? []).filter { !$0.isVirtualFunction }.count > 1
     }
 }
 

@@ -74,7 +74,7 @@ public enum FunctionRules {
                 findings.append(Finding("no-reset", .fail, "\(a) cannot be reset: the kernel lists no reset method, so state leaks between guests and VFIO may refuse it.",
                     functions: [a], evidence: ["reset_method is empty"]))
             } else if let config = f.config, config.functionLevelReset == false, !(f.resetMethods ?? []).contains(where: { ["flr", "af_flr", "pm", "device_specific", "acpi"].contains($0) }) {
-                let siblings = model.functions.filter { $0.address.bus == a.bus && $0.address.domain == a.domain && $0.address != a }
+                let siblings = model.functions(onBusOf: a).filter { $0.address != a }
                 let hit = siblings.map(\.address.description)
                 let message = f.upstream.isEmpty
                     ? "\(a) has no function-level reset and sits on a root bus, where no secondary bus reset exists: it may not be resettable between guests."

@@ -40,9 +40,17 @@ public struct GroupPrediction: Sendable {
     public var matchesKernel: Bool?
     /// Kernel groups that differ from every predicted group.
     public var unexplainedKernelGroups: [[PCIAddress]]
+    /// Kernel group id → index of the predicted group with exactly its members (over grouped functions).
+    public var kernelMatches: [Int: Int]
+    var groupIndex: [PCIAddress: Int]
 
     public func group(of address: PCIAddress) -> PredictedGroup? {
-        groups.first { $0.members.contains(address) }
+        groupIndex[address].map { groups[$0] }
+    }
+
+    /// The predicted group equal to kernel group `id`, if the prediction made exactly that group.
+    public func match(forKernelGroup id: Int) -> PredictedGroup? {
+        kernelMatches[id].map { groups[$0] }
     }
 }
 
@@ -122,9 +130,8 @@ public enum GroupPredictor {
             if joined { continue }
             // 3. Other functions of a multifunction slot without ACS.
             if policy.isMultifunction(subject), case let .notIsolated(why, missing) = policy.evaluate(subject) {
-                let mates = model.functions.filter {
-                    $0.address != subject.address && $0.address.slot == subject.address.slot && !$0.isVirtualFunction
-                        && !policy.evaluate($0).isIsolated
+                let mates = (model.slots[subject.address.slot] ?? []).filter {
+                    $0.address != subject.address && !$0.isVirtualFunction && !policy.evaluate($0).isIsolated
                 }
                 if let mate = mates.first(where: { groupOf[$0.address] != nil }), let g = groupOf[mate.address] {
                     join(address, g, GroupCause(kind: .multifunctionWithoutACS, at: subject.address, missingACS: missing.names,
@@ -138,17 +145,36 @@ public enum GroupPredictor {
         for i in groups.indices { groups[i].members.sort() }
         groups = groups.filter { !$0.members.isEmpty }
 
-        // Compare with the kernel: as sets of members, over the functions the kernel grouped.
+        var groupIndex: [PCIAddress: Int] = [:]
+        for (i, g) in groups.enumerated() {
+            for m in g.members { groupIndex[m] = i }
+        }
+        // Compare with the kernel: as sets of members, over the functions the kernel grouped. Each kernel
+        // group can only equal the predicted group of its first member, so this is one pass.
         var matches: Bool?
         var unexplained: [[PCIAddress]] = []
+        var kernelMatches: [Int: Int] = [:]
         if !model.groups.isEmpty {
             let grouped = Set(model.groups.flatMap(\.members))
-            let predictedSets = Set(groups.map { Set($0.members.filter(grouped.contains)) }.filter { !$0.isEmpty })
-            let kernelSets = Set(model.groups.map { Set($0.members) }.filter { !$0.isEmpty })
-            matches = predictedSets == kernelSets
-            unexplained = kernelSets.subtracting(predictedSets).map { $0.sorted() }.sorted { $0[0] < $1[0] }
+            var matchedPredicted = Set<Int>()
+            for kernel in model.groups where !kernel.members.isEmpty {
+                if let i = groupIndex[kernel.members[0]],
+                   groups[i].members.filter(grouped.contains) == kernel.members.sorted() {
+                    kernelMatches[kernel.id] = i
+                    matchedPredicted.insert(i)
+                } else {
+                    unexplained.append(kernel.members.sorted())
+                }
+            }
+            // Every predicted group holding a grouped function must equal some kernel group.
+            let strayPrediction = groups.indices.contains { i in
+                !matchedPredicted.contains(i) && groups[i].members.contains(where: grouped.contains)
+            }
+            matches = unexplained.isEmpty && !strayPrediction
+            unexplained.sort { $0[0] < $1[0] }
         }
-        return GroupPrediction(groups: groups, uncertainties: uncertainties, matchesKernel: matches, unexplainedKernelGroups: unexplained)
+        return GroupPrediction(groups: groups, uncertainties: uncertainties, matchesKernel: matches,
+                               unexplainedKernelGroups: unexplained, kernelMatches: kernelMatches, groupIndex: groupIndex)
     }
 
     /// `pci_acs_path_enabled(bridge, NULL, REQ_ACS_FLAGS)`: the first function on the way to the root that is not isolated.

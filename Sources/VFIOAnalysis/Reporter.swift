@@ -33,16 +33,7 @@ public struct CheckResult: Sendable {
 public enum Reporter {
     public static func report(_ model: HostModel) -> HostReport {
         let prediction = GroupPredictor.predict(model)
-        var hostFindings = HostRules.evaluate(model)
-        if prediction.matchesKernel == false {
-            hostFindings.append(Finding("group-prediction-mismatch", .warn,
-                "The kernel's groups differ from what config space predicts: an ACS override, a quirk this tool does not model, or firmware that keeps devices from the IOMMU.",
-                functions: prediction.unexplainedKernelGroups.flatMap { $0 },
-                evidence: prediction.unexplainedKernelGroups.map { "kernel group {\($0.map(\.description).joined(separator: ", "))} was not predicted" }))
-        }
-        for u in prediction.uncertainties {
-            hostFindings.append(Finding("prediction-uncertain", .info, "The group prediction is uncertain: \(u)."))
-        }
+        let hostFindings = hostFindings(model, prediction)
         let hostFail = hostFindings.filter { $0.severity == .fail }
         var units: [UnitReport] = []
         let grouped = Set(model.groups.flatMap(\.members))
@@ -56,7 +47,7 @@ public enum Reporter {
         } else {
             for g in model.groups {
                 let members = g.members.compactMap { model.function($0) }
-                let match = prediction.groups.first { Set($0.members.filter(grouped.contains)) == Set(g.members) }
+                let match = prediction.match(forKernelGroup: g.id)
                 var findings = hostFail + FunctionRules.evaluate(members, model: model)
                 if members.count > 1 && FunctionRules.endpoints(members).count > 1 {
                     findings.append(Finding("shared-group", .info,
@@ -71,16 +62,35 @@ public enum Reporter {
         return HostReport(hostFindings: hostFindings, units: units, prediction: prediction, ungrouped: ungrouped)
     }
 
+    /// Host rules plus what the group prediction says about the host.
+    static func hostFindings(_ model: HostModel, _ prediction: GroupPrediction) -> [Finding] {
+        var findings = HostRules.evaluate(model)
+        if prediction.matchesKernel == false {
+            findings.append(Finding("group-prediction-mismatch", .warn,
+                "The kernel's groups differ from what config space predicts: an ACS override, a quirk this tool does not model, or firmware that keeps devices from the IOMMU.",
+                functions: prediction.unexplainedKernelGroups.flatMap { $0 },
+                evidence: prediction.unexplainedKernelGroups.map { "kernel group {\($0.map(\.description).joined(separator: ", "))} was not predicted" }))
+        }
+        for u in prediction.uncertainties {
+            findings.append(Finding("prediction-uncertain", .info, "The group prediction is uncertain: \(u)."))
+        }
+        return findings
+    }
+
     /// Readiness of assigning `selected`: expanded to every group it touches.
     public static func check(_ model: HostModel, selected: [PCIAddress]) -> CheckResult {
-        let report = report(model)
-        var findings = report.hostFindings.filter { $0.severity != .info || $0.code == "vfio-pci-not-loaded" }
+        // Only the host findings and the kernel's groups matter here: no other group is evaluated.
+        var findings = hostFindings(model, GroupPredictor.predict(model)).filter { $0.severity != .info || $0.code == "vfio-pci-not-loaded" }
+        var groupOf: [PCIAddress: IOMMUGroup] = [:]
+        for g in model.groups {
+            for m in g.members { groupOf[m] = g }
+        }
         let selectedSet = Set(selected)
         var unit: [PCIAddress] = []
         var added: [(PCIAddress, String)] = []
         for address in selected {
             // Without an IOMMU there are no real groups to expand to (the iommu-off finding blocks anyway).
-            guard !model.groups.isEmpty, let u = report.units.first(where: { $0.members.contains(address) }) else {
+            guard !model.groups.isEmpty, let u = groupOf[address] else {
                 if !model.groups.isEmpty {
                     findings.append(Finding("not-in-group", .fail, "\(address) is in no IOMMU group: the IOMMU does not cover it, so VFIO cannot assign it.",
                                             functions: [address]))

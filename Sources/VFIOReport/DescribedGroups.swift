@@ -40,10 +40,8 @@ public struct GroupAnalysis: Sendable {
 
     public init(_ model: HostModel, _ prediction: GroupPrediction) {
         let acsOverride = model.environment.commandLineParameters["pcie_acs_override"]
-        let grouped = Set(model.groups.flatMap(\.members))
         groups = model.groups.map { g in
-            let set = Set(g.members)
-            let match = prediction.groups.first { Set($0.members.filter(grouped.contains)) == set }
+            let match = prediction.match(forKernelGroup: g.id)
             let why = describedWhy(causes: match?.causes ?? [], memberCount: g.members.count, predicted: match != nil, acsOverride: acsOverride)
             return DescribedKernelGroup(id: g.id, members: g.members.map(\.description), type: g.type, why: why, predicted: match != nil)
         }
@@ -79,7 +77,7 @@ public enum GroupsText {
         var out: [String] = []
         func member(_ address: String) -> String {
             guard let a = PCIAddress(sysfsName: address), let f = model.function(a) else { return "  " + address }
-            let flags = ListText.flags(f, model: model, bySlot: model.slots)
+            let flags = ListText.flags(f, model: model)
             return "  \(address)  \(f.className ?? "Class \(hex(f.classCode.deviceClass, 4))"): \(ListText.identity(f)) [\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))]  driver=\(f.driver ?? "-")"
                 + (flags.isEmpty ? "" : "  " + flags.joined(separator: ", "))
         }

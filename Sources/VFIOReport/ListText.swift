@@ -4,7 +4,6 @@ import PCIHost
 /// `list` as text: one line per function, in address order.
 public enum ListText {
     public static func render(_ model: HostModel, functions: [PCIFunction]) -> String {
-        let bySlot = model.slots
         var lines: [String] = []
         let groupWidth = max(5, (model.groups.map { String($0.id).count }.max() ?? 1) + 6)
         for f in functions {
@@ -14,7 +13,7 @@ public enum ListText {
             line += "  [\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))]"
             var tail = "driver=" + (f.driver ?? "-")
             tail += "  " + pad("group=" + (f.iommuGroup.map(String.init) ?? "-"), groupWidth)
-            let flags = Self.flags(f, model: model, bySlot: bySlot)
+            let flags = Self.flags(f, model: model)
             if !flags.isEmpty { tail += "  " + flags.joined(separator: ", ") }
             lines.append(String((line + "  " + tail).reversed().drop(while: { $0 == " " }).reversed()))
         }
@@ -33,9 +32,9 @@ public enum ListText {
         s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
     }
 
-    public static func flags(_ f: PCIFunction, model: HostModel, bySlot: [PCISlotAddress: [PCIFunction]]) -> [String] {
+    public static func flags(_ f: PCIFunction, model: HostModel) -> [String] {
         var flags: [String] = []
-        let slotFunctions = (bySlot[f.address.slot] ?? []).filter { !$0.isVirtualFunction }
+        let slotFunctions = (model.slots[f.address.slot] ?? []).filter { !$0.isVirtualFunction }
         if !f.isVirtualFunction {
             if slotFunctions.count > 1 {
                 flags.append("multifunction slot (\(slotFunctions.count) functions)")
