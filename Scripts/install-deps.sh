@@ -6,8 +6,10 @@ set -euo pipefail
 
 packages=(libpci-dev pciutils pci.ids pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
-    # lspci is the cross-check oracle (pciutils, above).
-    packages+=(python3-jsonschema graphviz)
+    # lspci is the cross-check oracle (pciutils, above). QEMU starts every generated guest topology
+    # (slof.bin for pseries is in qemu-system-data); virt-xml-validate (with xmllint) checks every
+    # generated domain XML against libvirt's schema.
+    packages+=(python3-jsonschema graphviz qemu-system-x86 qemu-system-ppc qemu-system-data libvirt-clients libxml2-utils)
 fi
 
 missing=()

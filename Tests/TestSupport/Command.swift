@@ -13,7 +13,7 @@ public struct CommandFailure: Error, CustomStringConvertible {
 
 public enum Command {
     /// Runs a program to completion and captures its output (output is read while it runs).
-    public static func run(_ executable: String, _ arguments: [String]) throws -> CommandResult {
+    public static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> CommandResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -21,8 +21,13 @@ public enum Command {
         let errPipe = Pipe()
         process.standardOutput = outPipe
         process.standardError = errPipe
-        process.standardInput = FileHandle.nullDevice
+        let inPipe = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : inPipe
         try process.run()
+        if let input {
+            inPipe.fileHandleForWriting.write(Data(input.utf8))
+            try? inPipe.fileHandleForWriting.close()
+        }
         let group = DispatchGroup()
         nonisolated(unsafe) var errData = Data()
         group.enter()

@@ -1,0 +1,281 @@
+import PCIConfigSpace
+import PCIHost
+
+/// The guest machine a plan is for.
+public enum GuestMachine: String, CaseIterable, Sendable {
+    /// x86 PCI Express: one `pcie-root-port` per guest slot.
+    case q35
+    /// PAPR: one `spapr-pci-host-bridge` (vPHB) per IOMMU group (partitionable endpoint).
+    case pseries
+}
+
+public struct PlanOptions: Sendable {
+    public var machine: GuestMachine
+    /// Endpoints of the unit the guest must not see (still detached from the host).
+    public var hidden: [PCIAddress]
+    /// Plan a unit `check` calls blocked.
+    public var force: Bool
+    /// Place function N≠0 on q35 without function 0 (the guest needs `pci=pcie_scan_all`).
+    public var allowMissingFunction0: Bool
+    /// The first guest controller index (libvirt `index`, and the vPHB `index` on pseries).
+    public var firstControllerIndex: Int
+
+    public init(machine: GuestMachine = .q35, hidden: [PCIAddress] = [], force: Bool = false,
+                allowMissingFunction0: Bool = false, firstControllerIndex: Int = 1) {
+        self.machine = machine
+        self.hidden = hidden
+        self.force = force
+        self.allowMissingFunction0 = allowMissingFunction0
+        self.firstControllerIndex = firstControllerIndex
+    }
+}
+
+/// A guest controller the plan adds.
+public struct GuestController: Hashable, Sendable {
+    public enum Model: String, Sendable {
+        case pcieRootPort = "pcie-root-port"
+        case spaprPHB = "spapr-pci-host-bridge"
+    }
+
+    public let model: Model
+    /// libvirt's controller `index`; on q35 also `chassis` and `port`, on pseries also the vPHB `index`.
+    public let index: Int
+    /// The QEMU `id` of the controller.
+    public var qemuID: String { model == .pcieRootPort ? "vfio-rp\(index)" : "vfio-phb\(index)" }
+    /// The QEMU bus the devices below it name.
+    public var qemuBus: String { model == .pcieRootPort ? qemuID : qemuID + ".0" }
+    /// On pseries: the IOMMU group the vPHB carries.
+    public let group: Int?
+}
+
+/// One function placed in the guest.
+public struct PlannedFunction: Hashable, Sendable {
+    public let host: PCIAddress
+    public let guestFunction: UInt8
+    /// `multifunction='on'`: only on guest function 0 of a slot with more than one function.
+    public let multifunction: Bool
+    public let isVirtualFunction: Bool
+    /// Extended capabilities at 0x100+ (`nil`: extended config space could not be read).
+    public let extendedCapabilities: [String]?
+    /// The QEMU `id` and the libvirt user alias stem.
+    public var deviceID: String {
+        "vfio-" + host.description.map { $0 == ":" || $0 == "." ? "-" : $0 }.map(String.init).joined()
+    }
+}
+
+/// One guest slot: a host slot's functions kept together, or one VF.
+public struct GuestSlot: Hashable, Sendable {
+    public let controller: GuestController
+    public let slot: UInt8
+    public let hostSlot: PCISlotAddress
+    public let group: Int?
+    public let functions: [PlannedFunction]
+
+    public var isMultifunction: Bool { functions.count > 1 }
+    public var hasFunction0: Bool { functions.contains { $0.guestFunction == 0 } }
+}
+
+/// Group members that are detached from the host but not shown to the guest.
+public struct HiddenFunction: Hashable, Sendable {
+    public let host: PCIAddress
+    public let reason: String
+}
+
+/// A guest placement for a unit: which functions go where, what stays detached, in what order to hotplug.
+public struct Plan: Sendable {
+    public let machine: GuestMachine
+    public let selected: [PCIAddress]
+    /// Every function of the groups the selection touches.
+    public let unit: [PCIAddress]
+    public let added: [(PCIAddress, String)]
+    public let hidden: [HiddenFunction]
+    /// Bridges and ports of the unit's groups: never assigned, they stay on the host.
+    public let stayWithHost: [PCIAddress]
+    public let controllers: [GuestController]
+    public let slots: [GuestSlot]
+    public let findings: [Finding]
+    /// Why the plan was refused (empty when it was made).
+    public let refusals: [Finding]
+    public let verdict: UnitVerdict
+
+    public var isRefused: Bool { !refusals.isEmpty }
+    /// Every endpoint VFIO must hold: the visible functions and the hidden ones.
+    public var detached: [PCIAddress] { (slots.flatMap { $0.functions.map(\.host) } + hidden.map(\.host)).sorted() }
+
+    /// Hotplug: per guest slot, functions N≠0 first and function 0 last (function 0 completes the slot).
+    public var attachOrder: [PlannedFunction] {
+        slots.flatMap { slot in
+            slot.functions.filter { $0.guestFunction != 0 }.sorted { $0.guestFunction < $1.guestFunction }
+                + slot.functions.filter { $0.guestFunction == 0 }
+        }
+    }
+
+    /// Unplug: last slot first; within a slot functions N≠0 first, function 0 last
+    /// (pseries refuses function 0 while others remain; on PCIe function 0 takes the whole slot).
+    public var detachOrder: [PlannedFunction] {
+        slots.reversed().flatMap { slot in
+            slot.functions.filter { $0.guestFunction != 0 }.sorted { $0.guestFunction > $1.guestFunction }
+                + slot.functions.filter { $0.guestFunction == 0 }
+        }
+    }
+}
+
+public enum Planner {
+    /// At most 31 vPHBs per pseries guest (QEMU's `SPAPR_MAX_PHBS`, index 0 is the default one).
+    static let maxPHBIndex = 30
+    /// pcie.0 slots free for root ports on q35 (32 less the host bridge and the ICH9 slot 0x1f; QEMU places one per slot).
+    static let freeRootBusSlots = 29
+
+    public static func plan(_ model: HostModel, selected: [PCIAddress], options: PlanOptions) -> Plan {
+        let check = Reporter.check(model, selected: selected)
+        // The plan states function 0 and the expansion itself, for the machine it targets.
+        var findings = check.findings.filter { $0.code != "function0-missing" && $0.code != "group-expanded" }
+        var refusals: [Finding] = []
+        let selectedSet = Set(selected)
+        let hiddenSet = Set(options.hidden)
+        let members = check.unit.compactMap { model.function($0) }
+        let endpoints = FunctionRules.endpoints(members)
+        let endpointSet = Set(endpoints.map(\.address))
+        let stayWithHost = members.filter { !endpointSet.contains($0.address) }.map(\.address)
+
+        var hidden: [HiddenFunction] = []
+        var visible: [PCIFunction] = []
+        for f in endpoints {
+            if hiddenSet.contains(f.address) {
+                hidden.append(HiddenFunction(host: f.address, reason: "hidden with --hide"))
+            } else if !selectedSet.contains(f.address) {
+                hidden.append(HiddenFunction(host: f.address,
+                    reason: "not selected, but in IOMMU group \(f.iommuGroup.map(String.init) ?? "?") with the selection: VFIO needs it off the host too; select it to give it to the guest"))
+            } else {
+                visible.append(f)
+            }
+        }
+        for a in stayWithHost {
+            findings.append(Finding("plan-bridge-stays", .info, "\(a) is a bridge or port in the unit's group: it is never assigned and stays on the host.", functions: [a]))
+        }
+        if visible.isEmpty {
+            refusals.append(Finding("plan-nothing-visible", .fail,
+                "Nothing is left for the guest to see: the selection holds no endpoint that is not hidden.", functions: selected))
+        }
+
+        // Guest slots: a host slot's functions stay together with their function numbers; each VF alone at function 0.
+        var units: [(hostSlot: PCISlotAddress, group: Int?, functions: [PCIFunction], vf: Bool)] = []
+        var bySlot: [PCISlotAddress: Int] = [:]
+        for f in visible {
+            if f.isVirtualFunction {
+                units.append((f.address.slot, f.iommuGroup, [f], true))
+                findings.append(Finding("plan-vf-own-slot", .info,
+                    "\(f.address) is a VF: it goes to function 0 of a guest slot of its own (a VF is not part of a multifunction device; its address is the PF's plus the SR-IOV offset and stride).",
+                    functions: [f.address]))
+            } else if let i = bySlot[f.address.slot] {
+                units[i].functions.append(f)
+            } else {
+                bySlot[f.address.slot] = units.count
+                units.append((f.address.slot, f.iommuGroup, [f], false))
+            }
+        }
+        units.sort { ($0.group ?? Int.max, $0.hostSlot, $0.functions[0].address) < ($1.group ?? Int.max, $1.hostSlot, $1.functions[0].address) }
+
+        var controllers: [GuestController] = []
+        var slots: [GuestSlot] = []
+        var phbOfGroup: [Int?: GuestController] = [:]
+        var nextSlotOnPHB: [Int: UInt8] = [:]
+        for u in units {
+            let controller: GuestController
+            let guestSlot: UInt8
+            switch options.machine {
+            case .q35:
+                controller = GuestController(model: .pcieRootPort, index: options.firstControllerIndex + controllers.count, group: nil)
+                controllers.append(controller)
+                guestSlot = 0
+            case .pseries:
+                if let c = phbOfGroup[u.group] {
+                    controller = c
+                } else {
+                    controller = GuestController(model: .spaprPHB, index: options.firstControllerIndex + controllers.count, group: u.group)
+                    controllers.append(controller)
+                    phbOfGroup[u.group] = controller
+                }
+                // libvirt's pci-root buses start at slot 1.
+                guestSlot = nextSlotOnPHB[controller.index] ?? 1
+                nextSlotOnPHB[controller.index] = guestSlot + 1
+            }
+            let numbers = u.functions.map { u.vf ? UInt8(0) : $0.address.function }
+            let several = u.functions.count > 1
+            let planned = zip(u.functions, numbers).map { f, n in
+                PlannedFunction(host: f.address, guestFunction: n, multifunction: several && n == 0,
+                                isVirtualFunction: f.isVirtualFunction, extendedCapabilities: extendedCapabilityNames(f))
+            }
+            slots.append(GuestSlot(controller: controller, slot: guestSlot, hostSlot: u.hostSlot, group: u.group, functions: planned))
+        }
+
+        // Function 0: guests scan functions 1–7 only when function 0 is present.
+        for s in slots where !s.hasFunction0 {
+            let fs = s.functions.map(\.host)
+            let list = fs.map(\.description).joined(separator: ", ")
+            switch options.machine {
+            case .q35 where !options.allowMissingFunction0:
+                refusals.append(Finding("plan-function0-missing", .fail,
+                    "\(list) would sit in a guest slot without function 0: guest PCI enumeration reads function 0 first and skips functions 1–7 when it is absent, so an x86 guest would not see \(fs.count == 1 ? "it" : "them").",
+                    functions: fs,
+                    fix: "Select function 0 of \(s.hostSlot) too (or do not hide it), or pass --allow-missing-function0 and boot the guest with pci=pcie_scan_all."))
+            case .q35:
+                findings.append(Finding("plan-function0-missing", .warn,
+                    "\(list) \(fs.count == 1 ? "sits" : "sit") in a guest slot without function 0 (--allow-missing-function0): the x86 guest sees \(fs.count == 1 ? "it" : "them") only when it boots with pci=pcie_scan_all.",
+                    functions: fs))
+            case .pseries:
+                findings.append(Finding("plan-function0-missing", .warn,
+                    "\(list) \(fs.count == 1 ? "sits" : "sit") in a guest slot without function 0: a pseries guest probes each function through firmware and may find \(fs.count == 1 ? "it" : "them"), but a guest that scans like PCI firmware will not.",
+                    functions: fs))
+            }
+        }
+        if options.machine == .pseries {
+            for f in slots.flatMap(\.functions) {
+                if let ext = f.extendedCapabilities, !ext.isEmpty {
+                    findings.append(Finding("plan-extended-config", .info,
+                        "\(f.host) has extended capabilities (\(ext.joined(separator: ", "))): the guest needs extended config space (0x100–0xfff), which a pseries guest reaches through the vPHB's RTAS config calls.",
+                        functions: [f.host]))
+                } else if f.extendedCapabilities == nil {
+                    findings.append(Finding("plan-extended-config", .info,
+                        "\(f.host): extended config space could not be read here, so whether the guest needs it is unknown.", functions: [f.host]))
+                }
+            }
+            if let last = controllers.last, last.index > maxPHBIndex {
+                refusals.append(Finding("plan-too-many-controllers", .fail,
+                    "The plan needs vPHB index \(last.index); a pseries guest has at most \(maxPHBIndex + 1) (index 0 is the default vPHB).",
+                    fix: "Assign fewer groups, or start lower with --first-index."))
+            }
+        } else if controllers.count > freeRootBusSlots {
+            findings.append(Finding("plan-root-ports", .warn,
+                "The plan adds \(controllers.count) root ports, more than the \(freeRootBusSlots) free slots of pcie.0: pack them as functions of fewer slots (libvirt does this when their addresses are left out)."))
+        }
+        if check.verdict == .blocked {
+            let blocking = check.findings.filter { $0.severity == .fail }
+            if options.force {
+                findings.append(Finding("plan-forced", .warn,
+                    "check calls this unit blocked; planned anyway because of --force.", functions: blocking.flatMap(\.functions)))
+            } else {
+                refusals.append(contentsOf: blocking)
+            }
+        }
+        let all = findings + refusals
+        let added: [(PCIAddress, String)] = check.added.map { a, _ in
+            if endpointSet.contains(a) {
+                return (a, "\(a): an endpoint in the same IOMMU group, held unassigned (detached from the host, not shown to the guest)")
+            }
+            return (a, "\(a): a bridge in the same IOMMU group, stays with the host")
+        }
+        return Plan(machine: options.machine, selected: selected, unit: check.unit, added: added, hidden: hidden,
+                    stayWithHost: stayWithHost, controllers: controllers, slots: slots, findings: findings, refusals: refusals,
+                    verdict: refusals.isEmpty ? UnitVerdict(findings) : UnitVerdict(all))
+    }
+
+    static func extendedCapabilityNames(_ f: PCIFunction) -> [String]? {
+        guard let config = f.config else { return nil }
+        switch config.extendedCoverage {
+        case .complete: return config.extendedCapabilities.map(\.id.name)
+        case .notImplemented: return []
+        case .unreadable: return nil
+        }
+    }
+}

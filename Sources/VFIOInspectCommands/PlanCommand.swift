@@ -1,0 +1,90 @@
+import ArgumentParser
+import PCIHost
+import VFIOAnalysis
+import VFIOReport
+
+public struct PlanCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Guest placement for a unit: libvirt XML, QEMU arguments or a virsh hotplug script that keep the multifunction and function-0 rules.",
+        discussion: """
+            The selection is expanded to whole IOMMU groups; group endpoints not selected (and --hide ones) are detached \
+            from the host but not shown to the guest. Exit 0 planned, 1 planned with warnings or preparation, \
+            2 refused (blocked, or function 0 missing on q35), 3 input unreadable.
+            """)
+
+    public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable {
+        case libvirt, qemu
+        case virshHotplug = "virsh-hotplug"
+    }
+
+    @OptionGroup public var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("The functions the guest gets, as lspci -s takes them.", valueName: "SELECTOR"))
+    public var selectors: [String]
+
+    @Option(name: .long, help: "libvirt (domain XML), qemu (command-line arguments) or virsh-hotplug (a script).")
+    public var format: Format = .libvirt
+
+    @Option(name: .long, help: "q35 (a pcie-root-port per guest slot) or pseries (a vPHB per IOMMU group).")
+    public var machine: String = "q35"
+
+    @Option(name: .long, help: ArgumentHelp("A group member the guest must not see (still detached from the host). Repeatable.", valueName: "SELECTOR"))
+    public var hide: [String] = []
+
+    @Option(name: .customLong("first-index"), help: "The first guest PCI controller index the plan uses (above the domain's own).")
+    public var firstIndex: Int = 1
+
+    @Flag(name: .long, help: "Plan a unit that check calls blocked.")
+    public var force = false
+
+    @Flag(name: .customLong("allow-missing-function0"), help: "q35: place functions without function 0 (the guest must boot with pci=pcie_scan_all).")
+    public var allowMissingFunction0 = false
+
+    @Flag(name: .long, help: "The plan as data (guest slots, functions, controllers, hotplug order).")
+    public var json = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard !selectors.isEmpty else { throw ValidationError("name the functions the guest gets (e.g. 01:00.0)") }
+        for s in selectors + hide {
+            do { _ = try PCISelector(parsing: s) } catch { throw ValidationError(error.description) }
+        }
+        guard GuestMachine(rawValue: machine) != nil else { throw ValidationError("--machine must be q35 or pseries, not '\(machine)'") }
+        guard (1...254).contains(firstIndex) else { throw ValidationError("--first-index must be 1–254 (0 is the guest's root bus)") }
+    }
+
+    public func run() throws {
+        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
+        let picks = try selectors.map { try PCISelector(parsing: $0) }
+        let chosen = model.functions.filter { f in picks.contains { $0.matches(f.address) } }.map(\.address)
+        guard !chosen.isEmpty else {
+            printError("vfio-inspect: no function matches \(selectors.joined(separator: " "))")
+            throw ExitCode(ExitStatus.inputUnusable)
+        }
+        let hidePicks = try hide.map { try PCISelector(parsing: $0) }
+        let hidden = model.functions.filter { f in hidePicks.contains { $0.matches(f.address) } }.map(\.address)
+        for (text, selector) in zip(hide, hidePicks) where !model.functions.contains(where: { selector.matches($0.address) }) {
+            printError("vfio-inspect: --hide \(text) matches no function")
+            throw ExitCode.validationFailure
+        }
+        let options = PlanOptions(machine: GuestMachine(rawValue: machine) ?? .q35, hidden: hidden, force: force,
+                                  allowMissingFunction0: allowMissingFunction0, firstControllerIndex: firstIndex)
+        let plan = Planner.plan(model, selected: chosen, options: options)
+        let status = PlanRender.exitStatus(plan)
+        if json {
+            print(try JSONOutput.render(DescribedPlan(plan, model)), terminator: "")
+        } else if plan.isRefused {
+            var stream = StandardError()
+            print(PlanRender.refusalText(plan, style: Style(color: false)), terminator: "", to: &stream)
+        } else {
+            switch format {
+            case .libvirt: print(PlanRender.libvirt(plan, model), terminator: "")
+            case .qemu: print(PlanRender.qemu(plan, model), terminator: "")
+            case .virshHotplug: print(PlanRender.virshHotplug(plan, model), terminator: "")
+            }
+        }
+        if status != 0 { throw ExitCode(status) }
+    }
+}

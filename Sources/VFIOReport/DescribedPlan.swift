@@ -1,0 +1,122 @@
+import PCIConfigSpace
+import PCIHost
+import VFIOAnalysis
+
+/// `plan --json`: the plan as data.
+public struct DescribedPlan: Encodable, Sendable {
+    public struct Reasoned: Encodable, Sendable {
+        public let function: String
+        public let reason: String
+    }
+
+    public struct Controller: Encodable, Sendable {
+        /// libvirt's controller index (q35: also chassis and port; pseries: also the vPHB index).
+        public let index: Int
+        public let model: String
+        public let qemuID: String
+        public let qemuBus: String
+        /// pseries: the IOMMU group this vPHB carries.
+        @Nullable public var iommuGroup: Int?
+    }
+
+    public struct Function: Encodable, Sendable {
+        public let host: String
+        /// The guest address as libvirt writes it: domain 0, bus = controller index.
+        public let guestAddress: String
+        public let guestFunction: Int
+        public let multifunction: Bool
+        public let virtualFunction: Bool
+        /// Extended capability names; null when extended config space could not be read.
+        @Nullable public var extendedCapabilities: [String]?
+        public let qemuID: String
+        /// Whether libvirt can hot-plug and hot-unplug it (`--live`), or only change the definition (`--config`).
+        public let hotplugLive: Bool
+    }
+
+    public struct Slot: Encodable, Sendable {
+        public let controller: Int
+        public let slot: Int
+        public let hostSlot: String
+        @Nullable public var iommuGroup: Int?
+        public let multifunction: Bool
+        public let functions: [Function]
+    }
+
+    public struct Hotplug: Encodable, Sendable {
+        /// Functions in attach order: per guest slot, N≠0 first and function 0 last.
+        public let attach: [String]
+        public let detach: [String]
+    }
+
+    public let schemaVersion: Int
+    public let source: DescribedSource
+    public let machine: String
+    /// `ready`, `needs-preparation`, `blocked` (planned with --force), or `refused`.
+    public let status: String
+    public let exitStatus: Int
+    public let selected: [String]
+    public let unit: [String]
+    public let added: [Reasoned]
+    public let hidden: [Reasoned]
+    public let stayWithHost: [String]
+    /// Every function that must be bound to vfio-pci: the visible and the hidden ones.
+    public let detachFromHost: [String]
+    public let controllers: [Controller]
+    public let guestSlots: [Slot]
+    public let hotplug: Hotplug
+    public let findings: [DescribedFinding]
+    public let refusals: [DescribedFinding]
+
+    public init(_ plan: Plan, _ model: HostModel) {
+        schemaVersion = JSONSchemaVersion.current
+        source = DescribedSource(model.source)
+        machine = plan.machine.rawValue
+        status = plan.isRefused ? "refused" : plan.verdict.rawValue
+        exitStatus = Int(PlanRender.exitStatus(plan))
+        selected = plan.selected.map(\.description)
+        unit = plan.unit.map(\.description)
+        added = plan.added.map { Reasoned(function: $0.0.description, reason: $0.1) }
+        hidden = plan.hidden.map { Reasoned(function: $0.host.description, reason: $0.reason) }
+        stayWithHost = plan.stayWithHost.map(\.description)
+        detachFromHost = plan.detached.map(\.description)
+        controllers = plan.controllers.map {
+            Controller(index: $0.index, model: $0.model.rawValue, qemuID: $0.qemuID, qemuBus: $0.qemuBus, iommuGroup: $0.group)
+        }
+        guestSlots = plan.slots.map { s in
+            Slot(controller: s.controller.index, slot: Int(s.slot), hostSlot: s.hostSlot.description, iommuGroup: s.group,
+                 multifunction: s.isMultifunction,
+                 functions: s.functions.map { f in
+                     Function(host: f.host.description,
+                              guestAddress: "0000:\(hex(s.controller.index, 2)):\(hex(s.slot, 2)).\(f.guestFunction)",
+                              guestFunction: Int(f.guestFunction), multifunction: f.multifunction, virtualFunction: f.isVirtualFunction,
+                              extendedCapabilities: f.extendedCapabilities, qemuID: f.deviceID, hotplugLive: PlanRender.isLive(f, in: plan))
+                 })
+        }
+        hotplug = Hotplug(attach: plan.attachOrder.map(\.host.description), detach: plan.detachOrder.map(\.host.description))
+        findings = plan.findings.map(DescribedFinding.init)
+        refusals = plan.refusals.map(DescribedFinding.init)
+    }
+}
+
+extension PlanRender {
+    /// 0: planned, nothing to prepare; 1: planned, with warnings or preparation (or forced); 2: refused.
+    public static func exitStatus(_ plan: Plan) -> Int32 {
+        if plan.isRefused { return 2 }
+        return plan.verdict == .ready ? 0 : 1
+    }
+
+    /// The refusal, for stderr.
+    public static func refusalText(_ plan: Plan, style: Style) -> String {
+        var out = ["vfio-inspect: no plan for \(plan.selected.map(\.description).joined(separator: " ")) on \(plan.machine.rawValue):"]
+        for f in plan.refusals { out += ReportText.findingLines(f, style, indent: "  ") }
+        let others = plan.findings.filter { $0.severity != .info }
+        if !others.isEmpty {
+            out.append("Also:")
+            for f in others { out.append("  \(style.severity(f.severity)) \(f.code): \(f.message)") }
+        }
+        if plan.refusals.contains(where: { !$0.code.hasPrefix("plan-") }) {
+            out.append("check calls this unit blocked; --force plans it anyway.")
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+}

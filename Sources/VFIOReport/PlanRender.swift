@@ -1,0 +1,235 @@
+import PCIConfigSpace
+import PCIHost
+import VFIOAnalysis
+
+/// A plan as libvirt domain XML, QEMU arguments, or a virsh hotplug script.
+public enum PlanRender {
+    // MARK: Shared pieces
+
+    /// What the plan rests on, as comment lines (no comment markers).
+    static func summary(_ plan: Plan, _ model: HostModel) -> [String] {
+        var lines: [String] = []
+        lines.append("vfio-inspect plan for a \(plan.machine.rawValue) guest: " + plan.selected.map(\.description).joined(separator: " "))
+        let groups = Set(plan.unit.compactMap { model.function($0)?.iommuGroup }).sorted()
+        lines.append("Unit: " + (groups.isEmpty ? "no IOMMU groups on this host" : "IOMMU group\(groups.count == 1 ? "" : "s") \(groups.map(String.init).joined(separator: ", "))")
+            + " = " + plan.unit.map(\.description).joined(separator: " "))
+        for (_, why) in plan.added { lines.append("Added (whole IOMMU group): \(why)") }
+        let added = Set(plan.added.map(\.0))
+        for h in plan.hidden where !added.contains(h.host) { lines.append("Hidden (\(h.reason)): \(h.host), held unassigned") }
+        for s in plan.slots {
+            let fs = s.functions.map { "\($0.host) at function \($0.guestFunction)\($0.multifunction ? " (multifunction='on')" : "")" }
+            lines.append("Guest slot \(guestAddress(s)) on \(s.controller.model.rawValue) \(s.controller.index): " + fs.joined(separator: ", "))
+        }
+        // Drivers to release are one line: managed='yes' (libvirt) or the binding step (QEMU) takes care of them.
+        let release = plan.findings.filter { $0.code == "host-driver" || $0.code == "no-driver" }.flatMap(\.functions)
+        if !release.isEmpty {
+            lines.append("To bind to vfio-pci: " + release.map { a in "\(a) (\(model.function(a)?.driver ?? "no driver"))" }.joined(separator: ", "))
+        }
+        for f in plan.findings where (f.severity != .info || f.code.hasPrefix("plan-")) && f.code != "host-driver" && f.code != "no-driver" {
+            lines.append("\(f.severity.rawValue.uppercased()) \(f.code): \(f.message)")
+            if let fix = f.fix { lines.append("  fix: \(fix)") }
+        }
+        return lines
+    }
+
+    /// The guest address of a slot, as libvirt numbers it (bus = the controller's index).
+    static func guestAddress(_ s: GuestSlot) -> String {
+        "\(hex(s.controller.index, 2)):\(hex(s.slot, 2))"
+    }
+
+    static func xmlComment(_ lines: [String], indent: String) -> String {
+        // "--" may not appear inside an XML comment.
+        let safe = lines.map { line in
+            var l = line
+            while l.contains("--") { l = l.replacing("--", with: "- -") }
+            return l.hasSuffix("-") ? l + " " : l
+        }
+        if safe.count == 1 { return "\(indent)<!-- \(safe[0]) -->" }
+        return "\(indent)<!--\n" + safe.map { "\(indent)  \($0)" }.joined(separator: "\n") + "\n\(indent)-->"
+    }
+
+    static func sourceAddress(_ a: PCIAddress) -> String {
+        "<address domain='0x\(hex(a.domain, 4))' bus='0x\(hex(a.bus, 2))' slot='0x\(hex(a.device, 2))' function='0x\(hex(a.function, 1))'/>"
+    }
+
+    // MARK: libvirt
+
+    static func controllerXML(_ c: GuestController, indent: String) -> [String] {
+        switch c.model {
+        case .pcieRootPort:
+            return ["\(indent)<controller type='pci' index='\(c.index)' model='pcie-root-port'>",
+                    "\(indent)  <target chassis='\(c.index)' port='0x\(hex(c.index & 0xff, 2))'/>",
+                    "\(indent)</controller>"]
+        case .spaprPHB:
+            return ["\(indent)<controller type='pci' index='\(c.index)' model='pci-root'>",
+                    "\(indent)  <model name='spapr-pci-host-bridge'/>",
+                    "\(indent)  <target index='\(c.index)'/>",
+                    "\(indent)</controller>"]
+        }
+    }
+
+    /// One `<hostdev>`: placed in a guest slot, or `unassigned` (detached from the host, invisible to the guest).
+    static func hostdevXML(_ host: PCIAddress, placement: (GuestSlot, PlannedFunction)?, indent: String) -> [String] {
+        var lines = ["\(indent)<hostdev mode='subsystem' type='pci' managed='yes'>",
+                     "\(indent)  <source>",
+                     "\(indent)    \(sourceAddress(host))",
+                     "\(indent)  </source>"]
+        let alias = "ua-vfio-" + host.description.map { $0 == ":" || $0 == "." ? "-" : String($0) }.joined()
+        lines.append("\(indent)  <alias name='\(alias)'/>")
+        if let (slot, f) = placement {
+            lines.append("\(indent)  <address type='pci' domain='0x0000' bus='0x\(hex(slot.controller.index, 2))' slot='0x\(hex(slot.slot, 2))' function='0x\(hex(f.guestFunction, 1))'\(f.multifunction ? " multifunction='on'" : "")/>")
+        } else {
+            lines.append("\(indent)  <address type='unassigned'/>")
+        }
+        lines.append("\(indent)</hostdev>")
+        return lines
+    }
+
+    public static func libvirt(_ plan: Plan, _ model: HostModel) -> String {
+        var out: [String] = []
+        var head = summary(plan, model)
+        head.append("")
+        head.append("Copy the <controller> and <hostdev> elements into your domain (virsh edit DOMAIN); the <domain> around them only")
+        head.append("makes this file valid on its own (virt-xml-validate). Controller indexes start at \(plan.controllers.first?.index ?? 1) (option first-index):")
+        head.append("they must not clash with the domain's own <controller type='pci' index=...>.")
+        out.append(xmlComment(head, indent: ""))
+        let (arch, rootController) = plan.machine == .q35
+            ? ("x86_64", ["    <controller type='pci' index='0' model='pcie-root'/>"])
+            : ("ppc64", ["    <controller type='pci' index='0' model='pci-root'>", "      <model name='spapr-pci-host-bridge'/>",
+                         "      <target index='0'/>", "    </controller>"])
+        out.append("<domain type='kvm'>")
+        out.append("  <name>vfio-plan</name>")
+        out.append("  <memory unit='MiB'>1024</memory>")
+        out.append("  <os>")
+        out.append("    <type arch='\(arch)' machine='\(plan.machine.rawValue)'>hvm</type>")
+        out.append("  </os>")
+        out.append("  <devices>")
+        out += rootController
+        var emitted = Set<Int>()
+        for s in plan.slots {
+            if emitted.insert(s.controller.index).inserted {
+                let what = s.controller.model == .spaprPHB
+                    ? "vPHB for IOMMU group \(s.group.map(String.init) ?? "?") (one partitionable endpoint per vPHB)"
+                    : "root port for guest slot \(guestAddress(s))"
+                out.append(xmlComment([what], indent: "    "))
+                out += controllerXML(s.controller, indent: "    ")
+            }
+            out.append(xmlComment(["host slot \(s.hostSlot)\(s.group.map { ", IOMMU group \($0)" } ?? ""): guest slot \(guestAddress(s)), \(s.functions.count) function\(s.functions.count == 1 ? "" : "s")"], indent: "    "))
+            for f in s.functions { out += hostdevXML(f.host, placement: (s, f), indent: "    ") }
+        }
+        if !plan.hidden.isEmpty {
+            out.append(xmlComment(["detached from the host, not shown to the guest"], indent: "    "))
+            for h in plan.hidden { out += hostdevXML(h.host, placement: nil, indent: "    ") }
+        }
+        out.append("  </devices>")
+        out.append("</domain>")
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: QEMU
+
+    static func qemuDevices(_ plan: Plan) -> [String] {
+        var args: [String] = []
+        var emitted = Set<Int>()
+        for s in plan.slots {
+            if emitted.insert(s.controller.index).inserted {
+                switch s.controller.model {
+                case .pcieRootPort:
+                    args.append("-device pcie-root-port,id=\(s.controller.qemuID),chassis=\(s.controller.index),port=\(s.controller.index & 0xff)")
+                case .spaprPHB:
+                    args.append("-device spapr-pci-host-bridge,index=\(s.controller.index),id=\(s.controller.qemuID)")
+                }
+            }
+            for f in s.functions {
+                args.append("-device vfio-pci,host=\(f.host),id=\(f.deviceID),bus=\(s.controller.qemuBus),addr=0x\(String(s.slot, radix: 16)).0x\(f.guestFunction)\(f.multifunction ? ",multifunction=on" : "")")
+            }
+        }
+        return args
+    }
+
+    public static func qemu(_ plan: Plan, _ model: HostModel) -> String {
+        var out = summary(plan, model).map { "# " + $0 }
+        out.append("#")
+        out.append("# Before QEMU starts, bind every endpoint of the unit to vfio-pci (QEMU does not do it), the ones the")
+        out.append("# guest does not see too: VFIO opens a group only when no endpoint in it has a host driver.")
+        for a in plan.detached {
+            let driver = model.function(a)?.driver
+            out.append("#   driverctl set-override \(a) vfio-pci" + (VFIODrivers.isVFIO(driver) ? "   (already on \(driver ?? ""))" : ""))
+        }
+        out.append("# Then add these arguments to qemu-system-\(plan.machine == .q35 ? "x86_64 -machine q35" : "ppc64 -machine pseries"):")
+        let args = qemuDevices(plan)
+        for (i, a) in args.enumerated() { out.append(a + (i == args.count - 1 ? "" : " \\")) }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: virsh hotplug
+
+    /// libvirt hot-plugs only function 0 of a guest slot and refuses to hot-unplug a device that shares its guest slot;
+    /// those steps change the persistent definition instead.
+    public static func isLive(_ f: PlannedFunction, in plan: Plan) -> Bool {
+        guard let slot = plan.slots.first(where: { $0.functions.contains(f) }) else { return false }
+        return f.guestFunction == 0 && !slot.isMultifunction
+    }
+
+    public static func virshHotplug(_ plan: Plan, _ model: HostModel) -> String {
+        var out = ["#!/bin/sh"] + summary(plan, model).map { "# " + $0 }
+        out += ["#", "# Usage: sh THIS-FILE DOMAIN [attach|detach]   (a running \(plan.machine.rawValue) guest)", "set -eu",
+                "DOMAIN=\"${1:?usage: sh $0 DOMAIN}\"", "dir=$(mktemp -d)", "trap 'rm -rf \"$dir\"' EXIT", ""]
+        if !plan.controllers.isEmpty {
+            out.append("# Prerequisite: libvirt cannot hot-add PCI controllers, so the domain must already have these when it starts")
+            out.append("# (virsh edit \"$DOMAIN\", then power it off and start it; --format libvirt shows them in place):")
+            for c in plan.controllers { out += controllerXML(c, indent: "#   ") }
+            out.append("")
+        }
+        let configOnly = plan.attachOrder.filter { !isLive($0, in: plan) }
+        if !configOnly.isEmpty {
+            out.append("# libvirt hot-plugs only function 0 of a guest slot (it refuses others: \"Only PCI device addresses with")
+            out.append("# function=0 are supported\") and will not hot-unplug a device whose guest slot is multifunction. So the")
+            out.append("# steps for \(configOnly.map(\.host.description).joined(separator: ", ")) change only the persistent definition (--config),")
+            out.append("# in the order QEMU needs (functions N>0 first, function 0 last); they take effect at the next cold start.")
+            out.append("# Every other step is live and persistent (--live --config).")
+            out.append("")
+        }
+        out.append("action=\"${2:-attach}\"")
+        out.append("if [ \"$action\" = attach ]; then")
+        out.append("# 1. Detach every function VFIO must hold from its host driver (the hidden ones too).")
+        for a in plan.detached { out.append("virsh nodedev-detach pci_\(nodedevName(a))") }
+        out.append("")
+        var step = 2
+        func emit(_ verb: String, _ host: PCIAddress, _ placement: (GuestSlot, PlannedFunction)?, live: Bool, note: String) {
+            let file = "\"$dir/\(verb)-\(nodedevName(host)).xml\""
+            out.append("# \(step). \(verb == "attach" ? "Attach" : "Detach") \(host): \(note)")
+            out.append("cat > \(file) <<'EOF'")
+            out += hostdevXML(host, placement: placement, indent: "")
+            out.append("EOF")
+            out.append("virsh \(verb)-device \"$DOMAIN\" \(file) \(live ? "--live --config" : "--config")")
+            out.append("")
+            step += 1
+        }
+        for h in plan.hidden {
+            emit("attach", h.host, nil, live: true, note: "unassigned: libvirt holds it for the guest, which does not see it")
+        }
+        for f in plan.attachOrder {
+            guard let slot = plan.slots.first(where: { $0.functions.contains(f) }) else { continue }
+            let note = "guest \(guestAddress(slot)).\(f.guestFunction)" + (f.multifunction ? ", multifunction='on', last: it completes the slot" : "")
+            emit("attach", f.host, (slot, f), live: isLive(f, in: plan), note: note)
+        }
+        out.append("fi")
+        out.append("")
+        out.append("# Detach sequence (sh THIS-FILE DOMAIN detach): functions N>0 first, function 0 last, then the hidden ones.")
+        out.append("if [ \"$action\" = detach ]; then")
+        step = 1
+        for f in plan.detachOrder {
+            guard let slot = plan.slots.first(where: { $0.functions.contains(f) }) else { continue }
+            emit("detach", f.host, (slot, f), live: isLive(f, in: plan), note: "guest \(guestAddress(slot)).\(f.guestFunction)")
+        }
+        for h in plan.hidden { emit("detach", h.host, nil, live: true, note: "unassigned") }
+        out.append("fi")
+        out.append("# managed='yes': libvirt gives each function back to its host driver on detach (virsh nodedev-reattach otherwise).")
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    static func nodedevName(_ a: PCIAddress) -> String {
+        "\(hex(a.domain, 4))_\(hex(a.bus, 2))_\(hex(a.device, 2))_\(hex(a.function, 1))"
+    }
+}

@@ -1,0 +1,340 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// A unit whose functions share a host slot: from the fixture's `groups.txt` (the kernel's groups) and the
+/// classes in `lspci.txt`, not from vfio-inspect. On the host without an IOMMU, a slot is the unit.
+struct MultiFunctionUnit: Sendable, CustomTestStringConvertible {
+    let fixture: String
+    let root: String
+    let members: [String]
+    var testDescription: String { "\(fixture) {\(members.joined(separator: " "))}" }
+
+    static func all() throws -> [MultiFunctionUnit] {
+        var units: [MultiFunctionUnit] = []
+        for fixture in Fixtures.sysfsNames {
+            let text = try String(contentsOfFile: Fixtures.sysfsFile(fixture, "lspci.txt"), encoding: .utf8)
+            var bridges: Set<String> = []
+            var all: [String] = []
+            for line in text.split(separator: "\n") where line.first?.isHexDigit == true {
+                let address = "0000:" + line.prefix { $0 != " " }
+                all.append(address)
+                if line.contains("[0604]") { bridges.insert(address) }
+            }
+            var groups = Array(try Fixtures.kernelGroups(fixture)).map { $0.sorted() }
+            if groups.isEmpty { groups = Dictionary(grouping: all, by: { String($0.dropLast(2)) }).values.map { $0.sorted() } }
+            for members in groups.sorted(by: { $0[0] < $1[0] }) {
+                let endpoints = members.filter { !bridges.contains($0) }
+                let perSlot = Dictionary(grouping: endpoints, by: { String($0.dropLast(2)) })
+                if perSlot.values.contains(where: { $0.count > 1 }) {
+                    units.append(MultiFunctionUnit(fixture: fixture, root: Fixtures.sysfs(fixture), members: endpoints))
+                }
+            }
+        }
+        return units
+    }
+}
+
+/// Checks one plan with the real tools: libvirt's schema, QEMU's device model, and the rules.
+enum PlanChecks {
+    static func planJSON(_ root: String, _ args: [String]) throws -> [String: Any] {
+        let r = try Command.tool(["plan", "--root", root, "--json"] + args)
+        return try Command.json(r.stdout)
+    }
+
+    static func slots(_ json: [String: Any]) -> [[String: Any]] { json["guestSlots"] as? [[String: Any]] ?? [] }
+    static func functions(_ slot: [String: Any]) -> [[String: Any]] { slot["functions"] as? [[String: Any]] ?? [] }
+
+    /// The rules every plan keeps, read from its JSON.
+    static func expectRules(_ json: [String: Any], _ label: String) {
+        let attach = (json["hotplug"] as? [String: Any])?["attach"] as? [String] ?? []
+        for slot in slots(json) {
+            let fs = functions(slot)
+            let several = fs.count > 1
+            #expect(slot["multifunction"] as? Bool == several, "\(label): slot multifunction")
+            for f in fs {
+                let fn = f["guestFunction"] as? Int ?? -1
+                // multifunction='on' exactly on function 0 of a slot with more than one function.
+                #expect(f["multifunction"] as? Bool == (several && fn == 0), "\(label): \(f["host"] ?? "?") multifunction")
+                let host = f["host"] as? String ?? ""
+                if f["virtualFunction"] as? Bool == true {
+                    #expect(fn == 0 && fs.count == 1, "\(label): a VF sits alone at function 0")
+                } else {
+                    #expect(Int(String(host.last ?? "x")) == fn, "\(label): \(host) keeps its function number")
+                    #expect(String(host.dropLast(2)) == slot["hostSlot"] as? String, "\(label): one host slot per guest slot")
+                }
+            }
+            // Hotplug: function 0 after every other function of its slot.
+            let hosts = fs.map { $0["host"] as? String ?? "" }
+            if let f0 = fs.first(where: { $0["guestFunction"] as? Int == 0 })?["host"] as? String, let i0 = attach.firstIndex(of: f0) {
+                for h in hosts where h != f0 {
+                    #expect((attach.firstIndex(of: h) ?? Int.max) < i0, "\(label): \(h) is attached before function 0 \(f0)")
+                }
+            }
+        }
+    }
+
+    /// Every `<hostdev>` of a domain XML: source address → guest address (`unassigned` for hidden ones).
+    static func hostdevs(_ xml: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for block in xml.components(separatedBy: "<hostdev ").dropFirst() {
+            let body = block.components(separatedBy: "</hostdev>")[0]
+            let addresses = body.components(separatedBy: "<address ").dropFirst().map { $0.components(separatedBy: "/>")[0] }
+            guard addresses.count == 2 else { continue }
+            func field(_ s: String, _ name: String) -> String? {
+                guard let r = s.range(of: "\(name)='0x") else { return nil }
+                return String(s[r.upperBound...].prefix { $0 != "'" })
+            }
+            let src = addresses[0]
+            let source = "\(field(src, "domain") ?? "?"):\(field(src, "bus") ?? "?"):\(field(src, "slot") ?? "?").\(field(src, "function") ?? "?")"
+            let guest = addresses[1]
+            result[source] = guest.contains("type='unassigned'") ? "unassigned"
+                : "0000:\(field(guest, "bus") ?? "?"):\(field(guest, "slot") ?? "?").\(field(guest, "function") ?? "?")" + (guest.contains("multifunction='on'") ? " mf" : "")
+        }
+        return result
+    }
+
+    /// libvirt XML validates, QEMU starts the topology with stand-ins at the planned places, and both agree with the JSON.
+    static func expectRealToolsAccept(_ root: String, _ args: [String], machine: String, _ label: String) throws {
+        let json = try planJSON(root, args + ["--machine", machine])
+        expectRules(json, label)
+        let xml = try Command.tool(["plan", "--root", root, "--machine", machine, "--format", "libvirt"] + args)
+        #expect(xml.status == json["exitStatus"] as? Int32 ?? Int32(json["exitStatus"] as? Int ?? -1), "\(label): same exit status")
+        let valid = try GuestTopology.validateLibvirt(xml.stdout)
+        #expect(valid.status == 0, "\(label) \(machine): virt-xml-validate: \(valid.stdout) \(valid.stderr)\n\(xml.stdout)")
+        // The XML places every function where the JSON says, and holds the hidden ones unassigned.
+        let placed = hostdevs(xml.stdout)
+        var expected: [String: String] = [:]
+        for slot in slots(json) {
+            for f in functions(slot) {
+                expected[f["host"] as? String ?? ""] = (f["guestAddress"] as? String ?? "") + (f["multifunction"] as? Bool == true ? " mf" : "")
+            }
+        }
+        for h in json["hidden"] as? [[String: Any]] ?? [] { expected[h["function"] as? String ?? ""] = "unassigned" }
+        #expect(placed == expected, "\(label) \(machine): libvirt hostdevs")
+
+        let q = try Command.tool(["plan", "--root", root, "--machine", machine, "--format", "qemu"] + args)
+        let arguments = GuestTopology.standIn(GuestTopology.deviceArguments(q.stdout))
+        #expect(!arguments.contains { $0.contains("vfio-pci") }, "\(label): every vfio-pci has a stand-in")
+        let run = try GuestTopology.start(machine: machine, arguments: arguments)
+        #expect(run.accepted, "\(label) \(machine): QEMU refused \(run.arguments.joined(separator: " ")): \(run.result.stderr)")
+        let buses = Dictionary(uniqueKeysWithValues: (json["controllers"] as? [[String: Any]] ?? []).map { ($0["index"] as? Int ?? -1, $0["qemuBus"] as? String ?? "") })
+        for slot in slots(json) {
+            for f in functions(slot) {
+                let id = f["qemuID"] as? String ?? ""
+                let device = run.devices[id]
+                #expect(device?.bus == buses[slot["controller"] as? Int ?? -2], "\(label) \(machine): \(id) bus")
+                let addr = String(format: "%02x.%d", slot["slot"] as? Int ?? -1, f["guestFunction"] as? Int ?? -1)
+                #expect(device?.addr == addr, "\(label) \(machine): \(id) at \(addr), QEMU says \(device?.addr ?? "nothing")")
+                #expect(device?.multifunction == (f["multifunction"] as? Bool), "\(label) \(machine): \(id) multifunction")
+            }
+        }
+        if machine == "q35" {
+            #expect(!q.stdout.contains("spapr"), "\(label): no vPHB on q35")
+            #expect((json["controllers"] as? [[String: Any]])?.count == slots(json).count, "\(label): one root port per guest slot")
+        } else {
+            #expect(!q.stdout.contains("pcie-root-port") && !xml.stdout.contains("pcie-root-port") && !xml.stdout.contains("pci-bridge"),
+                    "\(label): no root ports or bridges on pseries")
+            let groups = Set(slots(json).compactMap { $0["iommuGroup"] as? Int })
+            #expect((json["controllers"] as? [[String: Any]])?.count == max(groups.count, 1), "\(label): one vPHB per IOMMU group")
+        }
+    }
+}
+
+@Suite("plan")
+struct PlanTests {
+    @Test("every multi-function unit of the fixtures: libvirt validates, QEMU starts it (q35 and pseries)", arguments: try MultiFunctionUnit.all())
+    func multiFunctionUnits(_ unit: MultiFunctionUnit) throws {
+        for machine in ["q35", "pseries"] {
+            // The chipset units are blocked: --force plans them, which is what this test needs.
+            let json = try PlanChecks.planJSON(unit.root, unit.members + ["--force", "--machine", machine])
+            #expect(json["status"] as? String != "refused", "\(unit.testDescription)")
+            #expect(PlanChecks.slots(json).contains { $0["multifunction"] as? Bool == true }, "\(unit.testDescription): a multifunction guest slot")
+            try PlanChecks.expectRealToolsAccept(unit.root, unit.members + ["--force"], machine: machine, unit.testDescription)
+        }
+    }
+
+    @Test("the fixtures hold the multi-function units this test is about")
+    func unitsFound() throws {
+        let units = try MultiFunctionUnit.all()
+        #expect(units.contains { $0.fixture == "multifunction" && $0.members == ["0000:01:00.0", "0000:01:00.1", "0000:01:00.2", "0000:01:00.3"] })
+        #expect(units.count >= Fixtures.sysfsNames.count)
+    }
+
+    @Test("the multifunction slot: one guest slot, same function numbers, multifunction='on' on function 0 only")
+    func multifunctionSlot() throws {
+        let root = Fixtures.sysfs("multifunction")
+        let json = try PlanChecks.planJSON(root, ["01:00"])
+        let slots = PlanChecks.slots(json)
+        try #require(slots.count == 1)
+        #expect(PlanChecks.functions(slots[0]).map { $0["guestFunction"] as? Int } == [0, 1, 2, 3])
+        #expect(PlanChecks.functions(slots[0]).map { $0["multifunction"] as? Bool } == [true, false, false, false])
+        #expect((json["hotplug"] as? [String: Any])?["attach"] as? [String] == ["0000:01:00.1", "0000:01:00.2", "0000:01:00.3", "0000:01:00.0"])
+        #expect(json["exitStatus"] as? Int == 1, "host drivers to release")
+        let xml = try Command.tool(["plan", "--root", root, "01:00"]).stdout
+        #expect(xml.components(separatedBy: "multifunction='on'/>").count == 2, "exactly one multifunction='on' attribute")
+    }
+
+    @Test("a wrong multifunction layout makes QEMU refuse: the harness can fail")
+    func negativeControl() throws {
+        let q = try Command.tool(["plan", "--root", Fixtures.sysfs("multifunction"), "01:00", "--format", "qemu"])
+        let good = GuestTopology.standIn(GuestTopology.deviceArguments(q.stdout))
+        #expect(try GuestTopology.start(machine: "q35", arguments: good).accepted)
+        let withoutBit = good.map { $0.replacingOccurrences(of: ",multifunction=on", with: "") }
+        let run = try GuestTopology.start(machine: "q35", arguments: withoutBit)
+        #expect(!run.accepted)
+        #expect(run.result.stderr.contains("single function"), "\(run.result.stderr)")
+        let pseries = try Command.tool(["plan", "--root", Fixtures.sysfs("multifunction"), "01:00", "--format", "qemu", "--machine", "pseries"])
+        let bad = GuestTopology.standIn(GuestTopology.deviceArguments(pseries.stdout)).map { $0.replacingOccurrences(of: ",multifunction=on", with: "") }
+        #expect(!(try GuestTopology.start(machine: "pseries", arguments: bad).accepted))
+    }
+
+    @Test("a VF: function 0 of a guest slot of its own, never multifunction", arguments: ["q35", "pseries"])
+    func virtualFunction(_ machine: String) throws {
+        let root = Fixtures.sysfs("sriov")
+        let json = try PlanChecks.planJSON(root, ["01:00.2", "--machine", machine])
+        #expect(json["status"] as? String == "ready")
+        #expect(json["exitStatus"] as? Int == 0)
+        let fs = PlanChecks.slots(json).flatMap(PlanChecks.functions)
+        #expect(fs.count == 1)
+        #expect(fs.first?["guestFunction"] as? Int == 0)
+        #expect(fs.first?["multifunction"] as? Bool == false)
+        #expect(fs.first?["virtualFunction"] as? Bool == true)
+        #expect(fs.first?["hotplugLive"] as? Bool == true)
+        try PlanChecks.expectRealToolsAccept(root, ["01:00.2"], machine: machine, "sriov VF")
+    }
+
+    @Test("a group with a hidden member: detached, unassigned, not in QEMU", arguments: ["q35", "pseries"])
+    func hiddenMember(_ machine: String) throws {
+        let root = Fixtures.sysfs("multifunction")
+        let args = ["01:00.0", "01:00.2", "--hide", "01:00.3"]
+        let json = try PlanChecks.planJSON(root, args + ["--machine", machine])
+        let hidden = (json["hidden"] as? [[String: Any]] ?? []).map { $0["function"] as? String ?? "" }
+        #expect(hidden == ["0000:01:00.1", "0000:01:00.3"])
+        #expect(json["detachFromHost"] as? [String] == ["0000:01:00.0", "0000:01:00.1", "0000:01:00.2", "0000:01:00.3"])
+        let added = (json["added"] as? [[String: Any]] ?? []).map { $0["function"] as? String ?? "" }
+        #expect(added == ["0000:01:00.1", "0000:01:00.3"], "the expansion says what it added")
+        let q = try Command.tool(["plan", "--root", root, "--format", "qemu", "--machine", machine] + args).stdout
+        #expect(!q.contains("host=0000:01:00.1") && !q.contains("host=0000:01:00.3"))
+        #expect(q.contains("driverctl set-override 0000:01:00.3 vfio-pci"), "hidden members are still bound to vfio-pci")
+        try PlanChecks.expectRealToolsAccept(root, args, machine: machine, "hidden member")
+    }
+
+    @Test("a slot without function 0: refused on q35, a warning on pseries, allowed on q35 with the flag")
+    func missingFunction0() throws {
+        let root = Fixtures.sysfs("multifunction")
+        for selection in [["01:00.1"], ["01:00", "--hide", "01:00.0"]] {
+            let refused = try Command.tool(["plan", "--root", root] + selection)
+            #expect(refused.status == 2)
+            #expect(refused.stdout.isEmpty)
+            #expect(refused.stderr.contains("plan-function0-missing") && refused.stderr.contains("guest PCI enumeration"), "\(refused.stderr)")
+            let json = try PlanChecks.planJSON(root, selection)
+            #expect(json["status"] as? String == "refused")
+            #expect((json["refusals"] as? [[String: Any]])?.first?["code"] as? String == "plan-function0-missing")
+
+            let pseries = try PlanChecks.planJSON(root, selection + ["--machine", "pseries"])
+            #expect(pseries["status"] as? String == "needs-preparation")
+            #expect((pseries["findings"] as? [[String: Any]] ?? []).contains { $0["code"] as? String == "plan-function0-missing" && $0["severity"] as? String == "warn" })
+            try PlanChecks.expectRealToolsAccept(root, selection, machine: "pseries", "no function 0 \(selection)")
+            try PlanChecks.expectRealToolsAccept(root, selection + ["--allow-missing-function0"], machine: "q35", "no function 0 allowed \(selection)")
+        }
+    }
+
+    @Test("a blocked unit is refused with its findings, and planned with --force")
+    func blocked() throws {
+        let root = Fixtures.sysfs("host-in-use")
+        let r = try Command.tool(["plan", "--root", root, "02:00.0"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("host-mounted") && r.stderr.contains("--force"), "\(r.stderr)")
+        let forced = try Command.tool(["plan", "--root", root, "02:00.0", "--force"])
+        #expect(forced.status == 1)
+        #expect(forced.stdout.contains("plan-forced") && forced.stdout.contains("<hostdev"))
+    }
+
+    @Test("single-function slots never get multifunction: a group spread over five slots", arguments: ["q35", "pseries"])
+    func spreadGroup(_ machine: String) throws {
+        let root = Fixtures.sysfs("pcie-pci-bridge")
+        let args = ["02:01.0", "02:02.0", "02:03.0", "02:04.0", "03:01.0"]
+        let json = try PlanChecks.planJSON(root, args + ["--machine", machine])
+        #expect(PlanChecks.slots(json).count == 5)
+        #expect(!PlanChecks.slots(json).flatMap(PlanChecks.functions).contains { $0["multifunction"] as? Bool == true })
+        #expect(json["stayWithHost"] as? [String] == ["0000:01:00.0", "0000:02:05.0"], "the bridges stay with the host")
+        if machine == "pseries" {
+            #expect(PlanChecks.slots(json).map { $0["slot"] as? Int } == [1, 2, 3, 4, 5], "one vPHB, slots from 1")
+        }
+        try PlanChecks.expectRealToolsAccept(root, args, machine: machine, "pcie-pci-bridge group")
+    }
+
+    @Test("virsh-hotplug: the script runs the attach and detach sequences in order, and each step's XML validates")
+    func virshHotplug() throws {
+        for (fixture, args) in [("multifunction", ["01:00.0", "01:00.2", "--hide", "01:00.3"]), ("sriov", ["01:00.2"])] {
+            let root = Fixtures.sysfs(fixture)
+            let dir = try Fixtures.temporaryDirectory("hotplug")
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let script = try Command.tool(["plan", "--root", root, "--format", "virsh-hotplug"] + args).stdout
+            try script.write(toFile: dir + "/plan.sh", atomically: true, encoding: .utf8)
+            // A recording virsh: logs each call and keeps each step's XML file.
+            try """
+                #!/bin/sh
+                n=$(wc -l < "\(dir)/log" 2>/dev/null || echo 0)
+                echo "$*" >> "\(dir)/log"
+                case "$1" in attach-device|detach-device) cp "$3" "\(dir)/step-$n.xml" ;; esac
+                """.write(toFile: dir + "/virsh", atomically: true, encoding: .utf8)
+            _ = try Command.run("/bin/chmod", ["+x", dir + "/virsh"])
+            let sh = try #require(Command.which("sh"))
+            let env = try #require(Command.which("env"))
+            let syntax = try Command.run(sh, ["-n", dir + "/plan.sh"])
+            #expect(syntax.status == 0, "\(syntax.stderr)")
+            for action in ["attach", "detach"] {
+                let run = try Command.run(env, ["PATH=\(dir):/usr/bin:/bin", sh, dir + "/plan.sh", "guest1", action])
+                #expect(run.status == 0, "\(fixture) \(action): \(run.stderr)")
+            }
+            let log = try String(contentsOfFile: dir + "/log", encoding: .utf8).split(separator: "\n").map(String.init)
+            let json = try PlanChecks.planJSON(root, args)
+            let detached = json["detachFromHost"] as? [String] ?? []
+            #expect(Array(log.prefix(detached.count)) == detached.map { "nodedev-detach pci_" + $0.replacingOccurrences(of: ":", with: "_").replacingOccurrences(of: ".", with: "_") })
+            let hotplug = json["hotplug"] as? [String: Any] ?? [:]
+            let hidden = (json["hidden"] as? [[String: Any]] ?? []).map { $0["function"] as? String ?? "" }
+            let attached = log.filter { $0.hasPrefix("attach-device") }
+            let detachedSteps = log.filter { $0.hasPrefix("detach-device") }
+            #expect(attached.count == hidden.count + (hotplug["attach"] as? [String] ?? []).count)
+            #expect(detachedSteps.count == attached.count)
+            let live = Dictionary(uniqueKeysWithValues: PlanChecks.slots(json).flatMap(PlanChecks.functions).map { ($0["host"] as? String ?? "", $0["hotplugLive"] as? Bool ?? false) })
+            // Visible functions in the planned order, each with --live only where libvirt allows it.
+            let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("step-") }
+                .sorted { Int($0.dropFirst(5).dropLast(4)) ?? 0 < Int($1.dropFirst(5).dropLast(4)) ?? 0 }
+            var order: [String] = []
+            for (call, file) in zip(log.filter { $0.hasPrefix("attach-device") || $0.hasPrefix("detach-device") }, files) {
+                let xml = try String(contentsOfFile: dir + "/" + file, encoding: .utf8)
+                let placed = PlanChecks.hostdevs(xml)
+                try #require(placed.count == 1, "\(file): one hostdev")
+                let (host, placement) = try #require(placed.first)
+                if placement != "unassigned" {
+                    order.append((call.hasPrefix("attach") ? "a " : "d ") + host)
+                    #expect(call.hasSuffix(live[host] == true ? "--live --config" : " --config") && (live[host] == true || !call.contains("--live")), "\(call)")
+                } else {
+                    #expect(call.hasSuffix("--live --config"), "\(call)")
+                }
+                // The step's XML, in a domain with the plan's controllers, validates.
+                let domainXML = try Command.tool(["plan", "--root", root] + args).stdout
+                let wrapped = domainXML.replacingOccurrences(of: "  </devices>", with: xml + "  </devices>")
+                let valid = try GuestTopology.validateLibvirt(wrapped)
+                #expect(valid.status == 0, "\(file): \(valid.stderr)")
+            }
+            #expect(order == (hotplug["attach"] as? [String] ?? []).map { "a " + $0 } + (hotplug["detach"] as? [String] ?? []).map { "d " + $0 })
+        }
+    }
+
+    @Test("bad input: unknown --hide, bad machine, nothing visible")
+    func badInput() throws {
+        let root = Fixtures.sysfs("multifunction")
+        #expect(try Command.tool(["plan", "--root", root, "01:00.0", "--hide", "07:00.0"]).status == 64)
+        #expect(try Command.tool(["plan", "--root", root, "01:00.0", "--machine", "virt"]).status == 64)
+        #expect(try Command.tool(["plan", "--root", root, "09:00.0"]).status == 3)
+        let hiddenAll = try Command.tool(["plan", "--root", root, "01:00.0", "--hide", "01:00"])
+        #expect(hiddenAll.status == 2)
+        #expect(hiddenAll.stderr.contains("plan-nothing-visible"))
+        let bridge = try Command.tool(["plan", "--root", Fixtures.sysfs("pcie-pci-bridge"), "01:00.0"])
+        #expect(bridge.status == 2, "a bridge alone gives the guest nothing: \(bridge.stderr)")
+    }
+}
