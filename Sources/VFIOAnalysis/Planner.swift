@@ -98,6 +98,40 @@ public struct Plan: Sendable {
     public let refusals: [Finding]
     public let verdict: UnitVerdict
 
+    /// Which slot holds each placed function.
+    private let slotIndex: [PCIAddress: Int]
+
+    init(machine: GuestMachine, selected: [PCIAddress], unit: [PCIAddress], added: [(PCIAddress, String)], hidden: [HiddenFunction],
+         stayWithHost: [PCIAddress], controllers: [GuestController], slots: [GuestSlot], findings: [Finding], refusals: [Finding], verdict: UnitVerdict) {
+        self.machine = machine
+        self.selected = selected
+        self.unit = unit
+        self.added = added
+        self.hidden = hidden
+        self.stayWithHost = stayWithHost
+        self.controllers = controllers
+        self.slots = slots
+        self.findings = findings
+        self.refusals = refusals
+        self.verdict = verdict
+        var index: [PCIAddress: Int] = [:]
+        for (i, s) in slots.enumerated() {
+            for f in s.functions { index[f.host] = i }
+        }
+        slotIndex = index
+    }
+
+    public func slot(of function: PlannedFunction) -> GuestSlot? {
+        slotIndex[function.host].map { slots[$0] }
+    }
+
+    /// Whether libvirt can hot-plug and hot-unplug it: libvirt hot-plugs only function 0 of a guest slot and refuses
+    /// to hot-unplug a device that shares its guest slot; other steps can only change the persistent definition.
+    public func hotplugLive(_ function: PlannedFunction) -> Bool {
+        guard let slot = slot(of: function) else { return false }
+        return function.guestFunction == 0 && !slot.isMultifunction
+    }
+
     public var isRefused: Bool { !refusals.isEmpty }
     /// Every endpoint VFIO must hold: the visible functions and the hidden ones.
     public var detached: [PCIAddress] { (slots.flatMap { $0.functions.map(\.host) } + hidden.map(\.host)).sorted() }
@@ -148,6 +182,16 @@ public enum Planner {
                     reason: "not selected, but in IOMMU group \(f.iommuGroup.map(String.init) ?? "?") with the selection: VFIO needs it off the host too; select it to give it to the guest"))
             } else {
                 visible.append(f)
+            }
+        }
+        let unitSet = Set(check.unit)
+        for h in options.hidden.sorted() where !endpointSet.contains(h) {
+            if unitSet.contains(h) {
+                findings.append(Finding("plan-hide-ignored", .info, "--hide \(h): a bridge of the unit, which the guest never gets anyway.", functions: [h]))
+            } else {
+                findings.append(Finding("plan-hide-ignored", .warn,
+                    "--hide \(h) is not in the unit's IOMMU groups: it is left out of this plan (neither detached nor shown).",
+                    functions: [h], fix: "Select it as well to hold it detached and unassigned, or drop the --hide."))
             }
         }
         for a in stayWithHost {

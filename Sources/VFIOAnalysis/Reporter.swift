@@ -87,18 +87,20 @@ public enum Reporter {
         }
         let selectedSet = Set(selected)
         var unit: [PCIAddress] = []
+        var inUnit: Set<PCIAddress> = []
         var added: [(PCIAddress, String)] = []
-        for address in selected {
+        for address in selected where !inUnit.contains(address) {
             // Without an IOMMU there are no real groups to expand to (the iommu-off finding blocks anyway).
             guard !model.groups.isEmpty, let u = groupOf[address] else {
                 if !model.groups.isEmpty {
                     findings.append(Finding("not-in-group", .fail, "\(address) is in no IOMMU group: the IOMMU does not cover it, so VFIO cannot assign it.",
                                             functions: [address]))
                 }
+                inUnit.insert(address)
                 unit.append(address)
                 continue
             }
-            for m in u.members where !unit.contains(m) {
+            for m in u.members where inUnit.insert(m).inserted {
                 unit.append(m)
                 if !selectedSet.contains(m), let f = model.function(m) {
                     let role = FunctionRules.endpoints([f]).isEmpty

@@ -89,7 +89,7 @@ public struct DescribedPlan: Encodable, Sendable {
                      Function(host: f.host.description,
                               guestAddress: "0000:\(hex(s.controller.index, 2)):\(hex(s.slot, 2)).\(f.guestFunction)",
                               guestFunction: Int(f.guestFunction), multifunction: f.multifunction, virtualFunction: f.isVirtualFunction,
-                              extendedCapabilities: f.extendedCapabilities, qemuID: f.deviceID, hotplugLive: PlanRender.isLive(f, in: plan))
+                              extendedCapabilities: f.extendedCapabilities, qemuID: f.deviceID, hotplugLive: plan.hotplugLive(f))
                  })
         }
         hotplug = Hotplug(attach: plan.attachOrder.map(\.host.description), detach: plan.detachOrder.map(\.host.description))

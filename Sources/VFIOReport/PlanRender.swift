@@ -164,13 +164,6 @@ public enum PlanRender {
 
     // MARK: virsh hotplug
 
-    /// libvirt hot-plugs only function 0 of a guest slot and refuses to hot-unplug a device that shares its guest slot;
-    /// those steps change the persistent definition instead.
-    public static func isLive(_ f: PlannedFunction, in plan: Plan) -> Bool {
-        guard let slot = plan.slots.first(where: { $0.functions.contains(f) }) else { return false }
-        return f.guestFunction == 0 && !slot.isMultifunction
-    }
-
     public static func virshHotplug(_ plan: Plan, _ model: HostModel) -> String {
         var out = ["#!/bin/sh"] + summary(plan, model).map { "# " + $0 }
         out += ["#", "# Usage: sh THIS-FILE DOMAIN [attach|detach]   (a running \(plan.machine.rawValue) guest)", "set -eu",
@@ -181,7 +174,7 @@ public enum PlanRender {
             for c in plan.controllers { out += controllerXML(c, indent: "#   ") }
             out.append("")
         }
-        let configOnly = plan.attachOrder.filter { !isLive($0, in: plan) }
+        let configOnly = plan.attachOrder.filter { !plan.hotplugLive($0) }
         if !configOnly.isEmpty {
             out.append("# libvirt hot-plugs only function 0 of a guest slot (it refuses others: \"Only PCI device addresses with")
             out.append("# function=0 are supported\") and will not hot-unplug a device whose guest slot is multifunction. So the")
@@ -210,9 +203,9 @@ public enum PlanRender {
             emit("attach", h.host, nil, live: true, note: "unassigned: libvirt holds it for the guest, which does not see it")
         }
         for f in plan.attachOrder {
-            guard let slot = plan.slots.first(where: { $0.functions.contains(f) }) else { continue }
+            guard let slot = plan.slot(of: f) else { continue }
             let note = "guest \(guestAddress(slot)).\(f.guestFunction)" + (f.multifunction ? ", multifunction='on', last: it completes the slot" : "")
-            emit("attach", f.host, (slot, f), live: isLive(f, in: plan), note: note)
+            emit("attach", f.host, (slot, f), live: plan.hotplugLive(f), note: note)
         }
         out.append("fi")
         out.append("")
@@ -220,8 +213,8 @@ public enum PlanRender {
         out.append("if [ \"$action\" = detach ]; then")
         step = 1
         for f in plan.detachOrder {
-            guard let slot = plan.slots.first(where: { $0.functions.contains(f) }) else { continue }
-            emit("detach", f.host, (slot, f), live: isLive(f, in: plan), note: "guest \(guestAddress(slot)).\(f.guestFunction)")
+            guard let slot = plan.slot(of: f) else { continue }
+            emit("detach", f.host, (slot, f), live: plan.hotplugLive(f), note: "guest \(guestAddress(slot)).\(f.guestFunction)")
         }
         for h in plan.hidden { emit("detach", h.host, nil, live: true, note: "unassigned") }
         out.append("fi")

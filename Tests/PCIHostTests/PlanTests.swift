@@ -325,6 +325,34 @@ struct PlanTests {
         }
     }
 
+    @Test("plan --json validates against Schemas/vfio-inspect-plan.schema.json: planned, forced, refused, both machines")
+    func schema() throws {
+        let python = try #require(ReportTests.jsonschemaPython, "needs python3-jsonschema (Scripts/install-deps.sh --test)")
+        let schema = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Schemas/vfio-inspect-plan.schema.json").path
+        let dir = try Fixtures.temporaryDirectory("plan-schema")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cases: [(String, [String])] = [
+            ("multifunction", ["01:00"]), ("multifunction", ["01:00.1"]), ("multifunction", ["01:00.1", "--machine", "pseries"]),
+            ("multifunction", ["01:00.0", "01:00.2", "--hide", "01:00.3"]), ("sriov", ["01:00.2"]), ("sriov", ["01:00.0"]),
+            ("host-in-use", ["02:00.0"]), ("host-in-use", ["02:00.0", "--force"]), ("no-iommu", ["00:1f", "--force", "--machine", "pseries"]),
+            ("pcie-pci-bridge", ["02:01.0", "03:01.0", "--machine", "pseries"]),
+        ]
+        for (fixture, args) in cases {
+            let r = try Command.tool(["plan", "--root", Fixtures.sysfs(fixture), "--json"] + args)
+            try r.stdout.write(toFile: dir + "/plan.json", atomically: true, encoding: .utf8)
+            let v = try Command.run(python, ["-c", """
+                import json, sys, jsonschema
+                schema = json.load(open(sys.argv[1])); doc = json.load(open(sys.argv[2]))
+                jsonschema.Draft202012Validator.check_schema(schema)
+                errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(doc), key=lambda e: list(e.path))
+                for e in errors[:5]: print(list(e.path), e.message)
+                sys.exit(1 if errors else 0)
+                """, schema, dir + "/plan.json"])
+            #expect(v.status == 0, "\(fixture) \(args): \(v.stdout) \(v.stderr)")
+            #expect(Int32((try Command.json(r.stdout))["exitStatus"] as? Int ?? -1) == r.status, "\(fixture) \(args): exitStatus is the exit status")
+        }
+    }
+
     @Test("bad input: unknown --hide, bad machine, nothing visible")
     func badInput() throws {
         let root = Fixtures.sysfs("multifunction")
