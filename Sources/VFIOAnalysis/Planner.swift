@@ -55,6 +55,7 @@ public struct PlannedFunction: Hashable, Sendable {
     /// `multifunction='on'`: only on guest function 0 of a slot with more than one function.
     public let multifunction: Bool
     public let isVirtualFunction: Bool
+    public let group: Int?
     /// Extended capabilities at 0x100+ (`nil`: extended config space could not be read).
     public let extendedCapabilities: [String]?
     /// The QEMU `id` and the libvirt user alias stem.
@@ -78,6 +79,7 @@ public struct GuestSlot: Hashable, Sendable {
 /// Group members that are detached from the host but not shown to the guest.
 public struct HiddenFunction: Hashable, Sendable {
     public let host: PCIAddress
+    public let group: Int?
     public let reason: String
 }
 
@@ -115,21 +117,35 @@ public struct Plan: Sendable {
         self.refusals = refusals
         self.verdict = verdict
         var index: [PCIAddress: Int] = [:]
+        var live: [PCIAddress: Bool] = [:]
+        var configOnlyGroups: Set<Int> = []
         for (i, s) in slots.enumerated() {
-            for f in s.functions { index[f.host] = i }
+            for f in s.functions {
+                index[f.host] = i
+                // libvirt hot-plugs only function 0 of a guest slot and will not hot-unplug a device that shares its slot.
+                live[f.host] = f.guestFunction == 0 && !s.isMultifunction
+                if live[f.host] == false, let g = f.group { configOnlyGroups.insert(g) }
+            }
         }
+        for s in slots {
+            for f in s.functions where f.group.map(configOnlyGroups.contains) == true { live[f.host] = false }
+        }
+        for h in hidden { live[h.host] = !(h.group.map(configOnlyGroups.contains) ?? false) }
         slotIndex = index
+        liveness = live
     }
+
+    private let liveness: [PCIAddress: Bool]
 
     public func slot(of function: PlannedFunction) -> GuestSlot? {
         slotIndex[function.host].map { slots[$0] }
     }
 
-    /// Whether libvirt can hot-plug and hot-unplug it: libvirt hot-plugs only function 0 of a guest slot and refuses
-    /// to hot-unplug a device that shares its guest slot; other steps can only change the persistent definition.
-    public func hotplugLive(_ function: PlannedFunction) -> Bool {
-        guard let slot = slot(of: function) else { return false }
-        return function.guestFunction == 0 && !slot.isMultifunction
+    /// Whether libvirt can hot-plug and hot-unplug it (`--live`), or only change the persistent definition (`--config`).
+    /// Decided per IOMMU group: while one visible function of a group can only change the definition, hot-unplugging
+    /// another member (and with managed='yes' giving it back to a host driver) would break a group still in use.
+    public func hotplugLive(_ host: PCIAddress) -> Bool {
+        liveness[host] ?? false
     }
 
     public var isRefused: Bool { !refusals.isEmpty }
@@ -171,20 +187,20 @@ public enum Planner {
         let endpoints = FunctionRules.endpoints(members)
         let endpointSet = Set(endpoints.map(\.address))
         let stayWithHost = members.filter { !endpointSet.contains($0.address) }.map(\.address)
+        let unitSet = Set(check.unit)
 
         var hidden: [HiddenFunction] = []
         var visible: [PCIFunction] = []
         for f in endpoints {
             if hiddenSet.contains(f.address) {
-                hidden.append(HiddenFunction(host: f.address, reason: "hidden with --hide"))
+                hidden.append(HiddenFunction(host: f.address, group: f.iommuGroup, reason: "hidden with --hide"))
             } else if !selectedSet.contains(f.address) {
-                hidden.append(HiddenFunction(host: f.address,
+                hidden.append(HiddenFunction(host: f.address, group: f.iommuGroup,
                     reason: "not selected, but in IOMMU group \(f.iommuGroup.map(String.init) ?? "?") with the selection: VFIO needs it off the host too; select it to give it to the guest"))
             } else {
                 visible.append(f)
             }
         }
-        let unitSet = Set(check.unit)
         for h in options.hidden.sorted() where !endpointSet.contains(h) {
             if unitSet.contains(h) {
                 findings.append(Finding("plan-hide-ignored", .info, "--hide \(h): a bridge of the unit, which the guest never gets anyway.", functions: [h]))
@@ -198,108 +214,168 @@ public enum Planner {
             findings.append(Finding("plan-bridge-stays", .info, "\(a) is a bridge or port in the unit's group: it is never assigned and stays on the host.", functions: [a]))
         }
         if visible.isEmpty {
+            let candidates = endpoints.map(\.address.description)
             refusals.append(Finding("plan-nothing-visible", .fail,
-                "Nothing is left for the guest to see: the selection holds no endpoint that is not hidden.", functions: selected))
+                "Nothing is left for the guest to see: the selection holds no endpoint that is not hidden (bridges and ports are never assigned).",
+                functions: selected,
+                fix: candidates.isEmpty ? "Select an endpoint; this unit has none." : "Select an endpoint of the unit: \(candidates.joined(separator: ", "))."))
         }
 
         // Guest slots: a host slot's functions stay together with their function numbers; each VF alone at function 0.
+        // On pseries a vPHB carries one IOMMU group, so a host slot whose functions sit in different groups is split by group.
+        struct SlotKey: Hashable { let slot: PCISlotAddress; let group: Int? }
         var units: [(hostSlot: PCISlotAddress, group: Int?, functions: [PCIFunction], vf: Bool)] = []
-        var bySlot: [PCISlotAddress: Int] = [:]
+        var bySlot: [SlotKey: Int] = [:]
+        var groupsOfSlot: [PCISlotAddress: Set<Int>] = [:]
         for f in visible {
             if f.isVirtualFunction {
                 units.append((f.address.slot, f.iommuGroup, [f], true))
                 findings.append(Finding("plan-vf-own-slot", .info,
                     "\(f.address) is a VF: it goes to function 0 of a guest slot of its own (a VF is not part of a multifunction device; its address is the PF's plus the SR-IOV offset and stride).",
                     functions: [f.address]))
-            } else if let i = bySlot[f.address.slot] {
+                continue
+            }
+            if let g = f.iommuGroup { groupsOfSlot[f.address.slot, default: []].insert(g) }
+            let key = SlotKey(slot: f.address.slot, group: options.machine == .pseries ? f.iommuGroup : nil)
+            if let i = bySlot[key] {
                 units[i].functions.append(f)
             } else {
-                bySlot[f.address.slot] = units.count
+                bySlot[key] = units.count
                 units.append((f.address.slot, f.iommuGroup, [f], false))
             }
+        }
+        for (slot, groups) in groupsOfSlot.sorted(by: { $0.key < $1.key }) where groups.count > 1 && options.machine == .pseries {
+            findings.append(Finding("plan-slot-split", .warn,
+                "Host slot \(slot) has functions in IOMMU groups \(groups.sorted().map(String.init).joined(separator: ", ")): each group gets its own vPHB, so the slot is split into one guest slot per group.",
+                functions: visible.filter { $0.address.slot == slot }.map(\.address)))
         }
         units.sort { ($0.group ?? Int.max, $0.hostSlot, $0.functions[0].address) < ($1.group ?? Int.max, $1.hostSlot, $1.functions[0].address) }
 
         var controllers: [GuestController] = []
         var slots: [GuestSlot] = []
-        var phbOfGroup: [Int?: GuestController] = [:]
-        var nextSlotOnPHB: [Int: UInt8] = [:]
+        // A vPHB per IOMMU group; without groups (no IOMMU, planned with --force) a vPHB per host slot.
+        var phbOf: [String: GuestController] = [:]
+        var nextSlotOnPHB: [Int: Int] = [:]
+        var overfull: [Int] = []
         for u in units {
             let controller: GuestController
-            let guestSlot: UInt8
+            let guestSlot: Int
             switch options.machine {
             case .q35:
                 controller = GuestController(model: .pcieRootPort, index: options.firstControllerIndex + controllers.count, group: nil)
                 controllers.append(controller)
                 guestSlot = 0
             case .pseries:
-                if let c = phbOfGroup[u.group] {
+                let key = u.group.map { "group \($0)" } ?? "slot \(u.hostSlot)"
+                if let c = phbOf[key] {
                     controller = c
                 } else {
                     controller = GuestController(model: .spaprPHB, index: options.firstControllerIndex + controllers.count, group: u.group)
                     controllers.append(controller)
-                    phbOfGroup[u.group] = controller
+                    phbOf[key] = controller
                 }
-                // libvirt's pci-root buses start at slot 1.
+                // libvirt's pci-root buses use slots 1–31.
                 guestSlot = nextSlotOnPHB[controller.index] ?? 1
                 nextSlotOnPHB[controller.index] = guestSlot + 1
+                if guestSlot > 31 { overfull.append(controller.index); continue }
             }
             let numbers = u.functions.map { u.vf ? UInt8(0) : $0.address.function }
             let several = u.functions.count > 1
             let planned = zip(u.functions, numbers).map { f, n in
                 PlannedFunction(host: f.address, guestFunction: n, multifunction: several && n == 0,
-                                isVirtualFunction: f.isVirtualFunction, extendedCapabilities: extendedCapabilityNames(f))
+                                isVirtualFunction: f.isVirtualFunction, group: f.iommuGroup, extendedCapabilities: extendedCapabilityNames(f))
             }
-            slots.append(GuestSlot(controller: controller, slot: guestSlot, hostSlot: u.hostSlot, group: u.group, functions: planned))
+            slots.append(GuestSlot(controller: controller, slot: UInt8(guestSlot), hostSlot: u.hostSlot, group: u.group, functions: planned))
         }
 
-        // Function 0: guests scan functions 1–7 only when function 0 is present.
+        // Function 0: Linux's pci_scan_slot stops at an absent function 0 (measured: a Debian 6.1 x86 guest on q35 sees
+        // function 1 alone neither with nor without pci=pcie_scan_all, which widens the device scan, not the function scan).
         for s in slots where !s.hasFunction0 {
             let fs = s.functions.map(\.host)
             let list = fs.map(\.description).joined(separator: ", ")
+            let them = fs.count == 1 ? "it" : "them"
             switch options.machine {
             case .q35 where !options.allowMissingFunction0:
                 refusals.append(Finding("plan-function0-missing", .fail,
-                    "\(list) would sit in a guest slot without function 0: guest PCI enumeration reads function 0 first and skips functions 1–7 when it is absent, so an x86 guest would not see \(fs.count == 1 ? "it" : "them").",
+                    "\(list) would sit in a guest slot without function 0: PCI enumeration reads function 0 first and skips functions 1–7 when it is absent, so an x86 guest (Linux, whatever its kernel parameters, or Windows) would not see \(them).",
                     functions: fs,
-                    fix: "Select function 0 of \(s.hostSlot) too (or do not hide it), or pass --allow-missing-function0 and boot the guest with pci=pcie_scan_all."))
+                    fix: "Select function 0 of \(s.hostSlot) too (and do not hide it). --allow-missing-function0 plans it anyway, for guests that probe every function."))
             case .q35:
                 findings.append(Finding("plan-function0-missing", .warn,
-                    "\(list) \(fs.count == 1 ? "sits" : "sit") in a guest slot without function 0 (--allow-missing-function0): the x86 guest sees \(fs.count == 1 ? "it" : "them") only when it boots with pci=pcie_scan_all.",
+                    "\(list) \(fs.count == 1 ? "sits" : "sit") in a guest slot without function 0 (--allow-missing-function0): an x86 Linux guest will not enumerate \(them), with or without pci=pcie_scan_all; only guests that probe every function (Jailhouse, s390-style) do.",
                     functions: fs))
             case .pseries:
                 findings.append(Finding("plan-function0-missing", .warn,
-                    "\(list) \(fs.count == 1 ? "sits" : "sit") in a guest slot without function 0: a pseries guest probes each function through firmware and may find \(fs.count == 1 ? "it" : "them"), but a guest that scans like PCI firmware will not.",
+                    "\(list) \(fs.count == 1 ? "sits" : "sit") in a guest slot without function 0: a pseries Linux guest builds its PCI devices from the device tree, which lists each function, so it may find \(them); a guest that scans config space like PC firmware will not.",
                     functions: fs))
             }
         }
-        if options.machine == .pseries {
-            for f in slots.flatMap(\.functions) {
-                if let ext = f.extendedCapabilities, !ext.isEmpty {
-                    findings.append(Finding("plan-extended-config", .info,
-                        "\(f.host) has extended capabilities (\(ext.joined(separator: ", "))): the guest needs extended config space (0x100–0xfff), which a pseries guest reaches through the vPHB's RTAS config calls.",
-                        functions: [f.host]))
-                } else if f.extendedCapabilities == nil {
-                    findings.append(Finding("plan-extended-config", .info,
-                        "\(f.host): extended config space could not be read here, so whether the guest needs it is unknown.", functions: [f.host]))
-                }
+        // Extended capabilities the guest will not get.
+        for f in slots.flatMap(\.functions) {
+            guard let ext = f.extendedCapabilities else {
+                findings.append(Finding("plan-extended-config", .info,
+                    "\(f.host): extended config space could not be read here, so what the guest loses at 0x100+ is unknown (run as root).", functions: [f.host]))
+                continue
             }
+            switch options.machine {
+            case .pseries where ext.isEmpty:
+                findings.append(Finding("plan-extended-config", .info, "\(f.host) has no extended capabilities: nothing at 0x100+ to lose on a vPHB.", functions: [f.host]))
+            case .pseries:
+                findings.append(Finding("plan-extended-config", .info,
+                    "\(f.host) has extended capabilities (\(ext.joined(separator: ", "))): on a pseries vPHB, a conventional PCI bus, QEMU's vfio-pci does not rebuild them for the guest (it does so only on a PCI Express bus), so the guest needs extended config space it will not get; drivers must do without them.",
+                    functions: [f.host]))
+            case .q35 where !ext.isEmpty:
+                // QEMU drops these even on an Express bus (hw/vfio/pci.c).
+                let hiddenIDs: [ExtendedCapabilityID] = [.singleRootIOV, .alternativeRoutingID, .resizableBAR]
+                let dropped = (model.function(f.host)?.config?.extendedCapabilities ?? []).filter { hiddenIDs.contains($0.id) }.map(\.id.name)
+                if !dropped.isEmpty {
+                    findings.append(Finding("plan-extended-config", .info,
+                        "\(f.host): QEMU's vfio-pci hides \(dropped.joined(separator: ", ")) from the guest; its other extended capabilities are exposed below the root port.",
+                        functions: [f.host]))
+                }
+            case .q35:
+                break
+            }
+        }
+        if options.machine == .pseries {
             if let last = controllers.last, last.index > maxPHBIndex {
                 refusals.append(Finding("plan-too-many-controllers", .fail,
                     "The plan needs vPHB index \(last.index); a pseries guest has at most \(maxPHBIndex + 1) (index 0 is the default vPHB).",
                     fix: "Assign fewer groups, or start lower with --first-index."))
             }
-        } else if controllers.count > freeRootBusSlots {
-            findings.append(Finding("plan-root-ports", .warn,
-                "The plan adds \(controllers.count) root ports, more than the \(freeRootBusSlots) free slots of pcie.0: pack them as functions of fewer slots (libvirt does this when their addresses are left out)."))
+            for index in Set(overfull).sorted() {
+                refusals.append(Finding("plan-too-many-slots", .fail,
+                    "vPHB \(index) would need more than 31 guest slots (libvirt's pci-root buses use slots 1–31).",
+                    fix: "Assign fewer functions of that IOMMU group."))
+            }
+        } else {
+            if let last = controllers.last, last.index > 255 {
+                refusals.append(Finding("plan-too-many-controllers", .fail,
+                    "The plan needs PCI controller index \(last.index); a guest has at most 256 buses.",
+                    fix: "Start lower with --first-index, or assign fewer slots."))
+            }
+            if controllers.count > freeRootBusSlots {
+                findings.append(Finding("plan-root-ports", .warn,
+                    "The plan adds \(controllers.count) root ports, more than the \(freeRootBusSlots) free slots of pcie.0: libvirt packs root ports as functions of a slot when their addresses are left out (as here), QEMU does not; with --format qemu give them addr=SLOT.FUNCTION yourself."))
+            }
+        }
+        // vfio-pci refuses a PF whose VFs are enabled ("Cannot bind to PF with SR-IOV enabled"), and unbinding the PF's driver removes its VFs.
+        for a in (visible.map(\.address) + hidden.map(\.host)).sorted() {
+            guard let f = model.function(a), let state = f.sriovPhysicalState, let n = state.numVFs, n > 0 else { continue }
+            let own = state.virtualFunctions.filter { unitSet.contains($0) }
+            refusals.append(Finding("plan-pf-with-vfs", .fail,
+                "\(a) is an SR-IOV PF with \(n) VF(s) enabled: vfio-pci will not bind it (\"Cannot bind to PF with SR-IOV enabled\"), and unbinding its driver removes the VFs\(own.isEmpty ? "" : " (\(own.map(\.description).joined(separator: ", ")) in this plan)").",
+                functions: [a] + state.virtualFunctions,
+                fix: "Plan the VFs without the PF, or echo 0 > /sys/bus/pci/devices/\(a)/sriov_numvfs first."))
         }
         if check.verdict == .blocked {
-            let blocking = check.findings.filter { $0.severity == .fail }
+            let blocking = findings.filter { $0.severity == .fail }
             if options.force {
                 findings.append(Finding("plan-forced", .warn,
                     "check calls this unit blocked; planned anyway because of --force.", functions: blocking.flatMap(\.functions)))
             } else {
                 refusals.append(contentsOf: blocking)
+                findings.removeAll { $0.severity == .fail }
             }
         }
         let all = findings + refusals

@@ -9,6 +9,13 @@ public struct DescribedPlan: Encodable, Sendable {
         public let reason: String
     }
 
+    public struct Hidden: Encodable, Sendable {
+        public let function: String
+        public let reason: String
+        @Nullable public var iommuGroup: Int?
+        public let hotplugLive: Bool
+    }
+
     public struct Controller: Encodable, Sendable {
         /// libvirt's controller index (q35: also chassis and port; pseries: also the vPHB index).
         public let index: Int
@@ -29,6 +36,7 @@ public struct DescribedPlan: Encodable, Sendable {
         /// Extended capability names; null when extended config space could not be read.
         @Nullable public var extendedCapabilities: [String]?
         public let qemuID: String
+        @Nullable public var iommuGroup: Int?
         /// Whether libvirt can hot-plug and hot-unplug it (`--live`), or only change the definition (`--config`).
         public let hotplugLive: Bool
     }
@@ -57,7 +65,7 @@ public struct DescribedPlan: Encodable, Sendable {
     public let selected: [String]
     public let unit: [String]
     public let added: [Reasoned]
-    public let hidden: [Reasoned]
+    public let hidden: [Hidden]
     public let stayWithHost: [String]
     /// Every function that must be bound to vfio-pci: the visible and the hidden ones.
     public let detachFromHost: [String]
@@ -76,7 +84,7 @@ public struct DescribedPlan: Encodable, Sendable {
         selected = plan.selected.map(\.description)
         unit = plan.unit.map(\.description)
         added = plan.added.map { Reasoned(function: $0.0.description, reason: $0.1) }
-        hidden = plan.hidden.map { Reasoned(function: $0.host.description, reason: $0.reason) }
+        hidden = plan.hidden.map { Hidden(function: $0.host.description, reason: $0.reason, iommuGroup: $0.group, hotplugLive: plan.hotplugLive($0.host)) }
         stayWithHost = plan.stayWithHost.map(\.description)
         detachFromHost = plan.detached.map(\.description)
         controllers = plan.controllers.map {
@@ -89,7 +97,7 @@ public struct DescribedPlan: Encodable, Sendable {
                      Function(host: f.host.description,
                               guestAddress: "0000:\(hex(s.controller.index, 2)):\(hex(s.slot, 2)).\(f.guestFunction)",
                               guestFunction: Int(f.guestFunction), multifunction: f.multifunction, virtualFunction: f.isVirtualFunction,
-                              extendedCapabilities: f.extendedCapabilities, qemuID: f.deviceID, hotplugLive: plan.hotplugLive(f))
+                              extendedCapabilities: f.extendedCapabilities, qemuID: f.deviceID, iommuGroup: f.group, hotplugLive: plan.hotplugLive(f.host))
                  })
         }
         hotplug = Hotplug(attach: plan.attachOrder.map(\.host.description), detach: plan.detachOrder.map(\.host.description))
@@ -114,7 +122,7 @@ extension PlanRender {
             out.append("Also:")
             for f in others { out.append("  \(style.severity(f.severity)) \(f.code): \(f.message)") }
         }
-        if plan.refusals.contains(where: { !$0.code.hasPrefix("plan-") }) {
+        if plan.refusals.allSatisfy({ !$0.code.hasPrefix("plan-") }) {
             out.append("check calls this unit blocked; --force plans it anyway.")
         }
         return out.joined(separator: "\n") + "\n"

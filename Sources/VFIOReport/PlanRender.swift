@@ -174,12 +174,13 @@ public enum PlanRender {
             for c in plan.controllers { out += controllerXML(c, indent: "#   ") }
             out.append("")
         }
-        let configOnly = plan.attachOrder.filter { !plan.hotplugLive($0) }
+        let configOnly = plan.attachOrder.map(\.host).filter { !plan.hotplugLive($0) } + plan.hidden.map(\.host).filter { !plan.hotplugLive($0) }
         if !configOnly.isEmpty {
             out.append("# libvirt hot-plugs only function 0 of a guest slot (it refuses others: \"Only PCI device addresses with")
             out.append("# function=0 are supported\") and will not hot-unplug a device whose guest slot is multifunction. So the")
-            out.append("# steps for \(configOnly.map(\.host.description).joined(separator: ", ")) change only the persistent definition (--config),")
+            out.append("# steps for \(configOnly.map(\.description).joined(separator: ", ")) change only the persistent definition (--config),")
             out.append("# in the order QEMU needs (functions N>0 first, function 0 last); they take effect at the next cold start.")
+            out.append("# The hidden members of the same IOMMU group follow them: while the group is in use, none may go back to the host.")
             out.append("# Every other step is live and persistent (--live --config).")
             out.append("")
         }
@@ -200,12 +201,12 @@ public enum PlanRender {
             step += 1
         }
         for h in plan.hidden {
-            emit("attach", h.host, nil, live: true, note: "unassigned: libvirt holds it for the guest, which does not see it")
+            emit("attach", h.host, nil, live: plan.hotplugLive(h.host), note: "unassigned: libvirt holds it for the guest, which does not see it")
         }
         for f in plan.attachOrder {
             guard let slot = plan.slot(of: f) else { continue }
             let note = "guest \(guestAddress(slot)).\(f.guestFunction)" + (f.multifunction ? ", multifunction='on', last: it completes the slot" : "")
-            emit("attach", f.host, (slot, f), live: plan.hotplugLive(f), note: note)
+            emit("attach", f.host, (slot, f), live: plan.hotplugLive(f.host), note: note)
         }
         out.append("fi")
         out.append("")
@@ -214,9 +215,9 @@ public enum PlanRender {
         step = 1
         for f in plan.detachOrder {
             guard let slot = plan.slot(of: f) else { continue }
-            emit("detach", f.host, (slot, f), live: plan.hotplugLive(f), note: "guest \(guestAddress(slot)).\(f.guestFunction)")
+            emit("detach", f.host, (slot, f), live: plan.hotplugLive(f.host), note: "guest \(guestAddress(slot)).\(f.guestFunction)")
         }
-        for h in plan.hidden { emit("detach", h.host, nil, live: true, note: "unassigned") }
+        for h in plan.hidden { emit("detach", h.host, nil, live: plan.hotplugLive(h.host), note: "unassigned") }
         out.append("fi")
         out.append("# managed='yes': libvirt gives each function back to its host driver on detach (virsh nodedev-reattach otherwise).")
         return out.joined(separator: "\n") + "\n"

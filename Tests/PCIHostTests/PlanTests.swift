@@ -48,6 +48,8 @@ enum PlanChecks {
     /// The rules every plan keeps, read from its JSON.
     static func expectRules(_ json: [String: Any], _ label: String) {
         let attach = (json["hotplug"] as? [String: Any])?["attach"] as? [String] ?? []
+        let detach = (json["hotplug"] as? [String: Any])?["detach"] as? [String] ?? []
+        #expect(Set(attach) == Set(detach), "\(label): every attached function has a detach step")
         for slot in slots(json) {
             let fs = functions(slot)
             let several = fs.count > 1
@@ -64,12 +66,18 @@ enum PlanChecks {
                     #expect(String(host.dropLast(2)) == slot["hostSlot"] as? String, "\(label): one host slot per guest slot")
                 }
             }
-            // Hotplug: function 0 after every other function of its slot.
+            // Hotplug: function 0 after every other function of its slot, on the way in and on the way out.
             let hosts = fs.map { $0["host"] as? String ?? "" }
-            if let f0 = fs.first(where: { $0["guestFunction"] as? Int == 0 })?["host"] as? String, let i0 = attach.firstIndex(of: f0) {
+            if let f0 = fs.first(where: { $0["guestFunction"] as? Int == 0 })?["host"] as? String, let i0 = attach.firstIndex(of: f0),
+               let d0 = detach.firstIndex(of: f0) {
                 for h in hosts where h != f0 {
                     #expect((attach.firstIndex(of: h) ?? Int.max) < i0, "\(label): \(h) is attached before function 0 \(f0)")
+                    #expect((detach.firstIndex(of: h) ?? Int.max) < d0, "\(label): \(h) is detached before function 0 \(f0)")
                 }
+            }
+            // libvirt hot-plugs function 0 of a single-function slot only.
+            for f in fs where several || f["guestFunction"] as? Int != 0 {
+                #expect(f["hotplugLive"] as? Bool == false, "\(label): \(f["host"] ?? "?") cannot be hot-plugged through libvirt")
             }
         }
     }
@@ -158,7 +166,8 @@ struct PlanTests {
     func unitsFound() throws {
         let units = try MultiFunctionUnit.all()
         #expect(units.contains { $0.fixture == "multifunction" && $0.members == ["0000:01:00.0", "0000:01:00.1", "0000:01:00.2", "0000:01:00.3"] })
-        #expect(units.count >= Fixtures.sysfsNames.count)
+        // Every fixture with IOMMU groups has the ICH9 group {00:1f.0, 00:1f.2, 00:1f.3}; no-iommu has the slot itself.
+        #expect(units.filter { $0.members == ["0000:00:1f.0", "0000:00:1f.2", "0000:00:1f.3"] }.count == Fixtures.sysfsNames.count)
     }
 
     @Test("the multifunction slot: one guest slot, same function numbers, multifunction='on' on function 0 only")
@@ -227,7 +236,7 @@ struct PlanTests {
             let refused = try Command.tool(["plan", "--root", root] + selection)
             #expect(refused.status == 2)
             #expect(refused.stdout.isEmpty)
-            #expect(refused.stderr.contains("plan-function0-missing") && refused.stderr.contains("guest PCI enumeration"), "\(refused.stderr)")
+            #expect(refused.stderr.contains("plan-function0-missing") && refused.stderr.contains("PCI enumeration reads function 0 first"), "\(refused.stderr)")
             let json = try PlanChecks.planJSON(root, selection)
             #expect(json["status"] as? String == "refused")
             #expect((json["refusals"] as? [[String: Any]])?.first?["code"] as? String == "plan-function0-missing")
@@ -313,7 +322,8 @@ struct PlanTests {
                     order.append((call.hasPrefix("attach") ? "a " : "d ") + host)
                     #expect(call.hasSuffix(live[host] == true ? "--live --config" : " --config") && (live[host] == true || !call.contains("--live")), "\(call)")
                 } else {
-                    #expect(call.hasSuffix("--live --config"), "\(call)")
+                    let hiddenLive = (json["hidden"] as? [[String: Any]] ?? []).first { $0["function"] as? String == host }?["hotplugLive"] as? Bool
+                    #expect(call.hasSuffix(hiddenLive == true ? "--live --config" : "xml --config"), "\(call)")
                 }
                 // The step's XML, in a domain with the plan's controllers, validates.
                 let domainXML = try Command.tool(["plan", "--root", root] + args).stdout
@@ -351,6 +361,60 @@ struct PlanTests {
             #expect(v.status == 0, "\(fixture) \(args): \(v.stdout) \(v.stderr)")
             #expect(Int32((try Command.json(r.stdout))["exitStatus"] as? Int ?? -1) == r.status, "\(fixture) \(args): exitStatus is the exit status")
         }
+    }
+
+    @Test("review cases: PF with VFs refused, extended capabilities named, hide outside the unit, index overflow, refusals not repeated")
+    func edgeCases() throws {
+        let sriov = try PlanChecks.planJSON(Fixtures.sysfs("sriov"), ["01:00"])
+        #expect(sriov["status"] as? String == "refused")
+        #expect((sriov["refusals"] as? [[String: Any]] ?? []).contains { $0["code"] as? String == "plan-pf-with-vfs" })
+
+        let pseries = try PlanChecks.planJSON(Fixtures.sysfs("multifunction"), ["01:00", "--machine", "pseries"])
+        let ext = (pseries["findings"] as? [[String: Any]] ?? []).filter { $0["code"] as? String == "plan-extended-config" }
+        #expect(ext.count == 4, "one statement per function")
+        #expect(ext.contains { ($0["message"] as? String ?? "").contains("0000:01:00.0 has extended capabilities (Advanced Error Reporting") })
+        let withExt = PlanChecks.slots(pseries).flatMap(PlanChecks.functions).filter { !($0["extendedCapabilities"] as? [String] ?? []).isEmpty }
+        #expect(withExt.map { $0["host"] as? String } == ["0000:01:00.0", "0000:01:00.3"])
+
+        let hide = try PlanChecks.planJSON(Fixtures.sysfs("multifunction"), ["01:00", "--hide", "02:00.0"])
+        #expect((hide["findings"] as? [[String: Any]] ?? []).contains { $0["code"] as? String == "plan-hide-ignored" && $0["severity"] as? String == "warn" })
+        #expect(!(hide["detachFromHost"] as? [String] ?? []).contains("0000:02:00.0"))
+
+        let overflow = try PlanChecks.planJSON(Fixtures.sysfs("pcie-pci-bridge"), ["02:01.0", "02:02.0", "02:03.0", "02:04.0", "03:01.0", "--first-index", "254"])
+        #expect((overflow["refusals"] as? [[String: Any]] ?? []).contains { $0["code"] as? String == "plan-too-many-controllers" })
+
+        let blocked = try PlanChecks.planJSON(Fixtures.sysfs("host-in-use"), ["02:00.0"])
+        let codes = ((blocked["findings"] as? [[String: Any]] ?? []) + (blocked["refusals"] as? [[String: Any]] ?? [])).compactMap { $0["code"] as? String }
+        #expect(codes.filter { $0 == "host-mounted" }.count == 1, "a refusal is not repeated among the findings")
+        let text = try Command.tool(["plan", "--root", Fixtures.sysfs("sriov"), "01:00"])
+        #expect(!text.stderr.contains("--force"), "--force cannot lift a plan-* refusal, so it is not offered")
+    }
+
+    @Test("a host slot whose functions sit in two IOMMU groups: one vPHB per group on pseries, one slot on q35")
+    func slotAcrossGroups() throws {
+        // The multifunction snapshot with functions 2 and 3 moved to a group of their own, as the kernel groups a
+        // multifunction device whose functions have ACS.
+        let dir = try Fixtures.temporaryDirectory("split")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let root = dir + "/root"
+        _ = try Command.run("/bin/cp", ["-a", Fixtures.sysfs("multifunction"), root])
+        let groups = root + "/sys/kernel/iommu_groups"
+        try FileManager.default.createDirectory(atPath: groups + "/9/devices", withIntermediateDirectories: true)
+        for fn in ["0000:01:00.2", "0000:01:00.3"] {
+            try FileManager.default.moveItem(atPath: groups + "/4/devices/" + fn, toPath: groups + "/9/devices/" + fn)
+            let link = root + "/sys/devices/pci0000:00/0000:00:02.0/\(fn)/iommu_group"
+            try FileManager.default.removeItem(atPath: link)
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "../../../../kernel/iommu_groups/9")
+        }
+        let json = try PlanChecks.planJSON(root, ["01:00", "--machine", "pseries"])
+        #expect((json["controllers"] as? [[String: Any]])?.compactMap { $0["iommuGroup"] as? Int } == [4, 9])
+        #expect(PlanChecks.slots(json).map { PlanChecks.functions($0).map { $0["host"] as? String ?? "" } } == [["0000:01:00.0", "0000:01:00.1"], ["0000:01:00.2", "0000:01:00.3"]])
+        let codes = (json["findings"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+        #expect(codes.contains("plan-slot-split") && codes.contains("plan-function0-missing"))
+        try PlanChecks.expectRealToolsAccept(root, ["01:00"], machine: "pseries", "slot across groups")
+        let q35 = try PlanChecks.planJSON(root, ["01:00"])
+        #expect(PlanChecks.slots(q35).count == 1)
+        try PlanChecks.expectRealToolsAccept(root, ["01:00"], machine: "q35", "slot across groups")
     }
 
     @Test("bad input: unknown --hide, bad machine, nothing visible")
