@@ -3,4 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/install-deps.sh --test
+# An x86_64 guest kernel the plan tests boot to see what a real guest enumerates (downloaded and unpacked, never installed).
+VFIO_INSPECT_GUEST_KERNEL=$(Scripts/guest-kernel.sh)
+export VFIO_INSPECT_GUEST_KERNEL
 exec swift test "$@"

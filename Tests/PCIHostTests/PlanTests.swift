@@ -417,6 +417,44 @@ struct PlanTests {
         try PlanChecks.expectRealToolsAccept(root, ["01:00"], machine: "q35", "slot across groups")
     }
 
+    /// Plans whose guest side a real x86 Linux kernel boots: the fixtures' multi-function layouts, a VF, a hidden member,
+    /// a five-slot group, and function 1 without function 0 (planned with --allow-missing-function0).
+    static let bootCases: [(fixture: String, args: [String])] = [
+        ("multifunction", ["01:00"]),
+        ("multifunction", ["00:1f", "--force"]),
+        ("multifunction", ["01:00.0", "01:00.2", "--hide", "01:00.3"]),
+        ("multifunction", ["01:00.1", "--allow-missing-function0"]),
+        ("sriov", ["01:00.2"]),
+        ("pcie-pci-bridge", ["02:01.0", "02:02.0", "02:03.0", "02:04.0", "03:01.0"]),
+    ]
+
+    @Test("a real x86 Linux guest enumerates exactly the functions each q35 plan places (and none of a slot without function 0)",
+          arguments: 0..<bootCases.count)
+    func guestEnumerates(_ i: Int) throws {
+        let (fixture, args) = Self.bootCases[i]
+        let kernel = try #require(GuestTopology.guestKernel, "needs a guest kernel: Scripts/test.sh fetches one (Scripts/guest-kernel.sh)")
+        let root = Fixtures.sysfs(fixture)
+        let json = try PlanChecks.planJSON(root, args)
+        let q = try Command.tool(["plan", "--root", root, "--format", "qemu"] + args)
+        let arguments = GuestTopology.standIn(GuestTopology.deviceArguments(q.stdout))
+        let (result, enumerated) = try GuestTopology.bootLinux(kernel: kernel, arguments: arguments)
+        #expect(result.stdout.contains("Kernel panic"), "the guest ran to the end of its boot: \(result.stderr)")
+        // Root ports are enumerated in the order QEMU placed them (the plan's order), one bus each from bus 1.
+        var expected: [String: String] = [:]
+        for (n, slot) in PlanChecks.slots(json).enumerated() where slot["slot"] as? Int == 0 {
+            let fs = PlanChecks.functions(slot)
+            guard fs.contains(where: { $0["guestFunction"] as? Int == 0 }) else { continue }  // no function 0: invisible
+            for f in fs { expected[String(format: "%02x:00.%d", n + 1, f["guestFunction"] as? Int ?? -1)] = "1af4:1044" }
+        }
+        let standIns = enumerated.filter { $0.value == "1af4:1044" }
+        #expect(standIns == expected, "\(fixture) \(args): the guest enumerated \(standIns.keys.sorted()), the plan places \(expected.keys.sorted())")
+        if args.contains("--allow-missing-function0") {
+            #expect(standIns.isEmpty, "function 1 without function 0 stays invisible to an x86 Linux guest")
+        } else {
+            #expect(!standIns.isEmpty)
+        }
+    }
+
     @Test("bad input: unknown --hide, bad machine, nothing visible")
     func badInput() throws {
         let root = Fixtures.sysfs("multifunction")

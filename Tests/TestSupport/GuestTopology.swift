@@ -92,4 +92,32 @@ public enum GuestTopology {
         defer { try? FileManager.default.removeItem(at: file) }
         return try Command.run(tool, [file.path, "domain"])
     }
+
+    /// The x86_64 guest kernel: $VFIO_INSPECT_GUEST_KERNEL, or the copy Scripts/guest-kernel.sh caches in .build/guest-kernel/.
+    public static var guestKernel: String? {
+        if let k = ProcessInfo.processInfo.environment["VFIO_INSPECT_GUEST_KERNEL"], FileManager.default.isReadableFile(atPath: k) { return k }
+        let cached = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".build/guest-kernel/vmlinuz").path
+        return FileManager.default.isReadableFile(atPath: cached) ? cached : nil
+    }
+
+    /// Boots a real Linux kernel on q35 with the topology (no root file system: it panics after PCI enumeration, and
+    /// `-no-reboot` with `panic=-1` ends QEMU) and returns what the guest enumerated: `BB:DD.F` → `vendor:device`.
+    public static func bootLinux(kernel: String, arguments: [String]) throws -> (result: CommandResult, enumerated: [String: String]) {
+        guard let qemu = Command.which("qemu-system-x86_64"), let timeout = Command.which("timeout") else {
+            throw CommandFailure(result: CommandResult(status: -1, stdout: "", stderr: "qemu-system-x86_64 is not installed"))
+        }
+        let full = [qemu, "-machine", "q35", "-m", "256", "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot",
+                    "-kernel", kernel, "-append", "console=ttyS0 panic=-1 loglevel=7"] + arguments
+        let result = try Command.run(timeout, ["300"] + full)
+        var found: [String: String] = [:]
+        // "pci 0000:01:00.1: [1af4:1044] type 00 class 0x00ff00"
+        for line in result.stdout.split(whereSeparator: \.isNewline) {
+            guard let r = line.range(of: "] pci 0000:") else { continue }
+            let rest = line[r.upperBound...]
+            let fields = rest.split(separator: " ")
+            guard fields.count >= 2, fields[0].hasSuffix(":"), fields[1].hasPrefix("["), fields[1].hasSuffix("]") else { continue }
+            found[String(fields[0].dropLast())] = String(fields[1].dropFirst().dropLast())
+        }
+        return (result, found)
+    }
 }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Prints the path of an x86_64 Linux kernel image the tests boot under QEMU to see what a real guest enumerates.
+# It never installs a kernel on this machine: it uses $VFIO_INSPECT_GUEST_KERNEL, or a copy cached in
+# .build/guest-kernel/, or downloads the distribution's kernel package with apt-get download and unpacks
+# only the image from it (dpkg-deb -x) into that cache.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [[ -n "${VFIO_INSPECT_GUEST_KERNEL:-}" ]]; then
+    [[ -r "$VFIO_INSPECT_GUEST_KERNEL" ]] || { echo "guest-kernel: $VFIO_INSPECT_GUEST_KERNEL is not readable" >&2; exit 1; }
+    echo "$VFIO_INSPECT_GUEST_KERNEL"; exit 0
+fi
+cache=.build/guest-kernel
+if [[ -r "$cache/vmlinuz" ]]; then echo "$PWD/$cache/vmlinuz"; exit 0; fi
+command -v apt-get >/dev/null || { echo "guest-kernel: no apt-get; set VFIO_INSPECT_GUEST_KERNEL to an x86_64 bzImage" >&2; exit 1; }
+
+# The versioned package behind the distribution's meta package (Debian linux-image-amd64, Ubuntu linux-image-virtual).
+package=""
+for meta in linux-image-amd64 linux-image-virtual linux-image-generic; do
+    package=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }') || true
+    [[ -n "$package" ]] && break
+done
+sudo=()
+[[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null && sudo=(sudo)
+if [[ -z "$package" ]]; then
+    "${sudo[@]}" apt-get update -qq
+    for meta in linux-image-amd64 linux-image-virtual linux-image-generic; do
+        package=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }') || true
+        [[ -n "$package" ]] && break
+    done
+fi
+[[ -n "$package" ]] || { echo "guest-kernel: no kernel package found; set VFIO_INSPECT_GUEST_KERNEL" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+echo "guest-kernel: downloading $package (unpacked into $cache, not installed)" >&2
+( cd "$work" && apt-get download -qq "$package" >/dev/null 2>&1 ) || { "${sudo[@]}" apt-get update -qq; ( cd "$work" && apt-get download -qq "$package" >/dev/null ); }
+dpkg-deb -x "$work"/*.deb "$work/x"
+image=$(ls "$work"/x/boot/vmlinuz-* 2>/dev/null | head -1)
+[[ -n "$image" ]] || { echo "guest-kernel: $package holds no boot/vmlinuz-*" >&2; exit 1; }
+mkdir -p "$cache"
+cp "$image" "$cache/vmlinuz.tmp" && mv "$cache/vmlinuz.tmp" "$cache/vmlinuz"
+echo "$package" > "$cache/PACKAGE"
+echo "$PWD/$cache/vmlinuz"
