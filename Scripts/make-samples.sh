@@ -16,4 +16,14 @@ for name in sriov multifunction host-in-use; do
     NO_COLOR=1 "$bin" report --root "Samples/$name/root" > "Samples/$name/report.txt"
     "$bin" report --root "Samples/$name/root" --json > "Samples/$name/report.json"
 done
+# Plans (exit 1 means planned with preparation to do, which these are).
+plan() { local out=$1; shift; "$bin" plan "$@" > "$out" || [[ $? -eq 1 ]]; }
+mf=Samples/multifunction
+plan "$mf/plan-q35.xml" --root "$mf/root" 01:00
+plan "$mf/plan-q35.qemu.txt" --root "$mf/root" 01:00 --format qemu
+plan "$mf/plan-pseries.qemu.txt" --root "$mf/root" 01:00 --format qemu --machine pseries
+plan "$mf/plan-hidden.xml" --root "$mf/root" 01:00.0 01:00.2 --hide 01:00.3
+plan "$mf/plan-hidden.hotplug.sh" --root "$mf/root" 01:00.0 01:00.2 --hide 01:00.3 --format virsh-hotplug
+plan "$mf/plan.json" --root "$mf/root" 01:00 --json
+plan Samples/sriov/plan-vf.hotplug.sh --root Samples/sriov/root 01:00.2 --format virsh-hotplug
 echo "Samples re-recorded; review with git diff Samples/" >&2

@@ -18,7 +18,10 @@ public enum PlanRender {
         for h in plan.hidden where !added.contains(h.host) { lines.append("Hidden (\(h.reason)): \(h.host), held unassigned") }
         for s in plan.slots {
             let fs = s.functions.map { "\($0.host) at function \($0.guestFunction)\($0.multifunction ? " (multifunction='on')" : "")" }
-            lines.append("Guest slot \(guestAddress(s)) on \(s.controller.model.rawValue) \(s.controller.index): " + fs.joined(separator: ", "))
+            let place = s.controller.model == .pcieRootPort
+                ? "Guest slot 0x\(hex(s.slot, 2)) below pcie-root-port \(s.controller.index)"
+                : "Guest slot 0x\(hex(s.slot, 2)) on vPHB \(s.controller.index)\(s.group.map { " (IOMMU group \($0))" } ?? "")"
+            lines.append(place + ": " + fs.joined(separator: ", "))
         }
         // Drivers to release are one line: managed='yes' (libvirt) or the binding step (QEMU) takes care of them.
         let release = plan.findings.filter { $0.code == "host-driver" || $0.code == "no-driver" }.flatMap(\.functions)
@@ -34,7 +37,7 @@ public enum PlanRender {
 
     /// The guest address of a slot, as libvirt numbers it (bus = the controller's index).
     static func guestAddress(_ s: GuestSlot) -> String {
-        "\(hex(s.controller.index, 2)):\(hex(s.slot, 2))"
+        "controller \(s.controller.index) slot 0x\(hex(s.slot, 2))"
     }
 
     static func xmlComment(_ lines: [String], indent: String) -> String {
@@ -88,6 +91,9 @@ public enum PlanRender {
     public static func libvirt(_ plan: Plan, _ model: HostModel) -> String {
         var out: [String] = []
         var head = summary(plan, model)
+        if !plan.detached.isEmpty {
+            head.append("managed='yes': libvirt binds every <hostdev> (the unassigned ones too) to vfio-pci when the guest starts.")
+        }
         head.append("")
         head.append("Copy the <controller> and <hostdev> elements into your domain (virsh edit DOMAIN); the <domain> around them only")
         head.append("makes this file valid on its own (virt-xml-validate). Controller indexes start at \(plan.controllers.first?.index ?? 1) (option first-index):")
@@ -110,11 +116,11 @@ public enum PlanRender {
             if emitted.insert(s.controller.index).inserted {
                 let what = s.controller.model == .spaprPHB
                     ? "vPHB for IOMMU group \(s.group.map(String.init) ?? "?") (one partitionable endpoint per vPHB)"
-                    : "root port for guest slot \(guestAddress(s))"
+                    : "pcie-root-port \(s.controller.index): one per guest slot"
                 out.append(xmlComment([what], indent: "    "))
                 out += controllerXML(s.controller, indent: "    ")
             }
-            out.append(xmlComment(["host slot \(s.hostSlot)\(s.group.map { ", IOMMU group \($0)" } ?? ""): guest slot \(guestAddress(s)), \(s.functions.count) function\(s.functions.count == 1 ? "" : "s")"], indent: "    "))
+            out.append(xmlComment(["host slot \(s.hostSlot)\(s.group.map { ", IOMMU group \($0)" } ?? ""): \(s.functions.count) function\(s.functions.count == 1 ? "" : "s") in guest slot 0x\(hex(s.slot, 2)) of controller \(s.controller.index)"], indent: "    "))
             for f in s.functions { out += hostdevXML(f.host, placement: (s, f), indent: "    ") }
         }
         if !plan.hidden.isEmpty {
@@ -205,7 +211,7 @@ public enum PlanRender {
         }
         for f in plan.attachOrder {
             guard let slot = plan.slot(of: f) else { continue }
-            let note = "guest \(guestAddress(slot)).\(f.guestFunction)" + (f.multifunction ? ", multifunction='on', last: it completes the slot" : "")
+            let note = "guest \(guestAddress(slot)) function \(f.guestFunction)" + (f.multifunction ? ", multifunction='on', last: it completes the slot" : "")
             emit("attach", f.host, (slot, f), live: plan.hotplugLive(f.host), note: note)
         }
         out.append("fi")
@@ -215,7 +221,7 @@ public enum PlanRender {
         step = 1
         for f in plan.detachOrder {
             guard let slot = plan.slot(of: f) else { continue }
-            emit("detach", f.host, (slot, f), live: plan.hotplugLive(f.host), note: "guest \(guestAddress(slot)).\(f.guestFunction)")
+            emit("detach", f.host, (slot, f), live: plan.hotplugLive(f.host), note: "guest \(guestAddress(slot)) function \(f.guestFunction)")
         }
         for h in plan.hidden { emit("detach", h.host, nil, live: plan.hotplugLive(h.host), note: "unassigned") }
         out.append("fi")

@@ -27,6 +27,27 @@ struct SamplesTests {
         #expect(withoutPath(reportJSON.stdout) == withoutPath(recordedReport))
     }
 
+    static let plans: [(file: String, args: [String])] = [
+        ("multifunction/plan-q35.xml", ["01:00"]),
+        ("multifunction/plan-q35.qemu.txt", ["01:00", "--format", "qemu"]),
+        ("multifunction/plan-pseries.qemu.txt", ["01:00", "--format", "qemu", "--machine", "pseries"]),
+        ("multifunction/plan-hidden.xml", ["01:00.0", "01:00.2", "--hide", "01:00.3"]),
+        ("multifunction/plan-hidden.hotplug.sh", ["01:00.0", "01:00.2", "--hide", "01:00.3", "--format", "virsh-hotplug"]),
+        ("multifunction/plan.json", ["01:00", "--json"]),
+        ("sriov/plan-vf.hotplug.sh", ["01:00.2", "--format", "virsh-hotplug"]),
+    ]
+
+    @Test("the plans the README quotes are current", arguments: 0..<plans.count)
+    func plan(_ i: Int) throws {
+        let (file, args) = Self.plans[i]
+        let sample = String(file.prefix { $0 != "/" })
+        let root = Self.repository.appendingPathComponent("Samples/\(sample)/root").path
+        let r = try Command.tool(["plan", "--root", root] + args)
+        let recorded = try String(contentsOf: Self.repository.appendingPathComponent("Samples/\(file)"), encoding: .utf8)
+        func withoutPath(_ s: String) -> [Substring] { s.split(separator: "\n").filter { !$0.contains("\"path\" :") } }
+        #expect(withoutPath(r.stdout) == withoutPath(recorded), "\(file) is stale: Scripts/make-samples.sh")
+    }
+
     @Test("each sample lists the same functions as its fixture's lspci", arguments: samples)
     func sampleMatchesFixture(_ name: String) throws {
         let root = Self.repository.appendingPathComponent("Samples/\(name)/root").path
