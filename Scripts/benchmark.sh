@@ -32,6 +32,12 @@ echo "list (text):       $(median_ms "$bin" list --root "$root") ms (median of $
 echo "list --json:       $(median_ms "$bin" list --root "$root" --json) ms"
 echo "report --json:     $(median_ms "$bin" report --root "$root" --json) ms (decodes every capability, predicts 1,034 groups)"
 echo "groups:            $(median_ms "$bin" groups --root "$root") ms"
+vfs=$("$bin" list --root "$root" | awk '/VF of/ { print $1 }')
+pf_vfs=$("$bin" list --root "$root" | awk '/VF of 0000:01:00.0/ { print $1 }')
+# shellcheck disable=SC2086
+echo "plan (127 VFs of one PF, --json): $(median_ms sh -c '"$0" plan --root "$1" --json $2 || true' "$bin" "$root" "$pf_vfs") ms"
+# shellcheck disable=SC2086
+echo "plan (all $(echo "$vfs" | wc -l) VFs, --json, refused: over 255 controllers): $(median_ms sh -c '"$0" plan --root "$1" --json $2 || true' "$bin" "$root" "$vfs") ms"
 n=0
 snapshot_once() { n=$((n + 1)); "$bin" snapshot --root "$root" "$work/copy-$n"; }
 echo "snapshot:          $(median_ms snapshot_once) ms (removing the copies is not timed)"
