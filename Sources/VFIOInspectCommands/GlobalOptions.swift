@@ -60,3 +60,21 @@ public enum ExitStatus {
     public static let inputUnusable: Int32 = 3
 }
 
+
+/// Selectors as lspci -s takes them: a usage error (exit 64) when malformed.
+func validateSelectors(_ texts: [String]) throws {
+    for s in texts {
+        do { _ = try PCISelector(parsing: s) } catch { throw ValidationError(error.description) }
+    }
+}
+
+/// The functions the selectors name, in address order; exit 3 with a message when none matches.
+func selectedFunctions(_ texts: [String], in model: HostModel) throws -> [PCIAddress] {
+    let selectors = try texts.map { try PCISelector(parsing: $0) }
+    let chosen = model.functions.filter { f in selectors.contains { $0.matches(f.address) } }.map(\.address)
+    guard !chosen.isEmpty else {
+        printError("vfio-inspect: no function matches \(texts.joined(separator: " "))")
+        throw ExitCode(ExitStatus.inputUnusable)
+    }
+    return chosen
+}

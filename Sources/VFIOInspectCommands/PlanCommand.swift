@@ -48,21 +48,14 @@ public struct PlanCommand: ParsableCommand {
 
     public func validate() throws {
         guard !selectors.isEmpty else { throw ValidationError("name the functions the guest gets (e.g. 01:00.0)") }
-        for s in selectors + hide {
-            do { _ = try PCISelector(parsing: s) } catch { throw ValidationError(error.description) }
-        }
+        try validateSelectors(selectors + hide)
         guard GuestMachine(rawValue: machine) != nil else { throw ValidationError("--machine must be q35 or pseries, not '\(machine)'") }
         guard (1...254).contains(firstIndex) else { throw ValidationError("--first-index must be 1–254 (0 is the guest's root bus)") }
     }
 
     public func run() throws {
         let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
-        let picks = try selectors.map { try PCISelector(parsing: $0) }
-        let chosen = model.functions.filter { f in picks.contains { $0.matches(f.address) } }.map(\.address)
-        guard !chosen.isEmpty else {
-            printError("vfio-inspect: no function matches \(selectors.joined(separator: " "))")
-            throw ExitCode(ExitStatus.inputUnusable)
-        }
+        let chosen = try selectedFunctions(selectors, in: model)
         let hidePicks = try hide.map { try PCISelector(parsing: $0) }
         let hidden = model.functions.filter { f in hidePicks.contains { $0.matches(f.address) } }.map(\.address)
         for (text, selector) in zip(hide, hidePicks) where !model.functions.contains(where: { selector.matches($0.address) }) {

@@ -51,19 +51,12 @@ public struct CheckCommand: ParsableCommand {
 
     public func validate() throws {
         guard !selectors.isEmpty else { throw ValidationError("name the functions to check (e.g. 01:00.0)") }
-        for s in selectors {
-            do { _ = try PCISelector(parsing: s) } catch { throw ValidationError(error.description) }
-        }
+        try validateSelectors(selectors)
     }
 
     public func run() throws {
         let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
-        let parsed = try selectors.map { try PCISelector(parsing: $0) }
-        let chosen = model.functions.filter { f in parsed.contains { $0.matches(f.address) } }.map(\.address)
-        guard !chosen.isEmpty else {
-            printError("vfio-inspect: no function matches \(selectors.joined(separator: " "))")
-            throw ExitCode(ExitStatus.inputUnusable)
-        }
+        let chosen = try selectedFunctions(selectors, in: model)
         let result = Reporter.check(model, selected: chosen)
         let status = CheckLines.exitStatus(result.verdict)
         if json {

@@ -337,7 +337,7 @@ struct PlanTests {
 
     @Test("plan --json validates against Schemas/vfio-inspect-plan.schema.json: planned, forced, refused, both machines")
     func schema() throws {
-        let python = try #require(ReportTests.jsonschemaPython, "needs python3-jsonschema (Scripts/install-deps.sh --test)")
+        let python = try #require(JSONSchemaCheck.python, "needs python3-jsonschema (Scripts/install-deps.sh --test)")
         let schema = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Schemas/vfio-inspect-plan.schema.json").path
         let dir = try Fixtures.temporaryDirectory("plan-schema")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -350,14 +350,7 @@ struct PlanTests {
         for (fixture, args) in cases {
             let r = try Command.tool(["plan", "--root", Fixtures.sysfs(fixture), "--json"] + args)
             try r.stdout.write(toFile: dir + "/plan.json", atomically: true, encoding: .utf8)
-            let v = try Command.run(python, ["-c", """
-                import json, sys, jsonschema
-                schema = json.load(open(sys.argv[1])); doc = json.load(open(sys.argv[2]))
-                jsonschema.Draft202012Validator.check_schema(schema)
-                errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(doc), key=lambda e: list(e.path))
-                for e in errors[:5]: print(list(e.path), e.message)
-                sys.exit(1 if errors else 0)
-                """, schema, dir + "/plan.json"])
+            let v = try JSONSchemaCheck.validate(python: python, schema: schema, document: dir + "/plan.json")
             #expect(v.status == 0, "\(fixture) \(args): \(v.stdout) \(v.stderr)")
             #expect(Int32((try Command.json(r.stdout))["exitStatus"] as? Int ?? -1) == r.status, "\(fixture) \(args): exitStatus is the exit status")
         }

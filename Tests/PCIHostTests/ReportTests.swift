@@ -60,31 +60,16 @@ struct ReportTests {
         #expect(json["groupPredictionMatches"] is NSNull)
     }
 
-    static var jsonschemaPython: String? {
-        for python in ["python3", "/usr/bin/python3"] {
-            guard let path = python.hasPrefix("/") ? python : Command.which(python) else { continue }
-            if let r = try? Command.run(path, ["-c", "import jsonschema"]), r.status == 0 { return path }
-        }
-        return nil
-    }
-
     @Test("report --json and list --json validate against Schemas/vfio-inspect.schema.json", arguments: Fixtures.sysfsNames)
     func schema(_ fixture: String) throws {
-        let python = try #require(Self.jsonschemaPython, "needs python3-jsonschema (Scripts/install-deps.sh --test)")
+        let python = try #require(JSONSchemaCheck.python, "needs python3-jsonschema (Scripts/install-deps.sh --test)")
         let schema = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Schemas/vfio-inspect.schema.json").path
         let dir = try Fixtures.temporaryDirectory("schema")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for command in ["report", "list"] {
             let r = try Command.tool([command, "--root", Fixtures.sysfs(fixture), "--json"])
             try r.stdout.write(toFile: dir + "/out.json", atomically: true, encoding: .utf8)
-            let v = try Command.run(python, ["-c", """
-                import json, sys, jsonschema
-                schema = json.load(open(sys.argv[1])); doc = json.load(open(sys.argv[2]))
-                jsonschema.Draft202012Validator.check_schema(schema)
-                errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(doc), key=lambda e: list(e.path))
-                for e in errors[:5]: print(list(e.path), e.message)
-                sys.exit(1 if errors else 0)
-                """, schema, dir + "/out.json"])
+            let v = try JSONSchemaCheck.validate(python: python, schema: schema, document: dir + "/out.json")
             #expect(v.status == 0, "\(command) \(fixture): \(v.stdout) \(v.stderr)")
         }
     }
