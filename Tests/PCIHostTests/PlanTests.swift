@@ -110,6 +110,8 @@ enum PlanChecks {
         #expect(xml.status == json["exitStatus"] as? Int32 ?? Int32(json["exitStatus"] as? Int ?? -1), "\(label): same exit status")
         let valid = try GuestTopology.validateLibvirt(xml.stdout)
         #expect(valid.status == 0, "\(label) \(machine): virt-xml-validate: \(valid.stdout) \(valid.stderr)\n\(xml.stdout)")
+        let defined = try GuestTopology.defineInLibvirt(xml.stdout)
+        #expect(defined.status == 0, "\(label) \(machine): libvirt's parser: \(defined.stderr)")
         // The XML places every function where the JSON says, and holds the hidden ones unassigned.
         let placed = hostdevs(xml.stdout)
         var expected: [String: String] = [:]
@@ -446,6 +448,18 @@ struct PlanTests {
         } else {
             #expect(!standIns.isEmpty)
         }
+    }
+
+    @Test("the libvirt checks can fail: a PCI controller index used twice is refused by libvirt's parser")
+    func libvirtNegativeControl() throws {
+        let xml = try Command.tool(["plan", "--root", Fixtures.sysfs("multifunction"), "01:00"]).stdout
+        #expect(try GuestTopology.defineInLibvirt(xml).status == 0)
+        let twice = xml.replacingOccurrences(of: "<controller type='pci' index='0' model='pcie-root'/>",
+                                             with: "<controller type='pci' index='0' model='pcie-root'/>\n    <controller type='pci' index='1' model='pcie-root-port'/>")
+        let r = try GuestTopology.defineInLibvirt(twice)
+        #expect(r.status != 0 && r.stderr.contains("index '1'"), "\(r.stderr)")
+        let broken = xml.replacingOccurrences(of: "<address type='pci'", with: "<address type='bogus'")
+        #expect(try GuestTopology.validateLibvirt(broken).status != 0)
     }
 
     @Test("bad input: unknown --hide, bad machine, nothing visible")

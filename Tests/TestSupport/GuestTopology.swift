@@ -82,6 +82,18 @@ public enum GuestTopology {
         return props.mapValues { PlacedDevice(type: $0.type, bus: $0.bus, addr: $0.addr, multifunction: $0.mf) }
     }
 
+    /// Parses a domain XML with libvirt's own parser (`virsh -c test:///default define`), which also checks what the
+    /// schema cannot (a PCI controller index used twice, say). The test driver keeps nothing after the call.
+    public static func defineInLibvirt(_ xml: String) throws -> CommandResult {
+        guard let virsh = Command.which("virsh") else {
+            throw CommandFailure(result: CommandResult(status: -1, stdout: "", stderr: "virsh is not installed (libvirt-clients)"))
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("vfio-plan-\(UUID().uuidString).xml")
+        try xml.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        return try Command.run(virsh, ["-q", "-c", "test:///default", "define", file.path])
+    }
+
     /// Validates a libvirt XML file against libvirt's schema with the real `virt-xml-validate`.
     public static func validateLibvirt(_ xml: String) throws -> CommandResult {
         guard let tool = Command.which("virt-xml-validate") else {
