@@ -462,6 +462,26 @@ struct PlanTests {
         #expect(try GuestTopology.validateLibvirt(broken).status != 0)
     }
 
+    @Test("the large SR-IOV snapshot: its multi-function unit starts in QEMU and validates; a VF of it too")
+    func largeSnapshot() throws {
+        let dir = try Fixtures.temporaryDirectory("plan-large")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tarball = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/fixtures/large.tar.gz").path
+        try #require(FileManager.default.fileExists(atPath: tarball), "needs ../shared/fixtures/large.tar.gz")
+        #expect(try Command.run("/bin/tar", ["-xzf", tarball, "-C", dir]).status == 0)
+        let root = dir + "/large"
+        // Its kernel groups, read like the small fixtures': only the ICH9 group shares a slot between endpoints.
+        let groups = try String(contentsOfFile: root + "/groups.txt", encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.split(separator: " ").map(String.init) } ?? [] }
+        let shared = groups.filter { g in Dictionary(grouping: g, by: { $0.dropLast(2) }).values.contains { $0.count > 1 } }
+        #expect(shared == [["0000:00:1f.0", "0000:00:1f.2", "0000:00:1f.3"]])
+        for machine in ["q35", "pseries"] {
+            try PlanChecks.expectRealToolsAccept(root, ["00:1f", "--force"], machine: machine, "large ICH9")
+            try PlanChecks.expectRealToolsAccept(root, ["01:00.1"], machine: machine, "large VF")
+        }
+    }
+
     @Test("bad input: unknown --hide, bad machine, nothing visible")
     func badInput() throws {
         let root = Fixtures.sysfs("multifunction")
