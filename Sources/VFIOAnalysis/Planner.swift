@@ -59,8 +59,11 @@ public struct PlannedFunction: Hashable, Sendable {
     /// Extended capabilities at 0x100+ (`nil`: extended config space could not be read).
     public let extendedCapabilities: [String]?
     /// The QEMU `id` and the libvirt user alias stem.
-    public var deviceID: String {
-        "vfio-" + host.description.map { $0 == ":" || $0 == "." ? "-" : $0 }.map(String.init).joined()
+    public var deviceID: String { Self.deviceID(host) }
+
+    /// `vfio-0000-01-00-1`: a QEMU id, and after `ua-` a libvirt user alias, for any function of the plan.
+    public static func deviceID(_ host: PCIAddress) -> String {
+        "vfio-" + host.description.map { $0 == ":" || $0 == "." ? "-" : String($0) }.joined()
     }
 }
 

@@ -56,11 +56,14 @@ public struct PlanCommand: ParsableCommand {
     public func run() throws {
         let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
         let chosen = try selectedFunctions(selectors, in: model)
-        let hidePicks = try hide.map { try PCISelector(parsing: $0) }
-        let hidden = model.functions.filter { f in hidePicks.contains { $0.matches(f.address) } }.map(\.address)
-        for (text, selector) in zip(hide, hidePicks) where !model.functions.contains(where: { selector.matches($0.address) }) {
-            printError("vfio-inspect: --hide \(text) matches no function")
-            throw ExitCode.validationFailure
+        var hidden: [PCIAddress] = []
+        for text in hide {
+            let matches = model.functions(matching: try PCISelector(parsing: text)).map(\.address)
+            guard !matches.isEmpty else {
+                printError("vfio-inspect: --hide \(text) matches no function")
+                throw ExitCode.validationFailure
+            }
+            hidden += matches
         }
         let options = PlanOptions(machine: GuestMachine(rawValue: machine) ?? .q35, hidden: hidden, force: force,
                                   allowMissingFunction0: allowMissingFunction0, firstControllerIndex: firstIndex)

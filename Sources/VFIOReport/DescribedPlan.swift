@@ -105,26 +105,3 @@ public struct DescribedPlan: Encodable, Sendable {
         refusals = plan.refusals.map(DescribedFinding.init)
     }
 }
-
-extension PlanRender {
-    /// 0: planned, nothing to prepare; 1: planned, with warnings or preparation (or forced); 2: refused.
-    public static func exitStatus(_ plan: Plan) -> Int32 {
-        if plan.isRefused { return 2 }
-        return plan.verdict == .ready ? 0 : 1
-    }
-
-    /// The refusal, for stderr.
-    public static func refusalText(_ plan: Plan, style: Style) -> String {
-        var out = ["vfio-inspect: no plan for \(plan.selected.map(\.description).joined(separator: " ")) on \(plan.machine.rawValue):"]
-        for f in plan.refusals { out += ReportText.findingLines(f, style, indent: "  ") }
-        let others = plan.findings.filter { $0.severity != .info }
-        if !others.isEmpty {
-            out.append("Also:")
-            for f in others { out.append("  \(style.severity(f.severity)) \(f.code): \(f.message)") }
-        }
-        if plan.refusals.allSatisfy({ !$0.code.hasPrefix("plan-") }) {
-            out.append("check calls this unit blocked; --force plans it anyway.")
-        }
-        return out.joined(separator: "\n") + "\n"
-    }
-}

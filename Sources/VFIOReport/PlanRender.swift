@@ -35,7 +35,7 @@ public enum PlanRender {
         return lines
     }
 
-    /// The guest address of a slot, as libvirt numbers it (bus = the controller's index).
+    /// Where a guest slot is: its controller (libvirt's `bus` attribute) and slot number.
     static func guestAddress(_ s: GuestSlot) -> String {
         "controller \(s.controller.index) slot 0x\(hex(s.slot, 2))"
     }
@@ -77,8 +77,7 @@ public enum PlanRender {
                      "\(indent)  <source>",
                      "\(indent)    \(sourceAddress(host))",
                      "\(indent)  </source>"]
-        let alias = "ua-vfio-" + host.description.map { $0 == ":" || $0 == "." ? "-" : String($0) }.joined()
-        lines.append("\(indent)  <alias name='\(alias)'/>")
+        lines.append("\(indent)  <alias name='ua-\(PlannedFunction.deviceID(host))'/>")
         if let (slot, f) = placement {
             lines.append("\(indent)  <address type='pci' domain='0x0000' bus='0x\(hex(slot.controller.index, 2))' slot='0x\(hex(slot.slot, 2))' function='0x\(hex(f.guestFunction, 1))'\(f.multifunction ? " multifunction='on'" : "")/>")
         } else {
@@ -231,5 +230,28 @@ public enum PlanRender {
 
     static func nodedevName(_ a: PCIAddress) -> String {
         "\(hex(a.domain, 4))_\(hex(a.bus, 2))_\(hex(a.device, 2))_\(hex(a.function, 1))"
+    }
+
+    // MARK: Exit status and refusals
+
+    /// 0: planned, nothing to prepare; 1: planned, with warnings or preparation (or forced); 2: refused.
+    public static func exitStatus(_ plan: Plan) -> Int32 {
+        if plan.isRefused { return 2 }
+        return plan.verdict == .ready ? 0 : 1
+    }
+
+    /// The refusal, for stderr.
+    public static func refusalText(_ plan: Plan, style: Style) -> String {
+        var out = ["vfio-inspect: no plan for \(plan.selected.map(\.description).joined(separator: " ")) on \(plan.machine.rawValue):"]
+        for f in plan.refusals { out += ReportText.findingLines(f, style, indent: "  ") }
+        let others = plan.findings.filter { $0.severity != .info }
+        if !others.isEmpty {
+            out.append("Also:")
+            for f in others { out.append("  \(style.severity(f.severity)) \(f.code): \(f.message)") }
+        }
+        if plan.refusals.allSatisfy({ !$0.code.hasPrefix("plan-") }) {
+            out.append("check calls this unit blocked; --force plans it anyway.")
+        }
+        return out.joined(separator: "\n") + "\n"
     }
 }

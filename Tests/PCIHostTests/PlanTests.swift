@@ -107,7 +107,7 @@ enum PlanChecks {
         let json = try planJSON(root, args + ["--machine", machine])
         expectRules(json, label)
         let xml = try Command.tool(["plan", "--root", root, "--machine", machine, "--format", "libvirt"] + args)
-        #expect(xml.status == json["exitStatus"] as? Int32 ?? Int32(json["exitStatus"] as? Int ?? -1), "\(label): same exit status")
+        #expect(Int(xml.status) == json["exitStatus"] as? Int, "\(label): same exit status")
         let valid = try GuestTopology.validateLibvirt(xml.stdout)
         #expect(valid.status == 0, "\(label) \(machine): virt-xml-validate: \(valid.stdout) \(valid.stderr)\n\(xml.stdout)")
         let defined = try GuestTopology.defineInLibvirt(xml.stdout)
@@ -310,6 +310,7 @@ struct PlanTests {
             let detachedSteps = log.filter { $0.hasPrefix("detach-device") }
             #expect(attached.count == hidden.count + (hotplug["attach"] as? [String] ?? []).count)
             #expect(detachedSteps.count == attached.count)
+            let domainXML = try Command.tool(["plan", "--root", root] + args).stdout
             let live = Dictionary(uniqueKeysWithValues: PlanChecks.slots(json).flatMap(PlanChecks.functions).map { ($0["host"] as? String ?? "", $0["hotplugLive"] as? Bool ?? false) })
             // Visible functions in the planned order, each with --live only where libvirt allows it.
             let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("step-") }
@@ -328,7 +329,6 @@ struct PlanTests {
                     #expect(call.hasSuffix(hiddenLive == true ? "--live --config" : "xml --config"), "\(call)")
                 }
                 // The step's XML, in a domain with the plan's controllers, validates.
-                let domainXML = try Command.tool(["plan", "--root", root] + args).stdout
                 let wrapped = domainXML.replacingOccurrences(of: "  </devices>", with: xml + "  </devices>")
                 let valid = try GuestTopology.validateLibvirt(wrapped)
                 #expect(valid.status == 0, "\(file): \(valid.stderr)")
