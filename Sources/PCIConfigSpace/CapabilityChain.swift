@@ -27,7 +27,7 @@ public enum Coverage: String, Hashable, Sendable {
 /// on an all-zero or all-ones extended header) and records every problem instead of failing.
 enum CapabilityChain {
     static func walkStandard(_ source: some ConfigSource, header: ConfigHeader,
-                             diagnostics: inout [DecodeDiagnostic]) -> (entries: [(CapabilityID, Int)], coverage: Coverage) {
+                             diagnostics: inout [Diagnostic]) -> (entries: [(CapabilityID, Int)], coverage: Coverage) {
         guard header.hasCapabilityList, let pointer = header.capabilitiesPointer else { return ([], .notImplemented) }
         var entries: [(CapabilityID, Int)] = []
         var visited = Set<Int>()
@@ -62,7 +62,7 @@ enum CapabilityChain {
     }
 
     static func walkExtended(_ source: some ConfigSource,
-                             diagnostics: inout [DecodeDiagnostic]) -> (entries: [(ExtendedCapabilityID, UInt8, Int)], coverage: Coverage) {
+                             diagnostics: inout [Diagnostic]) -> (entries: [(ExtendedCapabilityID, UInt8, Int)], coverage: Coverage) {
         var entries: [(ExtendedCapabilityID, UInt8, Int)] = []
         var visited = Set<Int>()
         var offset = 0x100

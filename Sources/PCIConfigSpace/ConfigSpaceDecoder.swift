@@ -9,7 +9,7 @@ public struct DecodedConfigSpace: Hashable, Sendable {
     public let bars: [BAR]
     public let expansionROM: ExpansionROM?
     public let bridgeWindows: BridgeWindows?
-    public let diagnostics: [DecodeDiagnostic]
+    public let diagnostics: [Diagnostic]
 
     public func capability(_ id: CapabilityID) -> Capability? { capabilities.first { $0.id == id } }
     public func extendedCapability(_ id: ExtendedCapabilityID) -> ExtendedCapability? { extendedCapabilities.first { $0.id == id } }
@@ -72,7 +72,7 @@ public struct DecodedConfigSpace: Hashable, Sendable {
 public enum ConfigSpaceDecoder {
     public static func decode(_ source: some ConfigSource) throws(HeaderDecodeError) -> DecodedConfigSpace {
         let header = try ConfigHeader(from: source)
-        var diagnostics: [DecodeDiagnostic] = []
+        var diagnostics: [Diagnostic] = []
         if header.idsReadAllOnes {
             diagnostics.append(.init(code: "config-all-ones",
                 message: "vendor and device read ffff: the function is absent or powered off (or is a VF, whose IDs only sysfs has)"))

@@ -82,14 +82,20 @@ public struct ClassCode: RawRepresentable, Hashable, Sendable, Comparable {
     public var isVGA: Bool { deviceClass == 0x0300 }
 }
 
-/// A diagnostic recorded while decoding: what was wrong, never fatal to the rest.
-public struct DecodeDiagnostic: Hashable, Sendable {
+/// Something worth telling that is not a verdict: a file that could not be read, a chain that looped,
+/// an inconsistency between sources. Recorded, never fatal to the rest. The one diagnostic type of
+/// every layer (decoding, the host scan, snapshots).
+public struct Diagnostic: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// A stable kebab-case code (`config-limited`, `link-loop`).
     public let code: String
     public let message: String
+
     public init(code: String, message: String) {
         self.code = code
         self.message = message
     }
+
+    public var description: String { "\(code): \(message)" }
 }
 
 /// The standard header of one function, decoded from whatever bytes were readable.

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import PCIConfigSpace
 import PCILibPCI
 
@@ -17,28 +22,20 @@ public struct DumpScanner {
     }
 
     public func scan() throws(HostScanError) -> HostModel {
-        let dumped: [DumpedFunction]
-        do {
-            dumped = try LibPCIDump.read(path: path)
-        } catch {
-            throw .dumpUnreadable(path, reason: error.message)
-        }
+        let text = try DumpText(DumpText.readInput(path), name: path == "-" ? "standard input" : path)
+        let dumped = try readBytes(text)
         guard !dumped.isEmpty else { throw .dumpEmpty(path) }
         var hostDiagnostics: [Diagnostic] = []
         var functions: [PCIFunction] = []
         var seen: Set<PCIAddress> = []
         // A listing may name a function twice, once as text and once with its hex: only the
-        // occurrences with at least a header count.
-        let usable = Set(dumped.filter { $0.config.count >= 64 }.map {
-            PCIAddress(domain: $0.domain, bus: $0.bus, device: $0.device, function: $0.function)
-        })
+        // occurrences with bytes count.
+        let usable = Set(dumped.filter { $0.config.count >= Self.minimumBytes }.map(\.address))
         for d in dumped {
-            let address = PCIAddress(domain: d.domain, bus: d.bus, device: d.device, function: d.function)
-            let bytes = ConfigBytes(d.config)
-            guard let header = try? ConfigHeader(from: bytes) else {
-                // lspci cannot show such a function either ("Unable to read the standard configuration space header").
+            let address = d.address
+            guard d.config.count >= Self.minimumBytes else {
                 if !usable.contains(address) {
-                    hostDiagnostics.append(Diagnostic(code: "config-truncated", message: "\(address): the dump holds only \(d.config.count) bytes for it, less than the 64-byte header; left out"))
+                    hostDiagnostics.append(Diagnostic(code: "config-truncated", message: "\(address): the dump holds only \(d.config.count) bytes for it, too few for its IDs and class; left out"))
                 }
                 continue
             }
@@ -46,30 +43,141 @@ public struct DumpScanner {
                 hostDiagnostics.append(Diagnostic(code: "duplicate-function", message: "\(address) appears more than once in the dump with config bytes; the first is used"))
                 continue
             }
-            var function = PCIFunction(
-                address: address, vendorID: header.vendorID, deviceID: header.deviceID,
-                subsystemVendorID: header.subsystemVendorID, subsystemDeviceID: header.subsystemID,
-                classCode: header.classCode, revision: header.revision, header: header,
-                configBytesReadable: d.config.count, configSize: d.config.count)
-            function.rawConfig = d.config
-            if options.decodeCapabilities, let decoded = try? ConfigSpaceDecoder.decode(bytes) {
-                function.config = decoded
-                function.diagnostics += decoded.diagnostics.map { Diagnostic(code: $0.code, message: $0.message) }
-            } else if header.idsReadAllOnes {
-                function.diagnostics.append(Diagnostic(code: "config-all-ones",
-                    message: "vendor and device read ffff: absent, powered off, or a virtual function whose IDs only sysfs knows"))
-            }
-            if let names, !header.idsReadAllOnes { function.takeNames(from: names) }
-            functions.append(function)
+            functions.append(function(from: d, annotations: text.annotations[address], text: text))
         }
         guard !functions.isEmpty else { throw .dumpWithoutConfig(path, functions: dumped.count) }
         Self.assignUpstreamFromBusNumbers(&functions, diagnostics: &hostDiagnostics)
         var environment = HostEnvironment()
-        environment.iommuGroupsDirectoryPresent = false
-        return HostModel(source: .dump(path: path), functions: functions, groups: [], environment: environment, diagnostics: hostDiagnostics)
+        let remedy = Provenance.dump.fileRemedy("")
+        environment.kernelCommandLine = .unknown("a dump holds no kernel command line", remedy: remedy)
+        environment.loadedModules = .unknown("a dump holds no module list", remedy: remedy)
+        environment.mounts = .unknown("a dump holds no mount table", remedy: remedy)
+        environment.swaps = .unknown("a dump holds no swap table", remedy: remedy)
+        var groups: [IOMMUGroup] = []
+        if text.hasGroupLines {
+            environment.groupSource = .dumpLines
+            let grouped = Dictionary(grouping: functions.filter { $0.iommuGroup != nil }, by: { $0.iommuGroup ?? -1 })
+            groups = grouped.map { IOMMUGroup(id: $0.key, members: $0.value.map(\.address).sorted()) }.sorted { $0.id < $1.id }
+            let without = functions.filter { $0.iommuGroup == nil }
+            if !without.isEmpty {
+                hostDiagnostics.append(Diagnostic(code: "group-line-missing",
+                    message: "the dump has IOMMU group lines, but not for \(without.count) function(s) (e.g. \(without[0].address)); their groups are unknown"))
+            }
+        } else {
+            environment.groupSource = .none(Unknown("the dump has no `IOMMU group:` lines (lspci 3.7 and later print them on the live machine)",
+                                                    remedy: "capture with `lspci -nnkvvvxxxx` on the host, as root"))
+        }
+        var model = HostModel(source: .dump(path: path), functions: functions, groups: groups, environment: environment, diagnostics: hostDiagnostics)
+        model.skippedFunctions = text.annotations.keys.filter { !seen.contains($0) }.sorted()
+        return model
+    }
+
+    /// Vendor, device, revision and class: the fewest bytes a function is kept with (lspci shows it from 12).
+    static let minimumBytes = 12
+
+    /// The dump's bytes, read by libpci's dump method from the normalised text.
+    func readBytes(_ text: DumpText) throws(HostScanError) -> [DumpedFunction] {
+        var template = Array("/tmp/vfio-inspect-dump-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw .dumpUnreadable(path, reason: "cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        let tempPath = String(cString: template)
+        defer { unlink(tempPath) }
+        let bytes = Array(text.normalized.utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                close(fd)
+                throw .dumpUnreadable(path, reason: "cannot write a temporary file: \(String(cString: strerror(errno)))")
+            }
+            written += n
+        }
+        close(fd)
+        do {
+            return try LibPCIDump.read(path: tempPath)
+        } catch {
+            throw .dumpUnreadable(path, reason: error.message)
+        }
+    }
+
+    /// One function from its dumped bytes and what the text says of it.
+    func function(from d: DumpedFunction, annotations: DumpText.Annotations?, text: DumpText) -> PCIFunction {
+        let address = d.address
+        let bytes = ConfigBytes(d.config)
+        let header = try? ConfigHeader(from: bytes)
+        let vendor = bytes.u16(0) ?? 0xffff
+        let device = bytes.u16(2) ?? 0xffff
+        var function = PCIFunction(
+            address: address, vendorID: header?.vendorID ?? vendor, deviceID: header?.deviceID ?? device,
+            subsystemVendorID: header?.subsystemVendorID, subsystemDeviceID: header?.subsystemID,
+            classCode: header?.classCode ?? ClassCode(rawValue: bytes.u32(8).map { $0 >> 8 } ?? 0xff_0000),
+            revision: header?.revision ?? bytes.u8(8) ?? 0, header: header,
+            configBytesReadable: d.config.count, configSize: d.config.count)
+        function.provenance = .dump
+        function.rawConfig = d.config
+        if header == nil {
+            function.diagnostics.append(Diagnostic(code: "config-truncated",
+                message: "the dump holds only \(d.config.count) bytes: not the whole 64-byte header; everything beyond the IDs and class is unknown"))
+        }
+        if let header {
+            if options.decodeCapabilities, let decoded = try? ConfigSpaceDecoder.decode(bytes) {
+                function.config = decoded
+                function.diagnostics += decoded.diagnostics
+            } else if header.idsReadAllOnes {
+                function.diagnostics.append(Diagnostic(code: "config-all-ones",
+                    message: "vendor and device read ffff: absent, powered off, or a virtual function whose IDs only sysfs knows"))
+            }
+        }
+        let line = annotations.map { " (line \($0.line))" } ?? ""
+        if let group = annotations?.iommuGroup { function.iommuGroup = group }
+        if let driver = annotations?.driver {
+            function.driverBinding = .known(driver, evidence: "the dump's `Kernel driver in use: \(driver)`\(line)")
+        } else if text.hasKernelLines {
+            function.driverBinding = .known(nil, evidence: "the dump was made with `lspci -k` and shows no driver for \(address)\(line)")
+        } else {
+            function.driverBinding = .unknown("the dump has no `Kernel driver in use:` lines", remedy: "capture with `lspci -k` (e.g. `lspci -nnkvvvxxxx`)")
+        }
+        function.kernelModules = annotations?.modules
+        function.hostUse = .unknown("a dump holds no interfaces, block devices or displays", remedy: Provenance.dump.fileRemedy(""))
+        if let names, !(header?.idsReadAllOnes ?? true) { function.takeNames(from: names) }
+        return function
     }
 
     /// With config space only, a function's parent is the bridge whose secondary bus is the function's bus.
+    /// Without one in the dump, the function is on a root bus only where that is certain: bus 00 (no bridge
+    /// can have secondary bus 0), a host bridge, a Root Port, a Root Complex Integrated Endpoint or Event
+    /// Collector. A PCI Express Endpoint, Legacy Endpoint, switch port or PCIe-to-PCI bridge always has a
+    /// port above it (PCIe r6.0 §7.5.3.2), which the dump simply lacks; anything else is unknown.
+    static func position(_ f: PCIFunction, parentChain: [PCIAddress], functions: [PCIFunction]) -> Fact<Position> {
+        if let parent = parentChain.first {
+            return .known(.below(parent), evidence: "\(parent) has secondary bus \(hex(f.address.bus, 2))")
+        }
+        let bus = hex(f.address.bus, 2)
+        if f.address.bus == 0 {
+            return .known(.rootBus, evidence: "bus 00 is a root bus (no bridge can have secondary bus 0)")
+        }
+        if f.classCode.isHostBridge {
+            return .known(.rootBus, evidence: "a host bridge sits on a root bus")
+        }
+        let missing = Unknown("no function of the dump has secondary bus \(bus), so the port above \(f.address) is not in the input",
+                              remedy: "capture the whole machine: `lspci -nnkvvvxxxx` as root")
+        switch f.portType {
+        case let .known(type?, _):
+            switch type {
+            case .rootPort, .rootComplexIntegratedEndpoint, .rootComplexEventCollector:
+                return .known(.rootBus, evidence: "a PCI Express \(type.name) sits on a root bus")
+            default:
+                return .unknown(missing)
+            }
+        case .known(nil, _):
+            return .unknown("\(f.address) is conventional PCI on bus \(bus), and no function of the dump has that secondary bus: a root bus, or a bridge not in the input",
+                            remedy: "capture the whole machine: `lspci -nnkvvvxxxx` as root")
+        case let .unknown(u):
+            return .unknown(Unknown("the port type of \(f.address) is unknown (\(u.reason)) and no function of the dump has secondary bus \(bus)", remedy: u.remedy))
+        }
+    }
+
     static func assignUpstreamFromBusNumbers(_ functions: inout [PCIFunction], diagnostics: inout [Diagnostic]) {
         struct BusKey: Hashable {
             let domain: UInt32
@@ -95,6 +203,11 @@ public struct DumpScanner {
                 bus = BusKey(domain: parent.domain, bus: parent.bus)
             }
             functions[i].upstream = chain
+            functions[i].position = position(functions[i], parentChain: chain, functions: functions)
         }
     }
+}
+
+extension DumpedFunction {
+    var address: PCIAddress { PCIAddress(domain: domain, bus: bus, device: device, function: function) }
 }

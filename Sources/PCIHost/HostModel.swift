@@ -1,19 +1,5 @@
-import PCIConfigSpace
+@_exported import PCIConfigSpace
 import PCILibPCI
-
-/// Something worth telling about one function or the host that is not a verdict:
-/// a file that could not be read, a link refused, an inconsistency between sources.
-public struct Diagnostic: Hashable, Sendable, Codable, CustomStringConvertible {
-    public let code: String
-    public let message: String
-
-    public init(code: String, message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { "\(code): \(message)" }
-}
 
 /// PCI Express link state from sysfs (`current_link_speed` and friends).
 public struct LinkState: Hashable, Sendable {
@@ -63,6 +49,18 @@ public struct HostUse: Hashable, Sendable {
     public var drmDevices: [String] = []
     /// Framebuffers below the function (`fb0`).
     public var framebuffers: [String] = []
+    /// Block devices stacked on the function's block devices (`holders/`): device-mapper (LVM, LUKS) and md RAID.
+    public var stackedDevices: [StackedDevice] = []
+
+    /// A block device that holds one of the function's block devices (`holders/dm-0`).
+    public struct StackedDevice: Hashable, Sendable {
+        /// The kernel name: `dm-0`, `md127`.
+        public var name: String
+        /// `dm/name`: the `/dev/mapper/` name of a device-mapper device.
+        public var mapperName: String?
+        /// The block device it is stacked on (`nvme0n1p3`, or another holder).
+        public var on: String
+    }
 
     public var isEmpty: Bool {
         netInterfaces.isEmpty && blockDevices.isEmpty && drmDevices.isEmpty && framebuffers.isEmpty
@@ -92,28 +90,44 @@ public struct PCIFunction: Hashable, Sendable {
     public var subsystemName: String?
     public var className: String?
 
-    public var driver: String?
+    /// The bound driver: sysfs `driver` link, or a dump's `Kernel driver in use:` line; `.known(nil)` when
+    /// the input shows that no driver is bound.
+    public var driverBinding: Fact<String?> = .unknown("the input does not say which driver is bound", remedy: "read the host's sysfs, or capture the dump with `lspci -k`")
+    /// The bound driver's name, when known and bound.
+    public var driver: String? { driverBinding.value ?? nil }
+    /// Modules that can drive the function (a dump's `Kernel modules:` line).
+    public var kernelModules: [String]?
     public var driverOverride: String?
     public var iommuGroup: Int?
     public var numaNode: Int?
     /// `reset_method`: `nil` when the file is absent (older kernels), `[]` when it is empty.
     public var resetMethods: [String]?
+    /// Where `resetMethods` comes from: the file's text, or its absence on a kernel that shows the file for other functions.
+    public var resetMethodsEvidence: String?
     public var bootVGA: Bool?
     public var d3coldAllowed: Bool?
     public var link = LinkState()
     /// The name of the physical slot (`bus/pci/slots/<name>/address`).
     public var physicalSlot: String?
     public var sriov: SRIOVRole = .none
-    /// Upstream bridges, nearest first.
+    /// Upstream bridges present in the input, nearest first.
     public var upstream: [PCIAddress] = []
+    /// Where the function sits. On sysfs the canonical path says it; in a dump the bridges' bus numbers
+    /// and the PCI Express port type do, and a parent that is not in the dump leaves it unknown.
+    public var position: Fact<Position> = .unknown("the input does not show the function's parent", remedy: "read the host's sysfs")
+    /// What kind of input the function was read from.
+    public var provenance: Provenance = .snapshot
     /// Root-relative canonical sysfs directory, `nil` for dumps.
     public var sysfsPath: String?
     /// Address ranges from sysfs `resource` (index 0–5 BARs, 6 ROM, 7+ bridge windows and SR-IOV BARs),
     /// read when capabilities are decoded.
     public var resources: [ResourceRange] = []
+    /// Whether `resource` was read (a dump has no BAR sizes).
+    public var resourcesRead = false
     /// The bytes a dump gave for this function (dumps only: a live host is read on demand).
     public var rawConfig: [UInt8]?
-    public var hostUse = HostUse()
+    /// What the host does with the function (interfaces, block devices, displays), as far as the input shows.
+    public var hostUse: Fact<HostUse> = .unknown("the input holds no sysfs tree below the function", remedy: "run vfio-inspect on the host, or on a snapshot of it")
     public var diagnostics: [Diagnostic] = []
 
     /// Bit 7 of header-type byte 0x0e (`false` when unreadable).
@@ -138,6 +152,48 @@ public struct PCIFunction: Hashable, Sendable {
     public var sriovPhysicalState: SRIOVPhysicalState? {
         if case let .physicalFunction(state) = sriov { state } else { nil }
     }
+
+    /// Why the capability list is not known (`nil` when it was read to its end or does not exist).
+    public var capabilitiesUnknown: Unknown? {
+        guard let config else {
+            let reason = header == nil
+                ? "only \(configBytesReadable) config bytes of \(address) are readable: not even the 64-byte header"
+                : "the capabilities of \(address) were not decoded"
+            return Unknown(reason, remedy: provenance.configRemedy)
+        }
+        guard config.capabilityCoverage == .unreadable else { return nil }
+        return Unknown("the capability list of \(address) lies beyond the \(configBytesReadable) config bytes the input holds", remedy: provenance.configRemedy)
+    }
+
+    /// The PCI Express capability's device/port type; `.known(nil)` for a conventional PCI or PCI-X function
+    /// (its capability list was read to the end without a PCI Express capability).
+    public var portType: Fact<PCIExpress.PortType?> {
+        if let express = config?.pciExpress {
+            return .known(express.portType, evidence: "PCI Express capability: \(express.portType.name)")
+        }
+        if let unknown = capabilitiesUnknown { return .unknown(unknown) }
+        if header?.hasCapabilityList == false {
+            return .known(nil, evidence: "no capability list (status bit 4 clear): conventional PCI")
+        }
+        return .known(nil, evidence: "capability list read to its end without a PCI Express capability: conventional PCI or PCI-X")
+    }
+
+    /// The ACS extended capability; `.known(nil)` when extended space was read to its end without one,
+    /// or the function has no extended space (conventional PCI).
+    public var acsCapability: Fact<ACS?> {
+        if let acs = config?.acs { return .known(acs, evidence: "ACS capability read") }
+        if let unknown = capabilitiesUnknown { return .unknown(unknown) }
+        guard let config else { return .unknown("config space of \(address) was not decoded", remedy: provenance.configRemedy) }
+        switch config.extendedCoverage {
+        case .complete:
+            return .known(nil, evidence: "extended capability chain read to its end without ACS")
+        case .notImplemented:
+            return .known(nil, evidence: "no PCI Express capability, so no extended config space")
+        case .unreadable:
+            return .unknown("extended config space (0x100 and up) of \(address) is beyond the \(configBytesReadable) bytes the input holds, so its ACS capability is unknown",
+                            remedy: provenance.configRemedy)
+        }
+    }
 }
 
 public struct IOMMUGroup: Hashable, Sendable {
@@ -145,6 +201,14 @@ public struct IOMMUGroup: Hashable, Sendable {
     public var members: [PCIAddress]
     /// `DMA`, `DMA-FQ`, `identity`, `blocked` (the group's default domain type), when the kernel says.
     public var type: String?
+    /// `reserved_regions`, as the kernel prints it (`start end type` per line), when present.
+    public var reservedRegions: String?
+
+    public init(id: Int, members: [PCIAddress], type: String? = nil) {
+        self.id = id
+        self.members = members
+        self.type = type
+    }
 }
 
 /// One IOMMU hardware unit from `class/iommu`.
@@ -171,21 +235,30 @@ public struct MountEntry: Hashable, Sendable {
 
 /// The kernel and userspace facts that go with the PCI tree.
 public struct HostEnvironment: Hashable, Sendable {
-    public var kernelCommandLine: String?
-    public var loadedModules: [String]?
-    public var mounts: [MountEntry]?
+    public var kernelCommandLine: Fact<String> = .unknown("the input holds no kernel command line", remedy: "read proc/cmdline of the host")
+    public var loadedModules: Fact<[String]> = .unknown("the input holds no module list", remedy: "read proc/modules of the host")
+    public var mounts: Fact<[MountEntry]> = .unknown("the input holds no mount table", remedy: "read proc/mounts of the host")
+    /// Active swap devices (`proc/swaps`, first column).
+    public var swaps: Fact<[String]> = .unknown("the input holds no swap table", remedy: "read proc/swaps of the host")
+    /// The running kernel's release (`proc/sys/kernel/osrelease`).
+    public var kernelRelease: String?
+    /// IOMMU units from `class/iommu`; `nil` when the input cannot show them (a dump).
     public var iommuUnits: [IOMMUUnit] = []
-    /// Whether `kernel/iommu_groups` exists at all.
-    public var iommuGroupsDirectoryPresent = false
+    /// Whether the kernel's IOMMU groups are known, and where they come from.
+    public var groupSource: GroupSource = .none(Unknown("the input holds no IOMMU groups", remedy: "read sys/kernel/iommu_groups of the host"))
     /// Drivers registered on the PCI bus (`bus/pci/drivers`), whether built in or loaded.
     public var pciDrivers: [String]?
     /// Module parameters that decide VFIO's safety, `module/parameter` → value (e.g. `vfio_iommu_type1/allow_unsafe_interrupts`).
     public var moduleParameters: [String: String] = [:]
 
+    /// Whether MSI interrupts are remapped: `IR-` interrupt chips in `proc/interrupts`.
+    public var remappedInterrupts: Fact<Bool> = .unknown("the input holds no proc/interrupts", remedy: "read proc/interrupts of the host")
+
     /// Parameters of the command line, `name` → value (`""` when given without `=`). Later ones win.
+    /// Empty when the command line is unknown: read `kernelCommandLine` to tell the two apart.
     public var commandLineParameters: [String: String] {
         var result: [String: String] = [:]
-        guard let line = kernelCommandLine else { return result }
+        guard let line = kernelCommandLine.value else { return result }
         for word in line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
             if word == "--" { break }
             if let eq = word.firstIndex(of: "=") {
@@ -195,6 +268,28 @@ public struct HostEnvironment: Hashable, Sendable {
             }
         }
         return result
+    }
+}
+
+/// Where the kernel's IOMMU groups come from, or why they are not known.
+public enum GroupSource: Hashable, Sendable {
+    /// `sys/kernel/iommu_groups/N/devices`.
+    case groupDirectory
+    /// Per-device `iommu_group` links (a partial tree without `sys/kernel/iommu_groups`).
+    case deviceLinks
+    /// A dump's `IOMMU group: N` lines (lspci 3.7+ prints them on the live machine).
+    case dumpLines
+    /// The input shows that the kernel made no groups (with the evidence).
+    case noneMade(evidence: [String])
+    /// The input cannot say.
+    case none(Unknown)
+
+    /// Whether the kernel's groups are in the input.
+    public var isKnown: Bool {
+        switch self {
+        case .groupDirectory, .deviceLinks, .dumpLines: true
+        case .noneMade, .none: false
+        }
     }
 }
 
@@ -218,6 +313,9 @@ public struct HostModel: Sendable {
     public private(set) var groups: [IOMMUGroup]
     public var environment: HostEnvironment
     public var diagnostics: [Diagnostic]
+    /// Functions the input names but the scan could not read (a link loop, an unreadable directory):
+    /// any group they belong to is incomplete.
+    public var skippedFunctions: [PCIAddress] = []
     private var index: [PCIAddress: Int]
 
     public init(source: HostSource, functions: [PCIFunction], groups: [IOMMUGroup], environment: HostEnvironment, diagnostics: [Diagnostic]) {
@@ -234,6 +332,11 @@ public struct HostModel: Sendable {
         }
         self.index = index
         self.busIndex = busIndex
+        var subtree: [PCIAddress: [Int]] = [:]
+        for (i, f) in self.functions.enumerated() {
+            for bridge in f.upstream { subtree[bridge, default: []].append(i) }
+        }
+        self.subtreeIndex = subtree
         self.slots = Dictionary(grouping: self.functions, by: { $0.address.slot })
     }
 
@@ -244,6 +347,12 @@ public struct HostModel: Sendable {
     /// Functions grouped by slot (domain:bus:device), in address order.
     public private(set) var slots: [PCISlotAddress: [PCIFunction]] = [:]
     private var busIndex: [PCISlotAddress: [Int]] = [:]
+    private var subtreeIndex: [PCIAddress: [Int]] = [:]
+
+    /// Every function below `bridge` (its whole subtree), in address order.
+    public func functions(below bridge: PCIAddress) -> [PCIFunction] {
+        (subtreeIndex[bridge] ?? []).map { functions[$0] }
+    }
 
     /// Functions on one bus (domain and bus of `address`), in address order.
     public func functions(onBusOf address: PCIAddress) -> [PCIFunction] {

@@ -47,25 +47,30 @@ public struct PCISelector: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// `-d [vendor]:[device]`, as lspci takes it. An empty side matches anything.
+/// `-d [vendor]:[device][:class]`, as lspci takes it (`8086:`, `:1533`, `10de::0300`, `::0c03`).
+/// An empty or `*` field matches anything; the class is the 4-digit base class and subclass.
 public struct IDFilter: Hashable, Sendable {
     public let vendor: UInt16?
     public let device: UInt16?
+    /// Base class and subclass (`0300`), as lspci's third field.
+    public let deviceClass: UInt16?
 
     public init(parsing text: String) throws(SelectorError) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { throw .malformed(text, "expected VENDOR:DEVICE, either side may be empty") }
-        func id(_ s: Substring) throws(SelectorError) -> UInt16? {
+        guard parts.count == 2 || parts.count == 3 else { throw .malformed(text, "expected VENDOR:DEVICE[:CLASS], each part may be empty") }
+        func id(_ s: Substring, _ what: String) throws(SelectorError) -> UInt16? {
             guard !s.isEmpty, s != "*" else { return nil }
-            guard s.count <= 4, let v = UInt16(s, radix: 16) else { throw .malformed(text, "'\(s)' is not a 4-digit hex ID") }
+            guard s.count <= 4, let v = UInt16(s, radix: 16) else { throw .malformed(text, "'\(s)' is not a hex \(what) of at most 4 digits") }
             return v
         }
-        vendor = try id(parts[0])
-        device = try id(parts[1])
+        vendor = try id(parts[0], "vendor ID")
+        device = try id(parts[1], "device ID")
+        deviceClass = parts.count == 3 ? try id(parts[2], "class") : nil
     }
 
-    public func matches(vendor v: UInt16, device d: UInt16) -> Bool {
+    public func matches(vendor v: UInt16, device d: UInt16, classCode: ClassCode? = nil) -> Bool {
         (vendor == nil || vendor == v) && (device == nil || device == d)
+            && (deviceClass == nil || classCode?.deviceClass == deviceClass)
     }
 }
 

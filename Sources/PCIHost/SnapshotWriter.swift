@@ -26,6 +26,8 @@ public struct SnapshotSummary: Sendable {
     public var files = 0
     public var links = 0
     public var skipped: [Diagnostic] = []
+    /// Functions whose `config` could not be read in full (a non-root reader gets 64 bytes).
+    public var limitedConfig: [String] = []
 }
 
 /// Copies what vfio-inspect reads of a host into a directory that `--root` reads as that host.
@@ -60,8 +62,19 @@ public final class SnapshotWriter {
     /// Links in a device directory worth keeping (each must lead inside the snapshot).
     static let keptDeviceLinks: Set<String> = ["driver", "iommu_group", "physfn", "iommu", "subsystem", "device"]
 
+    /// Writes the snapshot. On failure, a destination directory that this call created is removed again
+    /// (with what it had written), so no half snapshot is left behind.
     public func write() throws(SnapshotError) -> SnapshotSummary {
-        try prepareDestination()
+        let created = try prepareDestination()
+        do {
+            return try writeAll()
+        } catch {
+            if created { removeTree(destination) }
+            throw error
+        }
+    }
+
+    private func writeAll() throws(SnapshotError) -> SnapshotSummary {
         var summary = SnapshotSummary()
         let devicesDir = SysfsScanner.devicesDir
         let entries: [String]
@@ -100,7 +113,7 @@ public final class SnapshotWriter {
         try copyIOMMUUnits(&summary)
         try copyClassLinks(&summary)
         try copyModuleParameters(&summary)
-        for file in ["proc/cmdline", "proc/mounts", "proc/modules"] {
+        for file in ["proc/cmdline", "proc/mounts", "proc/modules", "proc/swaps", "proc/interrupts", "proc/sys/kernel/osrelease"] {
             try copyFile(file, to: file, summary: &summary, required: false)
         }
         return summary
@@ -121,6 +134,9 @@ public final class SnapshotWriter {
             case .file:
                 guard !Self.isExcludedFile(name) else { continue }
                 try copyFile(path, to: path, summary: &summary, required: false, limit: name == "config" ? 4096 : 65536, canonicalParent: true)
+                if name == "config", let config = try? SysfsConfigFile(root: source, relative: path), config.readableCount < config.fileSize {
+                    summary.limitedConfig.append(dir)
+                }
             case .link:
                 guard Self.keptDeviceLinks.contains(name) || name.hasPrefix("virtfn") else { continue }
                 try copyLinkIfInside(path, summary: &summary)
@@ -134,11 +150,28 @@ public final class SnapshotWriter {
         }
     }
 
+    /// Block devices stacked on a block device (`holders/dm-0`): the link, and the holder's `dm/name`,
+    /// transitively, so that `--root` sees LVM, LUKS and md on top of a function's disks.
+    private func copyHolders(_ blockDir: String, depth: Int, summary: inout SnapshotSummary) throws(SnapshotError) {
+        guard depth < 8, let holders = try? source.list(blockDir + "/holders") else { return }
+        try makeDirectories(blockDir + "/holders")
+        for holder in holders {
+            let link = blockDir + "/holders/" + holder
+            guard let target = try? source.resolve(link), target.hasPrefix("sys/devices/") else { continue }
+            try makeDirectories(target)
+            for file in ["dm/name", "dm/uuid", "dev", "size", "md/level"] {
+                try copyFile(target + "/" + file, to: target + "/" + file, summary: &summary, required: false)
+            }
+            try copyLink(link, resolvedTarget: target, summary: &summary)
+            try copyHolders(target, depth: depth + 1, summary: &summary)
+        }
+    }
+
     /// Host-use evidence below a function: net/, nvme/, block devices, drm/, graphics/, ata hosts.
     private func copyEvidence(_ dir: String, depth: Int, summary: inout SnapshotSummary) throws(SnapshotError) {
         guard depth < 10 else { return }
-        let skip: Set<String> = ["power", "queues", "statistics", "holders", "slaves", "mq", "queue", "integrity",
-                                 "trace", "bdi", "msi_irqs", "hwmon", "ptp", "phydev"]
+        var skip = SysfsLayout.notHostUseEvidence
+        skip.subtract(["subsystem", "device"])
         guard let entries = try? source.entries(ofCanonical: dir) else { return }
         try makeDirectories(dir)
         for (name, kind) in entries {
@@ -151,6 +184,10 @@ public final class SnapshotWriter {
                 guard name == "subsystem" || name == "device" else { continue }
                 try copyLinkIfInside(path, summary: &summary)
             case .directory:
+                if name == "holders" {
+                    try copyHolders(dir, depth: 0, summary: &summary)
+                    continue
+                }
                 if skip.contains(name) || PCIAddress(sysfsName: name) != nil { continue }
                 try copyEvidence(path, depth: depth + 1, summary: &summary)
             default:
@@ -253,7 +290,8 @@ public final class SnapshotWriter {
 
     // MARK: Primitives (reads through HostRoot; writes only below the destination)
 
-    private func prepareDestination() throws(SnapshotError) {
+    /// Makes sure the destination is an empty directory; `true` when this call created it.
+    private func prepareDestination() throws(SnapshotError) -> Bool {
         let sourceAbs = source.absolute("")
         for inner in ["sys", "proc"] {
             let prefix = (sourceAbs == "/" ? "" : sourceAbs) + "/" + inner
@@ -269,8 +307,30 @@ public final class SnapshotWriter {
             var count = 0
             while readdir(dir) != nil { count += 1 }
             if count > 2 { throw .destinationNotEmpty(destination) }
+            return false
         } else if mkdir(destination, 0o755) != 0 {
             throw .cannotWrite(destination, errno: errno)
+        }
+        return true
+    }
+
+    /// Removes what this writer made below the destination (never follows a link).
+    private func removeTree(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        if (info.st_mode & S_IFMT) == S_IFDIR, let dir = opendir(path) {
+            var names: [String] = []
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                }
+                if name != "." && name != ".." { names.append(name) }
+            }
+            closedir(dir)
+            for name in names { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
         }
     }
 

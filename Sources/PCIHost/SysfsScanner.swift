@@ -8,6 +8,7 @@ public enum HostScanError: Error, Hashable, Sendable, CustomStringConvertible {
     case linksFlattened(String, example: String)
     case dumpUnreadable(String, reason: String)
     case dumpEmpty(String)
+    case dumpMalformed(String, line: Int, text: String)
     case dumpWithoutConfig(String, functions: Int)
 
     public var description: String {
@@ -22,6 +23,8 @@ public enum HostScanError: Error, Hashable, Sendable, CustomStringConvertible {
             "cannot read the dump \(path): \(reason)"
         case let .dumpWithoutConfig(path, count):
             "\(path) names \(count) functions but holds no config-space bytes for them (an `lspci -v` listing without -x?); capture it with `lspci -xxxx` or use `vfio-inspect snapshot`"
+        case let .dumpMalformed(path, line, text):
+            "\(path):\(line): a hex line libpci would reject ('\(text)'); expected 'oo: xx xx …' with two hex digits per byte"
         case let .dumpEmpty(path):
             "\(path) holds no config-space dump (expected the output of `lspci -x`, `-xxx` or `-xxxx`)"
         }
@@ -56,14 +59,50 @@ public struct SysfsScanner {
         guard root.isLiveSystem || root.kind("") == .directory else {
             throw .rootMissing(root.description)
         }
+        var hostDiagnostics: [Diagnostic] = []
+        let (located, skipped) = try locateFunctions(&hostDiagnostics)
+        let physicalSlots = readPhysicalSlots(&hostDiagnostics)
+        var functions: [PCIFunction] = []
+        functions.reserveCapacity(located.count)
+        var lost = skipped
+        for (address, dir) in located {
+            if let function = readFunction(address, dir: dir, physicalSlots: physicalSlots, hostDiagnostics: &hostDiagnostics) {
+                functions.append(function)
+            } else {
+                lost.append(address)
+            }
+        }
+        var environment = readEnvironment(&hostDiagnostics)
+        let groups = readGroups(functions, &environment, &hostDiagnostics)
+        crossCheck(&functions, groups: groups, hostDiagnostics: &hostDiagnostics)
+        Self.inferAbsentResetMethods(&functions)
+        var model = HostModel(source: .sysfs(root: root.description), functions: functions, groups: groups,
+                              environment: environment, diagnostics: hostDiagnostics)
+        model.skippedFunctions = lost.sorted()
+        return model
+    }
+
+    /// Linux 5.15+ shows `reset_method` only for functions that have a reset method
+    /// (`pci_dev_reset_method_attr_is_visible`). So where other functions of the same tree have the file,
+    /// its absence says the kernel has none for this one; where no function has it, nothing is known.
+    static func inferAbsentResetMethods(_ functions: inout [PCIFunction]) {
+        guard let witness = functions.first(where: { $0.resetMethods != nil }) else { return }
+        for i in functions.indices where functions[i].resetMethods == nil && functions[i].sysfsPath != nil && functions[i].header != nil {
+            functions[i].resetMethods = []
+            functions[i].resetMethodsEvidence = "no reset_method file, which this kernel shows for functions that have a reset method (e.g. \(witness.address)): the kernel has none for it"
+        }
+    }
+
+    /// The device directories `sys/bus/pci/devices` leads to, and the addresses it names that lead nowhere usable.
+    func locateFunctions(_ hostDiagnostics: inout [Diagnostic]) throws(HostScanError) -> (located: [(PCIAddress, String)], skipped: [PCIAddress]) {
         let entries: [String]
         do {
             entries = try root.list(Self.devicesDir)
         } catch {
             throw .notSysfsRoot(root.description, reason: "\(Self.devicesDir): \(error)")
         }
-        var hostDiagnostics: [Diagnostic] = []
         var located: [(PCIAddress, String)] = []
+        var skipped: [PCIAddress] = []
         var flattened: [String] = []
         for name in entries {
             let entry = Self.devicesDir + "/" + name
@@ -73,258 +112,251 @@ public struct SysfsScanner {
             }
             if root.kind(entry) == .file {
                 flattened.append(entry)
+                skipped.append(address)
                 continue
             }
             do {
                 let dir = try root.resolve(entry)
                 guard root.kind(dir) == .directory else {
-                    hostDiagnostics.append(Diagnostic(code: "unexpected-entry", message: "\(entry) does not lead to a directory; ignored"))
+                    hostDiagnostics.append(Diagnostic(code: "unexpected-entry", message: "\(entry) does not lead to a directory; function skipped"))
+                    skipped.append(address)
                     continue
                 }
                 located.append((address, dir))
             } catch {
                 hostDiagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(address): \(error); function skipped"))
+                skipped.append(address)
             }
         }
         if !flattened.isEmpty && located.isEmpty {
             throw .linksFlattened(root.description, example: flattened[0])
         }
         for entry in flattened {
-            hostDiagnostics.append(Diagnostic(code: "not-a-link", message: "\(entry) is a plain file, not a link to a device directory; ignored"))
+            hostDiagnostics.append(Diagnostic(code: "not-a-link", message: "\(entry) is a plain file, not a link to a device directory; function skipped"))
         }
-
-        let physicalSlots = readPhysicalSlots(&hostDiagnostics)
-        var functions: [PCIFunction] = []
-        functions.reserveCapacity(located.count)
-        for (address, dir) in located {
-            if let function = readFunction(address, dir: dir, physicalSlots: physicalSlots, hostDiagnostics: &hostDiagnostics) {
-                functions.append(function)
-            }
-        }
-        var environment = readEnvironment(&hostDiagnostics)
-        let groups = readGroups(&environment, &hostDiagnostics)
-        crossCheck(&functions, groups: groups, hostDiagnostics: &hostDiagnostics)
-        return HostModel(source: .sysfs(root: root.description), functions: functions, groups: groups,
-                         environment: environment, diagnostics: hostDiagnostics)
+        return (located, skipped)
     }
 
     // MARK: One function
 
+    /// Reads one function's directory in named steps: config space, identity, bindings, position,
+    /// SR-IOV, host use. Every file that cannot be read is a diagnostic naming it; `nil` only when
+    /// the function vanished or cannot be identified (recorded in `hostDiagnostics`).
     func readFunction(_ address: PCIAddress, dir: String, physicalSlots: [PCISlotAddress: String],
                       hostDiagnostics: inout [Diagnostic]) -> PCIFunction? {
-        var diagnostics: [Diagnostic] = []
-        func attribute(_ name: String) -> String? {
-            do {
-                return try root.readTextIfPresent(dir + "/" + name, canonicalParent: true)
-            } catch {
-                diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(name): \(error)"))
-                return nil
-            }
+        let reader = AttributeReader(root: root, dir: dir)
+        let config = readConfig(address, reader: reader)
+        if config.vanished {
+            hostDiagnostics.append(Diagnostic(code: "vanished", message: "\(address) disappeared while it was being read (hot-unplugged, or its VFs were disabled); left out"))
+            return nil
         }
-        func hexAttribute(_ name: String, required: Bool = false) -> UInt32? {
-            guard let text = attribute(name) else {
-                if required && !diagnostics.contains(where: { $0.message.hasPrefix(name + ":") }) {
-                    diagnostics.append(Diagnostic(code: "missing-file", message: "\(name): the kernel always provides this file, but it is missing; config space is used instead"))
-                }
-                return nil
-            }
-            guard let value = parseHex(text) else {
-                diagnostics.append(Diagnostic(code: "malformed-attribute", message: "\(name) holds '\(text.prefix(40))', not a hex number"))
-                return nil
-            }
-            return value
-        }
-        func intAttribute(_ name: String) -> Int? {
-            guard let text = attribute(name) else { return nil }
-            guard let value = Int(text) else {
-                diagnostics.append(Diagnostic(code: "malformed-attribute", message: "\(name) holds '\(text.prefix(40))', not a number"))
-                return nil
-            }
-            return value
-        }
-        func linkName(_ name: String) -> String? {
-            let path = dir + "/" + name
-            guard let kind = root.kind(path) else { return nil }
-            guard kind == .link else {
-                diagnostics.append(Diagnostic(code: "not-a-link", message: "\(name) should be a symbolic link but is not"))
-                return nil
-            }
-            do {
-                return try root.readLinkText(path).split(separator: "/").last.map(String.init)
-            } catch {
-                diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(name): \(error)"))
-                return nil
-            }
-        }
-
-        // Config space: the header only (64 bytes); the rest is read on demand by decoders.
-        var header: ConfigHeader?
-        var decoded: DecodedConfigSpace?
-        var readable = 0
-        var configSize = 0
-        do {
-            let config = try SysfsConfigFile(root: root, relative: dir + "/config")
-            readable = config.readableCount
-            configSize = config.fileSize
-            do {
-                if options.decodeCapabilities {
-                    let d = try ConfigSpaceDecoder.decode(config)
-                    decoded = d
-                    header = d.header
-                } else {
-                    header = try ConfigHeader(from: config)
-                }
-            } catch {
-                diagnostics.append(Diagnostic(code: "config-truncated",
-                    message: "only \(readable) bytes of config space are readable; the 64-byte header is incomplete"))
-            }
-            if readable < configSize && readable >= 64 {
-                diagnostics.append(Diagnostic(code: "config-limited",
-                    message: "only \(readable) of \(configSize) config bytes are readable (run as root to see capabilities)"))
-            } else if let header, header.hasCapabilityList, readable <= 64 {
-                diagnostics.append(Diagnostic(code: "config-limited",
-                    message: "the function has a capability list but only \(readable) config bytes were captured; its capabilities are unknown"))
-            }
-            if let failure = config.readFailure {
-                diagnostics.append(Diagnostic(code: failure.diagnosticCode, message: "config: \(failure)"))
-            }
-        } catch {
-            if error.isMissing && root.kind(dir) == nil {
-                hostDiagnostics.append(Diagnostic(code: "vanished", message: "\(address) disappeared while it was being read (hot-unplugged, or its VFs were disabled); left out"))
-                return nil
-            }
-            diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "config: \(error)"))
-        }
-
-        let sysVendor = hexAttribute("vendor", required: true).map { UInt16(truncatingIfNeeded: $0) }
-        let sysDevice = hexAttribute("device", required: true).map { UInt16(truncatingIfNeeded: $0) }
-        let sysClass = hexAttribute("class", required: true)
-        let sysRevision = hexAttribute("revision").map { UInt8(truncatingIfNeeded: $0) }
-        let sysSubVendor = hexAttribute("subsystem_vendor").map { UInt16(truncatingIfNeeded: $0) }
-        let sysSubDevice = hexAttribute("subsystem_device").map { UInt16(truncatingIfNeeded: $0) }
-
-        if header == nil && sysVendor == nil && root.kind(dir) == nil {
+        let ids = readIdentity(reader)
+        if config.header == nil && ids.vendor == nil && root.kind(dir) == nil {
             hostDiagnostics.append(Diagnostic(code: "vanished", message: "\(address) disappeared while it was being read; left out"))
             return nil
         }
-        guard let vendorID = sysVendor ?? header?.vendorID, let deviceID = sysDevice ?? header?.deviceID else {
+        guard let vendorID = ids.vendor ?? config.header?.vendorID, let deviceID = ids.device ?? config.header?.deviceID else {
             hostDiagnostics.append(Diagnostic(code: "unidentifiable", message: "\(address): neither sysfs nor config space gives its vendor and device IDs; left out"))
             return nil
         }
-        if let header, let sysVendor, !header.idsReadAllOnes, header.vendorID != sysVendor || header.deviceID != (sysDevice ?? header.deviceID) {
-            diagnostics.append(Diagnostic(code: "id-mismatch",
-                message: "config space says \(hex(header.vendorID, 4)):\(hex(header.deviceID, 4)) but sysfs says \(hex(vendorID, 4)):\(hex(deviceID, 4)) (a kernel quirk may rewrite IDs); sysfs is used"))
+        let header = config.header
+        if let header, let sysVendor = ids.vendor, !header.idsReadAllOnes, header.vendorID != sysVendor || header.deviceID != (ids.device ?? header.deviceID) {
+            reader.note("id-mismatch",
+                "config space says \(hex(header.vendorID, 4)):\(hex(header.deviceID, 4)) but sysfs says \(hex(vendorID, 4)):\(hex(deviceID, 4)) (a kernel quirk may rewrite IDs); sysfs is used")
         }
-
         var function = PCIFunction(
             address: address,
             vendorID: vendorID, deviceID: deviceID,
-            subsystemVendorID: sysSubVendor ?? header?.subsystemVendorID,
-            subsystemDeviceID: sysSubDevice ?? header?.subsystemID,
-            classCode: sysClass.map { ClassCode(rawValue: $0) } ?? header?.classCode ?? ClassCode(rawValue: 0xff_0000),
-            revision: sysRevision ?? header?.revision ?? 0,
+            subsystemVendorID: ids.subsystemVendor ?? header?.subsystemVendorID,
+            subsystemDeviceID: ids.subsystemDevice ?? header?.subsystemID,
+            classCode: ids.classCode.map { ClassCode(rawValue: $0) } ?? header?.classCode ?? ClassCode(rawValue: 0xff_0000),
+            revision: ids.revision ?? header?.revision ?? 0,
             header: header,
-            configBytesReadable: readable,
-            configSize: configSize)
+            configBytesReadable: config.readable,
+            configSize: config.size)
+        function.provenance = root.isLiveSystem ? .liveHost : .snapshot
         function.sysfsPath = dir
-        function.config = decoded
-        if options.decodeCapabilities, let text = attribute("resource") {
-            function.resources = ResourceRange.parse(text)
-        }
-        if let decoded {
+        function.config = config.decoded
+        if let decoded = config.decoded {
             // A VF's ID registers read ffff by design; that is not a problem to report.
-            diagnostics += decoded.diagnostics.filter { $0.code != "config-all-ones" || sysVendor == nil }
-                .map { Diagnostic(code: $0.code, message: $0.message) }
+            for d in decoded.diagnostics where d.code != "config-all-ones" || ids.vendor == nil { reader.append(d) }
         }
-        function.driver = linkName("driver")
-        if let override = attribute("driver_override"), override != "(null)", !override.isEmpty {
-            function.driverOverride = override
+        if options.decodeCapabilities, let text = reader.text("resource") {
+            function.resources = ResourceRange.parse(text)
+            function.resourcesRead = true
         }
-        if let group = linkName("iommu_group") {
-            if let id = Int(group) {
-                function.iommuGroup = id
-            } else {
-                diagnostics.append(Diagnostic(code: "malformed-attribute", message: "iommu_group points to '\(group)', not a group number"))
-            }
-        }
-        if let node = intAttribute("numa_node"), node >= 0 { function.numaNode = node }
-        if let methods = attribute("reset_method") {
-            function.resetMethods = methods.split(separator: " ").map(String.init)
-        }
-        function.bootVGA = attribute("boot_vga").map { $0 == "1" }
-        function.d3coldAllowed = attribute("d3cold_allowed").map { $0 == "1" }
-        function.link = LinkState(
-            currentSpeed: attribute("current_link_speed"), currentWidth: intAttribute("current_link_width"),
-            maxSpeed: attribute("max_link_speed"), maxWidth: intAttribute("max_link_width"))
+        readBindings(into: &function, reader: reader)
         function.physicalSlot = physicalSlots[address.slot]
-        function.upstream = Self.upstreamBridges(fromCanonicalPath: dir)
-        function.sriov = readSRIOV(dir: dir, header: header, sysVendor: sysVendor, diagnostics: &diagnostics, linkName: linkName, attribute: attribute)
-        function.hostUse = readHostUse(dir: dir, diagnostics: &diagnostics)
-
+        (function.upstream, function.position) = position(of: address, dir: dir, reader: reader)
+        function.sriov = readSRIOV(header: header, sysVendor: ids.vendor, reader: reader)
+        function.hostUse = .known(readHostUse(dir: dir, reader: reader), evidence: "sysfs below \(dir)")
         if let names { function.takeNames(from: names) }
-        function.diagnostics = diagnostics
+        function.diagnostics = reader.diagnostics
         return function
     }
 
-    private func readSRIOV(dir: String, header: ConfigHeader?, sysVendor: UInt16?, diagnostics: inout [Diagnostic],
-                           linkName: (String) -> String?, attribute: (String) -> String?) -> SRIOVRole {
-        if let pfName = linkName("physfn") {
+    struct ConfigRead {
+        var header: ConfigHeader?
+        var decoded: DecodedConfigSpace?
+        var readable = 0
+        var size = 0
+        var vanished = false
+    }
+
+    /// `config`: the header only (64 bytes) unless capabilities are decoded; the rest is read on demand.
+    func readConfig(_ address: PCIAddress, reader: AttributeReader) -> ConfigRead {
+        var result = ConfigRead()
+        let config: SysfsConfigFile
+        do {
+            config = try SysfsConfigFile(root: root, relative: reader.dir + "/config")
+        } catch {
+            if error.isMissing && root.kind(reader.dir) == nil {
+                result.vanished = true
+            } else {
+                reader.note(error.diagnosticCode, "config: \(error)")
+            }
+            return result
+        }
+        result.readable = config.readableCount
+        result.size = config.fileSize
+        do {
+            if options.decodeCapabilities {
+                let d = try ConfigSpaceDecoder.decode(config)
+                result.decoded = d
+                result.header = d.header
+            } else {
+                result.header = try ConfigHeader(from: config)
+            }
+        } catch {
+            reader.note("config-truncated", "only \(result.readable) bytes of config space are readable; the 64-byte header is incomplete")
+        }
+        if result.readable < result.size && result.readable >= 64 {
+            reader.note("config-limited", "only \(result.readable) of \(result.size) config bytes are readable (run as root to see capabilities)")
+        } else if let header = result.header, header.hasCapabilityList, result.readable <= 64 {
+            reader.note("config-limited", "the function has a capability list but only \(result.readable) config bytes were captured; its capabilities are unknown")
+        }
+        if let failure = config.readFailure {
+            reader.note(failure.diagnosticCode, "config: \(failure)")
+        }
+        return result
+    }
+
+    struct Identity {
+        var vendor: UInt16?
+        var device: UInt16?
+        var classCode: UInt32?
+        var revision: UInt8?
+        var subsystemVendor: UInt16?
+        var subsystemDevice: UInt16?
+    }
+
+    /// `vendor`, `device`, `class` (the kernel always provides them; a VF's config reads ffff), revision, subsystem.
+    func readIdentity(_ reader: AttributeReader) -> Identity {
+        Identity(
+            vendor: reader.hex("vendor", required: true).map { UInt16(truncatingIfNeeded: $0) },
+            device: reader.hex("device", required: true).map { UInt16(truncatingIfNeeded: $0) },
+            classCode: reader.hex("class", required: true),
+            revision: reader.hex("revision").map { UInt8(truncatingIfNeeded: $0) },
+            subsystemVendor: reader.hex("subsystem_vendor").map { UInt16(truncatingIfNeeded: $0) },
+            subsystemDevice: reader.hex("subsystem_device").map { UInt16(truncatingIfNeeded: $0) })
+    }
+
+    /// Driver, driver_override, IOMMU group link, NUMA node, reset methods, boot VGA, link state.
+    func readBindings(into function: inout PCIFunction, reader: AttributeReader) {
+        function.driverBinding = reader.driver()
+        if let override = reader.text("driver_override"), override != "(null)", !override.isEmpty {
+            function.driverOverride = override
+        }
+        if let group = reader.linkName("iommu_group") {
+            if let id = Int(group) {
+                function.iommuGroup = id
+            } else {
+                reader.note("malformed-attribute", "iommu_group points to '\(group)', not a group number")
+            }
+        }
+        if let node = reader.int("numa_node"), node >= 0 { function.numaNode = node }
+        if let methods = reader.text("reset_method") {
+            function.resetMethods = methods.split(separator: " ").map(String.init)
+            function.resetMethodsEvidence = "reset_method = \(methods.isEmpty ? "(empty)" : methods)"
+        }
+        function.bootVGA = reader.text("boot_vga").map { $0 == "1" }
+        function.d3coldAllowed = reader.text("d3cold_allowed").map { $0 == "1" }
+        function.link = LinkState(
+            currentSpeed: reader.text("current_link_speed"), currentWidth: reader.int("current_link_width"),
+            maxSpeed: reader.text("max_link_speed"), maxWidth: reader.int("max_link_width"))
+    }
+
+    /// The bridges above a function and its position, from its canonical sysfs path. A device directory
+    /// that is not below `sys/devices` (copied as a directory instead of a link) shows no topology.
+    func position(of address: PCIAddress, dir: String, reader: AttributeReader) -> ([PCIAddress], Fact<Position>) {
+        guard dir.hasPrefix("sys/devices/") else {
+            reader.note("copied-directory", "\(dir) is a directory, not a link into sys/devices: the topology above \(address) is lost (copy the tree with `cp -a`, `tar` or `vfio-inspect snapshot`)")
+            return ([], .unknown("\(dir) is not a link into sys/devices, so the bridges above \(address) are not known",
+                                 remedy: "copy the tree with its links (`vfio-inspect snapshot`)"))
+        }
+        let upstream = Self.upstreamBridges(fromCanonicalPath: dir)
+        if let parent = upstream.first {
+            return (upstream, .known(.below(parent), evidence: "sysfs path \(dir)"))
+        }
+        return ([], .known(.rootBus, evidence: "sysfs path \(dir) has no bridge above \(address)"))
+    }
+
+    /// `physfn` (a VF), `sriov_*` and `virtfnN` (a PF). A link of the wrong type is a diagnostic, never fatal.
+    func readSRIOV(header: ConfigHeader?, sysVendor: UInt16?, reader: AttributeReader) -> SRIOVRole {
+        if let pfName = reader.linkName("physfn") {
             guard let pf = PCIAddress(sysfsName: pfName) else {
-                diagnostics.append(Diagnostic(code: "malformed-attribute", message: "physfn points to '\(pfName)', not a PCI address"))
+                reader.note("malformed-attribute", "physfn points to '\(pfName)', not a PCI address")
                 return .detachedVirtualFunction
             }
             return .virtualFunction(pf: pf)
         }
-        if let total = attribute("sriov_totalvfs") {
+        if let total = reader.text("sriov_totalvfs") {
             var state = SRIOVPhysicalState()
             state.totalVFs = Int(total)
-            state.numVFs = attribute("sriov_numvfs").flatMap { Int($0) }
-            state.offset = attribute("sriov_offset").flatMap { Int($0) }
-            state.stride = attribute("sriov_stride").flatMap { Int($0) }
-            state.vfDeviceID = attribute("sriov_vf_device").flatMap { UInt16($0, radix: 16) }
-            state.driversAutoprobe = attribute("sriov_drivers_autoprobe").map { $0 == "1" }
+            state.numVFs = reader.int("sriov_numvfs")
+            state.offset = reader.int("sriov_offset")
+            state.stride = reader.int("sriov_stride")
+            state.vfDeviceID = reader.text("sriov_vf_device").flatMap { UInt16($0, radix: 16) }
+            state.driversAutoprobe = reader.text("sriov_drivers_autoprobe").map { $0 == "1" }
             var links: [(Int, PCIAddress)] = []
-            for (name, _) in (try? root.entries(ofCanonical: dir)) ?? [] where name.hasPrefix("virtfn") {
+            for (name, _) in reader.entries() where name.hasPrefix("virtfn") {
                 guard let n = Int(name.dropFirst("virtfn".count)) else { continue }
-                guard let target = linkName(name), let vf = PCIAddress(sysfsName: target) else {
-                    diagnostics.append(Diagnostic(code: "malformed-attribute", message: "\(name) does not point to a PCI function"))
+                guard let target = reader.linkName(name) else { continue }
+                guard let vf = PCIAddress(sysfsName: target) else {
+                    reader.note("malformed-attribute", "\(name) points to '\(target)', not a PCI function")
                     continue
                 }
                 links.append((n, vf))
             }
             state.virtualFunctions = links.sorted { $0.0 < $1.0 }.map(\.1)
             if let numVFs = state.numVFs, numVFs != state.virtualFunctions.count {
-                diagnostics.append(Diagnostic(code: "sriov-inconsistent",
-                    message: "sriov_numvfs is \(numVFs) but \(state.virtualFunctions.count) virtfn links exist"))
+                reader.note("sriov-inconsistent", "sriov_numvfs is \(numVFs) but \(state.virtualFunctions.count) virtfn links exist")
             }
             return .physicalFunction(state)
         }
         if let header, header.idsReadAllOnes, let sysVendor, sysVendor != 0xffff {
-            diagnostics.append(Diagnostic(code: "detached-vf",
-                message: "config space reads vendor/device ffff:ffff while sysfs names the function: a virtual function whose physical function is not visible"))
+            reader.note("detached-vf", "config space reads vendor/device ffff:ffff while sysfs names the function: a virtual function whose physical function is not visible")
             return .detachedVirtualFunction
         }
         return .none
     }
 
-    /// Net interfaces, block devices, DRM devices and framebuffers below the function's directory,
-    /// found by their `subsystem` link. Child PCI functions are not entered; the walk is bounded.
-    private func readHostUse(dir: String, diagnostics: inout [Diagnostic]) -> HostUse {
+    /// Net interfaces, block devices (and the dm/md devices stacked on them), DRM devices and framebuffers
+    /// below the function's directory, found by their `subsystem` link. Child PCI functions are not entered;
+    /// the walk is bounded.
+    func readHostUse(dir: String, reader: AttributeReader) -> HostUse {
         var use = HostUse()
         var budget = 4000
-        let skip: Set<String> = ["power", "msi_irqs", "queues", "statistics", "holders", "slaves", "mq", "queue",
-                                 "integrity", "trace", "bdi", "subsystem", "driver", "firmware_node", "iommu",
-                                 "iommu_group", "physfn", "device", "link"]
         func walk(_ path: String, depth: Int) {
             guard depth <= 10, budget > 0, let entries = try? root.entries(ofCanonical: path) else { return }
             for (name, kind) in entries {
                 budget -= 1
                 if budget <= 0 {
-                    diagnostics.append(Diagnostic(code: "walk-truncated", message: "stopped looking for host-use evidence after 4000 entries"))
+                    reader.note("walk-truncated", "stopped looking for host-use evidence after 4000 entries")
                     return
                 }
                 // Only real directories are entered, so every path walked stays canonical.
-                guard kind == .directory, !skip.contains(name), PCIAddress(sysfsName: name) == nil else { continue }
+                guard kind == .directory, !SysfsLayout.notHostUseEvidence.contains(name), PCIAddress(sysfsName: name) == nil else { continue }
                 let child = path + "/" + name
                 let subsystem = (try? root.readLinkText(child + "/subsystem"))?.split(separator: "/").last.map(String.init)
                 switch subsystem {
@@ -335,6 +367,7 @@ public struct SysfsScanner {
                     continue
                 case "block":
                     use.blockDevices.append(name)
+                    use.stackedDevices += stackedHolders(of: child, reader: reader)
                 case "drm":
                     use.drmDevices.append(name)
                 case "graphics":
@@ -348,6 +381,24 @@ public struct SysfsScanner {
         }
         walk(dir, depth: 0)
         return use
+    }
+
+    /// Block devices stacked on `blockDir` through `holders/` (device-mapper, md), transitively, with their
+    /// `dm/name` (the `/dev/mapper/NAME` spelling) or `md/` name where present.
+    func stackedHolders(of blockDir: String, reader: AttributeReader) -> [HostUse.StackedDevice] {
+        var result: [HostUse.StackedDevice] = []
+        var visited: Set<String> = []
+        var pending: [(String, String)] = [(blockDir, blockDir.split(separator: "/").last.map(String.init) ?? blockDir)]
+        while let (dir, below) = pending.popLast(), visited.count < 64 {
+            guard let holders = try? root.list(dir + "/holders") else { continue }
+            for holder in holders {
+                guard let target = try? root.resolve(dir + "/holders/" + holder), visited.insert(target).inserted else { continue }
+                let mapperName = try? root.readText(target + "/dm/name")
+                result.append(HostUse.StackedDevice(name: holder, mapperName: mapperName, on: below))
+                pending.append((target, holder))
+            }
+        }
+        return result
     }
 
     /// The bridges above a function, nearest first, from its canonical sysfs path
@@ -385,12 +436,13 @@ public struct SysfsScanner {
 
     func readEnvironment(_ diagnostics: inout [Diagnostic]) -> HostEnvironment {
         var env = HostEnvironment()
-        func text(_ path: String) -> String? {
+        let provenance: Provenance = root.isLiveSystem ? .liveHost : .snapshot
+        func text(_ path: String) -> Fact<String> {
             do {
-                return try root.readText(path, limit: 4 << 20)
+                return .known(try root.readText(path, limit: 4 << 20), evidence: path)
             } catch {
                 diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(path): \(error)"))
-                return nil
+                return .unknown("\(path): \(error)", remedy: provenance.fileRemedy(path))
             }
         }
         env.kernelCommandLine = text("proc/cmdline")
@@ -404,7 +456,20 @@ public struct SysfsScanner {
                 return MountEntry(source: unescapeMount(f[0]), mountPoint: unescapeMount(f[1]), fsType: String(f[2]))
             }
         }
-        env.iommuGroupsDirectoryPresent = root.kind("sys/kernel/iommu_groups") == .directory
+        // proc/swaps: a header line, then "Filename Type Size Used Priority".
+        if root.kind("proc/swaps") != nil || root.isLiveSystem {
+            env.swaps = text("proc/swaps").map { swaps in
+                swaps.split(separator: "\n").dropFirst().compactMap { $0.split(separator: " ").first.map { unescapeMount($0) } }
+            }
+        }
+        env.kernelRelease = try? root.readText("proc/sys/kernel/osrelease")
+        if let interrupts = try? root.readText("proc/interrupts", limit: 16 << 20) {
+            if interrupts.contains("IR-PCI-MSI") || interrupts.contains("IR-IO-APIC") {
+                env.remappedInterrupts = .known(true, evidence: "proc/interrupts lists remapped (IR-) interrupt chips")
+            } else if interrupts.contains("PCI-MSI") {
+                env.remappedInterrupts = .known(false, evidence: "proc/interrupts lists PCI-MSI interrupts and no remapped (IR-) chip")
+            }
+        }
         env.pciDrivers = try? root.list("sys/bus/pci/drivers")
         for (module, parameter) in [("vfio_iommu_type1", "allow_unsafe_interrupts"), ("vfio", "enable_unsafe_noiommu_mode"),
                                     ("vfio_pci", "disable_idle_d3"), ("vfio_pci", "nointxmask"), ("vfio_pci", "disable_vga")] {
@@ -414,7 +479,8 @@ public struct SysfsScanner {
         }
         for unit in (try? root.list("sys/class/iommu")) ?? [] {
             let path = "sys/class/iommu/" + unit
-            var iommu = IOMMUUnit(name: unit, kind: .other)
+            // The kernel names VT-d units dmarN and AMD-Vi units ivhdN.
+            var iommu = IOMMUUnit(name: unit, kind: unit.hasPrefix("dmar") ? .intelVTd : unit.hasPrefix("ivhd") ? .amdVi : .other)
             guard let dir = try? root.resolve(path) else {
                 diagnostics.append(Diagnostic(code: "iommu-unit-unreadable", message: "\(path) does not lead to a directory inside the root"))
                 env.iommuUnits.append(iommu)
@@ -438,8 +504,39 @@ public struct SysfsScanner {
         return env
     }
 
-    private func readGroups(_ env: inout HostEnvironment, _ diagnostics: inout [Diagnostic]) -> [IOMMUGroup] {
-        guard env.iommuGroupsDirectoryPresent, let ids = try? root.list("sys/kernel/iommu_groups") else { return [] }
+    /// The kernel's IOMMU groups: `sys/kernel/iommu_groups/N/devices`, or, in a partial tree without that
+    /// directory, the functions' own `iommu_group` links. With neither, the source says whether the input
+    /// shows that the kernel made no groups (a complete tree: no links, no units) or cannot say.
+    func readGroups(_ functions: [PCIFunction], _ env: inout HostEnvironment, _ diagnostics: inout [Diagnostic]) -> [IOMMUGroup] {
+        let directory = "sys/kernel/iommu_groups"
+        let ids: [String]? = root.kind(directory) == .directory ? (try? root.list(directory)) : nil
+        if let ids, !ids.isEmpty {
+            env.groupSource = .groupDirectory
+            return readGroupDirectory(ids, &diagnostics)
+        }
+        let linked = functions.filter { $0.iommuGroup != nil }
+        if !linked.isEmpty {
+            env.groupSource = .deviceLinks
+            diagnostics.append(Diagnostic(code: "groups-from-links",
+                message: "\(directory) is \(ids == nil ? "absent" : "empty") but \(linked.count) function(s) have iommu_group links: the groups are taken from those links"))
+            let byID = Dictionary(grouping: linked, by: { $0.iommuGroup ?? -1 })
+            return byID.map { IOMMUGroup(id: $0.key, members: $0.value.map(\.address).sorted(), type: nil) }.sorted { $0.id < $1.id }
+        }
+        let readable = functions.filter { $0.sysfsPath?.hasPrefix("sys/devices/") == true }
+        if !readable.isEmpty {
+            var evidence = ["\(directory) is \(ids == nil ? "absent" : "empty")",
+                            "none of the \(readable.count) device directories has an iommu_group link",
+                            "sys/class/iommu lists \(env.iommuUnits.count) unit(s)"]
+            if let line = env.kernelCommandLine.value { evidence.append("kernel command line: \(line)") }
+            env.groupSource = .noneMade(evidence: evidence)
+        } else {
+            env.groupSource = .none(Unknown("no device directory of this tree could be read, so whether the kernel made IOMMU groups is unknown",
+                                            remedy: "read the host's own sysfs"))
+        }
+        return []
+    }
+
+    private func readGroupDirectory(_ ids: [String], _ diagnostics: inout [Diagnostic]) -> [IOMMUGroup] {
         var groups: [IOMMUGroup] = []
         for name in ids {
             guard let id = Int(name) else {
@@ -456,7 +553,9 @@ public struct SysfsScanner {
             } catch {
                 diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(base)/devices: \(error)"))
             }
-            groups.append(IOMMUGroup(id: id, members: members.sorted(), type: try? root.readText(base + "/type")))
+            var group = IOMMUGroup(id: id, members: members.sorted(), type: try? root.readText(base + "/type"))
+            group.reservedRegions = try? root.readText(base + "/reserved_regions")
+            groups.append(group)
         }
         return groups
     }

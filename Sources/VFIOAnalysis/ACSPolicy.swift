@@ -21,13 +21,20 @@ public struct ACSPolicy: Sendable {
         /// Not isolated; `missing` names the required flags the function does not enable (empty: no ACS at all
         /// where the type needs it, or a type that can never provide it).
         case notIsolated(why: String, missing: ACSFlags)
+        /// A fact the kernel's test reads (the port type, the ACS capability) is not in the input.
+        case unknown(Unknown)
 
         public var isIsolated: Bool { if case .isolated = self { true } else { false } }
+        public var unknownFact: Unknown? { if case let .unknown(u) = self { u } else { nil } }
     }
 
     /// `pci_acs_enabled(dev, REQ_ACS_FLAGS)`.
     public func evaluate(_ f: PCIFunction) -> Verdict {
-        let portType = f.config?.pciExpress?.portType
+        let portType: PCIExpress.PortType?
+        switch f.portType {
+        case let .known(type, _): portType = type
+        case let .unknown(u): return .unknown(u)
+        }
         // pci_dev_specific_acs_enabled: Intel root-complex integrated endpoints are isolated by
         // quirk (pci_quirk_rciep_acs; VT-d r3.1 §3.16): they may do peer-to-peer only on translated addresses.
         if f.vendorID == 0x8086, portType == .rootComplexIntegratedEndpoint {
@@ -50,12 +57,17 @@ public struct ACSPolicy: Sendable {
     }
 
     /// `pci_acs_flags_enabled`: flags the capability does not implement count as enabled (except EC).
+    /// An ACS capability beyond the readable bytes is unknown, never absent.
     func flagsEnabled(_ f: PCIFunction, subject: String) -> Verdict {
-        guard let acs = f.config?.acs else {
-            return .notIsolated(why: "\(subject) without an ACS capability", missing: Self.required)
+        switch f.acsCapability {
+        case let .unknown(u):
+            return .unknown(u)
+        case .known(nil, let evidence):
+            return .notIsolated(why: "\(subject) without an ACS capability (\(evidence))", missing: Self.required)
+        case let .known(acs?, _):
+            let missing = acs.missing(Self.required)
+            if missing.isEmpty { return .isolated(why: "\(subject) with ACS \(Self.required.names.joined(separator: " ")) in effect") }
+            return .notIsolated(why: "\(subject) with ACS not enabling \(missing.names.joined(separator: " "))", missing: missing)
         }
-        let missing = acs.missing(Self.required)
-        if missing.isEmpty { return .isolated(why: "\(subject) with ACS \(Self.required.names.joined(separator: " ")) in effect") }
-        return .notIsolated(why: "\(subject) with ACS not enabling \(missing.names.joined(separator: " "))", missing: missing)
     }
 }

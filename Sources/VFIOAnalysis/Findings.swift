@@ -1,23 +1,175 @@
 import PCIConfigSpace
 import PCIHost
 
+/// One line of `check`, like a `virt-host-validate` line: a stable machine `id` and a title.
+/// Every finding code belongs to exactly one line (`FindingCode.line`).
+public struct CheckLine: Hashable, Sendable {
+    /// Stable machine id (`iommu`, `reset`): part of the JSON contract.
+    public let id: String
+    public let title: String
+
+    public static let iommu = CheckLine(id: "iommu", title: "IOMMU enabled")
+    public static let interruptRemapping = CheckLine(id: "interrupt-remapping", title: "Interrupt remapping")
+    public static let acsOverride = CheckLine(id: "acs-override", title: "Groups trustworthy (no ACS override)")
+    public static let wholeGroup = CheckLine(id: "whole-group", title: "Whole IOMMU group assigned")
+    public static let candidate = CheckLine(id: "candidate", title: "Passthrough candidate (an endpoint)")
+    public static let drivers = CheckLine(id: "drivers", title: "Drivers (vfio-pci)")
+    public static let hostUse = CheckLine(id: "host-use", title: "Not in use by the host")
+    public static let reset = CheckLine(id: "reset", title: "Reset")
+    public static let interrupts = CheckLine(id: "interrupts", title: "Interrupts")
+    public static let function0 = CheckLine(id: "function0", title: "Function 0 present")
+    public static let sriov = CheckLine(id: "sriov", title: "SR-IOV")
+    public static let mmioWindow = CheckLine(id: "mmio-window", title: "64-bit MMIO window")
+    public static let placement = CheckLine(id: "placement", title: "Guest placement (plan)")
+
+    /// The lines in the order `check` prints them.
+    public static let all: [CheckLine] = [
+        .iommu, .interruptRemapping, .acsOverride, .wholeGroup, .candidate, .drivers, .hostUse, .reset,
+        .interrupts, .function0, .sriov, .mmioWindow, .placement,
+    ]
+}
+
+/// A finding's stable code, with the `check` line it belongs to. Open like `CapabilityID`: every code
+/// the rules emit is declared here once, with its line, so none can be emitted without one.
+public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+    public let line: CheckLine
+
+    init(_ rawValue: String, _ line: CheckLine) {
+        self.rawValue = rawValue
+        self.line = line
+    }
+
+    /// A declared code by its spelling; `nil` for a spelling no rule emits.
+    public init?(rawValue: String) {
+        guard let code = Self.byName[rawValue] else { return nil }
+        self = code
+    }
+
+    public var description: String { rawValue }
+
+    /// Info codes that only carry the evidence of a PASS (text output leaves them out; JSON keeps them).
+    public var isPassEvidence: Bool {
+        self == .iommuOn || self == .interruptRemappingOn || self == .resetAvailable
+    }
+
+    // IOMMU
+    public static let iommuOn = Self("iommu-on", .iommu)
+    public static let iommuOff = Self("iommu-off", .iommu)
+    public static let iommuUnknown = Self("iommu-unknown", .iommu)
+    public static let notInGroup = Self("not-in-group", .iommu)
+    public static let iommuPassthroughDefault = Self("iommu-passthrough-default", .iommu)
+    // Interrupt remapping
+    public static let interruptRemappingOn = Self("interrupt-remapping-on", .interruptRemapping)
+    public static let noInterruptRemapping = Self("no-interrupt-remapping", .interruptRemapping)
+    public static let interruptRemappingOff = Self("interrupt-remapping-off", .interruptRemapping)
+    public static let interruptRemappingUnknown = Self("interrupt-remapping-unknown", .interruptRemapping)
+    public static let unsafeInterruptsAllowed = Self("unsafe-interrupts-allowed", .interruptRemapping)
+    public static let noiommuMode = Self("noiommu-mode", .interruptRemapping)
+    // Groups trustworthy
+    public static let acsOverride = Self("acs-override", .acsOverride)
+    public static let acsDisabled = Self("acs-disabled", .acsOverride)
+    public static let commandLineUnknown = Self("command-line-unknown", .acsOverride)
+    public static let groupPredictionMismatch = Self("group-prediction-mismatch", .acsOverride)
+    public static let predictionUncertain = Self("prediction-uncertain", .acsOverride)
+    // Whole group
+    public static let groupExpanded = Self("group-expanded", .wholeGroup)
+    public static let sharedGroup = Self("shared-group", .wholeGroup)
+    public static let sharesWithBridge = Self("shares-with-bridge", .wholeGroup)
+    public static let groupIncomplete = Self("group-incomplete", .wholeGroup)
+    public static let groupUncertain = Self("group-uncertain", .wholeGroup)
+    public static let groupUnknown = Self("group-unknown", .wholeGroup)
+    // Candidate
+    public static let bridgesOnly = Self("bridges-only", .candidate)
+    public static let chipsetFunction = Self("chipset-function", .candidate)
+    public static let identityUnknown = Self("identity-unknown", .candidate)
+    // Drivers
+    public static let hostDriver = Self("host-driver", .drivers)
+    public static let noDriver = Self("no-driver", .drivers)
+    public static let driverUnknown = Self("driver-unknown", .drivers)
+    public static let vfioPCINotLoaded = Self("vfio-pci-not-loaded", .drivers)
+    // Host use
+    public static let hostMounted = Self("host-mounted", .hostUse)
+    public static let hostSwap = Self("host-swap", .hostUse)
+    public static let hostNetUp = Self("host-net-up", .hostUse)
+    public static let bootVGA = Self("boot-vga", .hostUse)
+    public static let hostBlockDevice = Self("host-block-device", .hostUse)
+    public static let hostUseUnknown = Self("host-use-unknown", .hostUse)
+    // Reset
+    public static let resetAvailable = Self("reset-available", .reset)
+    public static let noReset = Self("no-reset", .reset)
+    public static let busResetOnly = Self("bus-reset-only", .reset)
+    public static let resetUnknown = Self("reset-unknown", .reset)
+    // Interrupts
+    public static let intxOnly = Self("intx-only", .interrupts)
+    public static let intxMaskingBroken = Self("intx-masking-broken", .interrupts)
+    public static let interruptsUnknown = Self("interrupts-unknown", .interrupts)
+    // Function 0
+    public static let function0Missing = Self("function0-missing", .function0)
+    // SR-IOV
+    public static let pfWithVFs = Self("pf-with-vfs", .sriov)
+    public static let vfSharesPFState = Self("vf-shares-pf-state", .sriov)
+    public static let vfSharedStateUnknown = Self("vf-shared-state-unknown", .sriov)
+    public static let detachedVF = Self("detached-vf", .sriov)
+    public static let vfDependsOnPF = Self("vf-depends-on-pf", .sriov)
+    public static let vfsNotCreated = Self("vfs-not-created", .sriov)
+    // MMIO window
+    public static let largeBAR = Self("large-bar", .mmioWindow)
+    // Plan
+    public static let planForced = Self("plan-forced", .placement)
+    public static let planHideIgnored = Self("plan-hide-ignored", .placement)
+    public static let planBridgeStays = Self("plan-bridge-stays", .placement)
+    public static let planNothingVisible = Self("plan-nothing-visible", .placement)
+    public static let planPFWithVFs = Self("plan-pf-with-vfs", .placement)
+    public static let planFunction0Missing = Self("plan-function0-missing", .placement)
+    public static let planVFOwnSlot = Self("plan-vf-own-slot", .placement)
+    public static let planRootPorts = Self("plan-root-ports", .placement)
+    public static let planSlotSplit = Self("plan-slot-split", .placement)
+    public static let planExtendedConfig = Self("plan-extended-config", .placement)
+    public static let planTooManyControllers = Self("plan-too-many-controllers", .placement)
+    public static let planTooManySlots = Self("plan-too-many-slots", .placement)
+
+    /// Every declared code.
+    public static let all: [FindingCode] = [
+        .iommuOn, .iommuOff, .iommuUnknown, .notInGroup, .iommuPassthroughDefault,
+        .interruptRemappingOn, .noInterruptRemapping, .interruptRemappingOff, .interruptRemappingUnknown, .unsafeInterruptsAllowed, .noiommuMode,
+        .acsOverride, .acsDisabled, .commandLineUnknown, .groupPredictionMismatch, .predictionUncertain,
+        .groupExpanded, .sharedGroup, .sharesWithBridge, .groupIncomplete, .groupUncertain, .groupUnknown,
+        .bridgesOnly, .chipsetFunction, .identityUnknown,
+        .hostDriver, .noDriver, .driverUnknown, .vfioPCINotLoaded,
+        .hostMounted, .hostSwap, .hostNetUp, .bootVGA, .hostBlockDevice, .hostUseUnknown,
+        .resetAvailable, .noReset, .busResetOnly, .resetUnknown,
+        .intxOnly, .intxMaskingBroken, .interruptsUnknown,
+        .function0Missing,
+        .pfWithVFs, .vfSharesPFState, .vfSharedStateUnknown, .detachedVF, .vfDependsOnPF, .vfsNotCreated,
+        .largeBAR,
+        .planForced, .planHideIgnored, .planBridgeStays, .planNothingVisible, .planPFWithVFs, .planFunction0Missing,
+        .planVFOwnSlot, .planRootPorts, .planSlotSplit, .planExtendedConfig, .planTooManyControllers, .planTooManySlots,
+    ]
+
+    static let byName: [String: FindingCode] = Dictionary(all.map { ($0.rawValue, $0) }, uniquingKeysWith: { a, _ in a })
+}
+
 /// One conclusion about the host, a group or a function: a stable code, a severity, what it means,
 /// which functions it concerns, the evidence it rests on, and what to do.
+///
+/// `.unknown` is a result of its own: the rule needed a fact the input does not hold. Its `evidence`
+/// names the missing fact and `fix` what would supply it; it is never read as a pass or a fail.
 public struct Finding: Hashable, Sendable {
     public enum Severity: String, Hashable, Sendable, Comparable {
-        case info, warn, fail
-        var rank: Int { switch self { case .info: 0; case .warn: 1; case .fail: 2 } }
+        case info, warn, unknown, fail
+        var rank: Int { switch self { case .info: 0; case .warn: 1; case .unknown: 2; case .fail: 3 } }
         public static func < (a: Self, b: Self) -> Bool { a.rank < b.rank }
     }
 
-    public let code: String
+    public let code: FindingCode
     public let severity: Severity
     public let message: String
     public let functions: [PCIAddress]
     public let evidence: [String]
     public let fix: String?
 
-    public init(_ code: String, _ severity: Severity, _ message: String, functions: [PCIAddress] = [], evidence: [String] = [], fix: String? = nil) {
+    public init(_ code: FindingCode, _ severity: Severity, _ message: String, functions: [PCIAddress] = [], evidence: [String] = [], fix: String? = nil) {
         self.code = code
         self.severity = severity
         self.message = message
@@ -25,18 +177,29 @@ public struct Finding: Hashable, Sendable {
         self.evidence = evidence
         self.fix = fix
     }
+
+    /// An UNKNOWN finding from a missing fact: the message says what could not be decided, the evidence
+    /// says why the fact is missing, the fix what would supply it.
+    public static func unknown(_ code: FindingCode, _ message: String, functions: [PCIAddress] = [], _ missing: Unknown) -> Finding {
+        Finding(code, .unknown, message, functions: functions, evidence: ["unknown: \(missing.reason)"], fix: missing.remedy)
+    }
 }
 
-public enum UnitVerdict: String, Hashable, Sendable {
+/// What a unit's findings add up to.
+public enum UnitVerdict: String, Hashable, Sendable, CaseIterable {
     case ready
     case needsPreparation = "needs-preparation"
     case blocked
+    /// Something that decides the verdict is unknown (and nothing known blocks).
+    case undetermined
 
-    /// fail → blocked, warn → needs preparation, info only → ready.
+    /// fail → blocked; else unknown → undetermined; else warn → needs preparation; info only → ready.
+    /// A known blocker blocks even when other facts are unknown; an unknown is never read as a pass.
     public init(_ findings: [Finding]) {
         let worst = findings.map(\.severity).max() ?? .info
         switch worst {
         case .fail: self = .blocked
+        case .unknown: self = .undetermined
         case .warn: self = .needsPreparation
         case .info: self = .ready
         }

@@ -2,6 +2,7 @@ import PCIConfigSpace
 import PCIHost
 
 /// Rules about the functions of one unit (a group, or a planned assignment expanded to its groups).
+/// One function per check line; each answers UNKNOWN, with the missing fact, where the input lacks it.
 public enum FunctionRules {
     static func isBridge(_ f: PCIFunction) -> Bool {
         f.isBridge || f.config?.pciExpress.map { [.rootPort, .upstreamPort, .downstreamPort, .pcieToPCIBridge, .pciToPCIeBridge].contains($0.portType) } == true
@@ -12,134 +13,266 @@ public enum FunctionRules {
         members.filter { !isBridge($0) }
     }
 
-    public static func evaluate(_ members: [PCIFunction], model: HostModel) -> [Finding] {
-        var findings: [Finding] = []
-        let endpoints = endpoints(members)
+    /// Every function rule over `members`. `missing` are members the kernel lists that the input could
+    /// not read: a rule about "the whole unit" (only bridges here) is then unknown.
+    public static func evaluate(_ members: [PCIFunction], model: HostModel, missing: [PCIAddress] = []) -> [Finding] {
+        var findings = candidate(members, missing: missing)
+        if findings.contains(where: { $0.code == .bridgesOnly }) { return findings }
         let bridges = members.filter(isBridge)
-        if endpoints.isEmpty {
-            findings.append(Finding("bridges-only", .fail, "Only bridges or ports are here: not a passthrough candidate (ports are never assigned; they stay on pcieport).",
-                                    functions: members.map(\.address)))
-            return findings
-        }
         if !bridges.isEmpty {
-            findings.append(Finding("shares-with-bridge", .info,
+            findings.append(Finding(.sharesWithBridge, .info,
                 "The group includes \(bridges.map(\.address.description).joined(separator: ", ")), a bridge that stays with the host on \(bridges.compactMap(\.driver).first ?? "no driver"); VFIO allows that.",
                 functions: bridges.map(\.address)))
         }
-        let mounts = model.environment.mounts ?? []
-        for f in members {
-            let a = f.address
-            // The host is using it.
-            let mounted = f.hostUse.blockDevices.filter { dev in mounts.contains { $0.source == "/dev/" + dev } }
-            if !mounted.isEmpty {
-                let points = mounts.filter { m in mounted.contains { "/dev/" + $0 == m.source } }.map { "\($0.source) on \($0.mountPoint) (\($0.fsType))" }
-                findings.append(Finding("host-mounted", .fail, "\(a) backs a mounted filesystem: the host is using it.",
-                    functions: [a], evidence: points, fix: "Unmount \(points.map { $0.split(separator: " ").first.map(String.init) ?? "" }.joined(separator: ", ")) and remove it from /etc/fstab first."))
-            }
-            for iface in f.hostUse.netInterfaces where iface.administrativelyUp == true {
-                findings.append(Finding("host-net-up", .fail, "\(a) is network interface \(iface.name), which is up on the host.",
-                    functions: [a], evidence: ["sys/class/net/\(iface.name)/flags has IFF_UP; operstate=\(iface.operstate ?? "?")"],
-                    fix: "ip link set \(iface.name) down, and move its addresses and routes elsewhere."))
-            }
-            let unmounted = f.hostUse.blockDevices.filter { dev in !mounted.contains(dev) && !f.hostUse.blockDevices.contains { $0 != dev && dev.hasPrefix($0) && mounted.contains($0) } }
-            if !unmounted.isEmpty && mounted.isEmpty {
-                findings.append(Finding("host-block-device", .warn,
-                    "\(a) carries block devices (\(unmounted.joined(separator: ", "))) that are not mounted; make sure nothing else uses them (swap, LVM, RAID, a boot partition).",
-                    functions: [a], evidence: unmounted.map { "block device \($0)" }))
-            }
-            if f.classCode.deviceClass == 0x0600 || f.classCode.deviceClass == 0x0601 {
-                findings.append(Finding("chipset-function", .fail,
-                    "\(a) is a \(f.classCode.deviceClass == 0x0600 ? "host bridge" : "ISA/LPC bridge"): part of the platform the host runs on, never a passthrough candidate.",
-                    functions: [a], evidence: ["class \(hex(f.classCode.rawValue, 6))"]))
-                continue
-            }
-            if f.bootVGA == true {
-                findings.append(Finding("boot-vga", .warn,
-                    "\(a) is the boot VGA device\(f.hostUse.drmDevices.isEmpty ? "" : " and drives the host console (\((f.hostUse.drmDevices + f.hostUse.framebuffers).joined(separator: ", ")))"): the host loses its display, and the firmware's VGA shadow may need a ROM file.",
-                    functions: [a], evidence: ["boot_vga = 1"], fix: "Use another GPU for the host console, or run headless; pass video=efifb:off."))
-            }
-            // Drivers.
-            if !isBridge(f), !VFIODrivers.isHeldFromHost(f.driver), let driver = f.driver {
-                findings.append(Finding("host-driver", .warn, "\(a) is bound to the host driver \(driver).",
-                    functions: [a], evidence: ["driver -> \(driver)"],
-                    fix: "driverctl set-override \(a) vfio-pci   (or: echo vfio-pci > /sys/bus/pci/devices/\(a)/driver_override; echo \(a) > /sys/bus/pci/devices/\(a)/driver/unbind; echo \(a) > /sys/bus/pci/drivers_probe)"))
-            }
-            if !isBridge(f), f.driver == nil {
-                findings.append(Finding("no-driver", .warn, "\(a) has no driver; bind it to vfio-pci before starting the guest (libvirt's managed='yes' does this).",
-                    functions: [a], fix: "driverctl set-override \(a) vfio-pci"))
-            }
-            guard !isBridge(f) else { continue }
-            // Reset.
-            if let methods = f.resetMethods, methods.isEmpty {
-                findings.append(Finding("no-reset", .fail, "\(a) cannot be reset: the kernel lists no reset method, so state leaks between guests and VFIO may refuse it.",
-                    functions: [a], evidence: ["reset_method is empty"]))
-            } else if let config = f.config, config.functionLevelReset == false, !(f.resetMethods ?? []).contains(where: { ["flr", "af_flr", "pm", "device_specific", "acpi"].contains($0) }) {
-                let siblings = model.functions(onBusOf: a).filter { $0.address != a }
-                let hit = siblings.map(\.address.description)
-                let message = f.upstream.isEmpty
-                    ? "\(a) has no function-level reset and sits on a root bus, where no secondary bus reset exists: it may not be resettable between guests."
-                    : "\(a) has no function-level reset; only a secondary bus reset at \(f.upstream[0])\(hit.isEmpty ? "" : ", which also resets \(hit.joined(separator: ", "))")."
-                findings.append(Finding("bus-reset-only", .warn, message,
-                    functions: [a] + siblings.map(\.address),
-                    evidence: ["no FLR in PCIe DevCap or Advanced Features", "reset_method = \((f.resetMethods ?? ["(not reported)"]).joined(separator: " "))"]))
-            }
-            // Interrupts.
-            if let config = f.config, config.msi == nil, config.msiX == nil, let pin = f.header?.interruptPin, pin != 0 {
-                findings.append(Finding("intx-only", .warn,
-                    "\(a) has only INTx interrupts: VFIO must mask them at the device (DisINTx), which some devices do not support; then the line cannot be shared.",
-                    functions: [a], evidence: ["no MSI or MSI-X capability", "interrupt pin \(pin)"],
-                    fix: "If vfio-pci reports that INTx masking is unsupported, give the device an unshared interrupt line (or vfio-pci nointxmask=1)."))
-            }
-            // SR-IOV.
-            switch f.sriov {
-            case let .physicalFunction(state):
-                if let n = state.numVFs, n > 0 {
-                    findings.append(Finding("pf-with-vfs", .warn,
-                        "\(a) is an SR-IOV PF with \(n) VF(s) enabled; assigning the PF takes the VFs' parent away from the host, and its driver will disable them.",
-                        functions: [a] + state.virtualFunctions, evidence: ["sriov_numvfs = \(n)"],
-                        fix: "Assign the VFs instead, or echo 0 > /sys/bus/pci/devices/\(a)/sriov_numvfs before assigning the PF."))
-                } else if let total = state.totalVFs, total > 0 {
-                    findings.append(Finding("vfs-not-created", .info, "\(a) supports \(total) SR-IOV VFs and none are created.",
-                        functions: [a], evidence: ["sriov_totalvfs = \(total)", "sriov_numvfs = 0"],
-                        fix: "echo N > /sys/bus/pci/devices/\(a)/sriov_numvfs (N ≤ \(total)) to create VFs that can be assigned one by one."))
-                }
-            case let .virtualFunction(pfAddress):
-                if let pf = model.function(pfAddress) {
-                    let shared = [("ATS", pf.config?.ats?.enabled), ("PRI", pf.config?.pri?.enabled), ("PASID", pf.config?.pasid?.enabled)]
-                        .filter { $0.1 == true }.map(\.0)
-                    if !shared.isEmpty {
-                        findings.append(Finding("vf-shares-pf-state", .warn,
-                            "\(a) is a VF of \(pfAddress), which has \(shared.joined(separator: ", ")) enabled: that state is partly shared between the PF and its VFs.",
-                            functions: [a, pfAddress], evidence: shared.map { "\($0) enabled on \(pfAddress)" }))
-                    }
-                    if !VFIODrivers.isHeldFromHost(pf.driver) || pf.driver == nil {
-                        findings.append(Finding("vf-depends-on-pf", .info,
-                            "\(a) is a VF of \(pfAddress) (driver \(pf.driver ?? "none")): keep the PF and its driver on the host while the VF is assigned.",
-                            functions: [a, pfAddress]))
-                    }
-                }
-            case .detachedVirtualFunction:
-                findings.append(Finding("detached-vf", .warn,
-                    "\(a) is a VF whose PF is not visible to this host: the PF's driver, reset and VF state are out of this host's control.",
-                    functions: [a], evidence: ["config space reads ffff:ffff at 0; no physfn link"]))
-            case .none:
-                break
-            }
-            // Large BARs.
-            let large = f.resources.filter { $0.index < 6 && $0.is64Bit && $0.size >= 1 << 32 }
-            if !large.isEmpty {
-                let total = large.reduce(UInt64(0)) { $0 + $1.size }
-                findings.append(Finding("large-bar", .info,
-                    "\(a) has 64-bit BARs of \(total >> 30) GiB in all: the guest firmware needs a 64-bit MMIO window at least that large.",
-                    functions: [a], evidence: large.map { "BAR \($0.index): \($0.size >> 30) GiB" },
-                    fix: "q35/OVMF: give the guest a larger 64-bit PCI hole (e.g. -global q35-pcihost.pci-hole64-size=\(max(64, Int(total >> 30) * 2))G, or <maxphysaddr>)."))
-            }
-            if f.config?.capabilityCoverage == .unreadable {
-                findings.append(Finding("capabilities-unreadable", .warn,
-                    "\(a): only \(f.configBytesReadable) config bytes are readable; reset and interrupt checks are incomplete.",
-                    functions: [a], fix: "Run as root."))
-            }
+        for f in members where !isBridge(f) && !isChipset(f) {
+            findings += hostUse(f, model) + drivers(f) + reset(f, model) + interrupts(f) + sriov(f, model) + mmioWindow(f)
         }
         return findings
+    }
+
+    static func isChipset(_ f: PCIFunction) -> Bool {
+        f.classCode.deviceClass == 0x0600 || f.classCode.deviceClass == 0x0601
+    }
+
+    /// Only endpoints are candidates; host and ISA/LPC bridges are the platform itself.
+    static func candidate(_ members: [PCIFunction], missing: [PCIAddress]) -> [Finding] {
+        var findings: [Finding] = []
+        if endpoints(members).isEmpty {
+            if missing.isEmpty {
+                findings.append(Finding(.bridgesOnly, .fail, "Only bridges or ports are here: not a passthrough candidate (ports are never assigned; they stay on pcieport).",
+                                        functions: members.map(\.address)))
+            }
+            return findings
+        }
+        for f in members where isChipset(f) {
+            findings.append(Finding(.chipsetFunction, .fail,
+                "\(f.address) is a \(f.classCode.deviceClass == 0x0600 ? "host bridge" : "ISA/LPC bridge"): part of the platform the host runs on, never a passthrough candidate.",
+                functions: [f.address], evidence: ["class \(hex(f.classCode.rawValue, 6))"]))
+        }
+        return findings
+    }
+
+    // MARK: Host use
+
+    /// The host uses the function: a mounted or swapped block device (also through LVM/dm or md stacked on
+    /// it), an interface that is up, the boot display.
+    static func hostUse(_ f: PCIFunction, _ model: HostModel) -> [Finding] {
+        let a = f.address
+        var findings: [Finding] = []
+        if f.bootVGA == true {
+            let display = f.hostUse.value.map { ($0.drmDevices + $0.framebuffers) } ?? []
+            findings.append(Finding(.bootVGA, .warn,
+                "\(a) is the boot VGA device\(display.isEmpty ? "" : " and drives the host console (\(display.joined(separator: ", ")))"): the host loses its display, and the firmware's VGA shadow may need a ROM file.",
+                functions: [a], evidence: ["boot_vga = 1"], fix: "Use another GPU for the host console, or run headless; pass video=efifb:off."))
+        }
+        let use: HostUse
+        switch f.hostUse {
+        case let .unknown(u):
+            return findings + [.unknown(.hostUseUnknown, "Whether the host uses \(a) (mounted, swap, an interface that is up) is unknown.", functions: [a], u)]
+        case let .known(value, _):
+            use = value
+        }
+        for iface in use.netInterfaces where iface.administrativelyUp == true {
+            findings.append(Finding(.hostNetUp, .fail, "\(a) is network interface \(iface.name), which is up on the host.",
+                functions: [a], evidence: ["sys/class/net/\(iface.name)/flags has IFF_UP; operstate=\(iface.operstate ?? "?")"],
+                fix: "ip link set \(iface.name) down, and move its addresses and routes elsewhere."))
+        }
+        guard !use.blockDevices.isEmpty else { return findings }
+        // Every name a mount or swap line can use for this function's storage.
+        var names: [String: String] = [:]   // device path → what it is
+        for dev in use.blockDevices { names["/dev/" + dev] = dev }
+        for s in use.stackedDevices {
+            let what = "\(s.name)\(s.mapperName.map { " (\($0))" } ?? "") stacked on \(s.on)"
+            names["/dev/" + s.name] = what
+            if let m = s.mapperName { names["/dev/mapper/" + m] = what }
+            if s.name.hasPrefix("md") { names["/dev/md/" + s.name.dropFirst(2)] = what }
+        }
+        var decided = true
+        switch model.environment.mounts {
+        case let .known(mounts, _):
+            let used = mounts.filter { names[$0.source] != nil }
+            if !used.isEmpty {
+                let points = used.map { "\($0.source) on \($0.mountPoint) (\($0.fsType))\(names[$0.source].map { $0.contains("stacked") ? " via \($0)" : "" } ?? "")" }
+                findings.append(Finding(.hostMounted, .fail, "\(a) backs a mounted filesystem: the host is using it.",
+                    functions: [a], evidence: points, fix: "Unmount \(used.map(\.mountPoint).joined(separator: ", ")) (and close what is stacked on it) and remove it from /etc/fstab first."))
+            }
+        case let .unknown(u):
+            decided = false
+            findings.append(.unknown(.hostUseUnknown, "Whether a filesystem on \(a)'s block devices (\(use.blockDevices.joined(separator: ", "))) is mounted is unknown.", functions: [a], u))
+        }
+        switch model.environment.swaps {
+        case let .known(swaps, _):
+            let used = swaps.filter { names[$0] != nil }
+            if !used.isEmpty {
+                findings.append(Finding(.hostSwap, .fail, "\(a) holds active swap: the host is using it.", functions: [a],
+                    evidence: used.map { "proc/swaps: \($0)" }, fix: "swapoff \(used.joined(separator: " ")) and remove it from /etc/fstab first."))
+            }
+        case let .unknown(u):
+            decided = false
+            findings.append(.unknown(.hostUseUnknown, "Whether \(a)'s block devices hold active swap is unknown.", functions: [a], u))
+        }
+        if decided && !findings.contains(where: { $0.code == .hostMounted || $0.code == .hostSwap }) {
+            let stacked = use.stackedDevices.map { "\($0.name)\($0.mapperName.map { " (\($0))" } ?? "") on \($0.on)" }
+            findings.append(Finding(.hostBlockDevice, .warn,
+                "\(a) carries block devices (\(use.blockDevices.joined(separator: ", "))) that are neither mounted nor swap\(stacked.isEmpty ? "" : "; stacked on them: \(stacked.joined(separator: ", "))"); make sure nothing else uses them (a VM disk, a boot partition).",
+                functions: [a], evidence: use.blockDevices.map { "block device \($0)" } + stacked.map { "holder \($0)" }))
+        }
+        return findings
+    }
+
+    // MARK: Drivers
+
+    static func drivers(_ f: PCIFunction) -> [Finding] {
+        let a = f.address
+        switch f.driverBinding {
+        case let .unknown(u):
+            return [.unknown(.driverUnknown, "Which driver \(a) is bound to is unknown.", functions: [a], u)]
+        case let .known(driver?, evidence) where !VFIODrivers.isHeldFromHost(driver):
+            return [Finding(.hostDriver, .warn, "\(a) is bound to the host driver \(driver).",
+                functions: [a], evidence: [evidence],
+                fix: "driverctl set-override \(a) vfio-pci   (or: echo vfio-pci > /sys/bus/pci/devices/\(a)/driver_override; echo \(a) > /sys/bus/pci/devices/\(a)/driver/unbind; echo \(a) > /sys/bus/pci/drivers_probe)")]
+        case let .known(nil, evidence):
+            return [Finding(.noDriver, .warn, "\(a) has no driver; bind it to vfio-pci before starting the guest (libvirt's managed='yes' does this).",
+                functions: [a], evidence: [evidence], fix: "driverctl set-override \(a) vfio-pci")]
+        case .known:
+            return []
+        }
+    }
+
+    // MARK: Reset
+
+    static func reset(_ f: PCIFunction, _ model: HostModel) -> [Finding] {
+        let a = f.address
+        let capability = ResetRules.capability(f, model)
+        switch capability.methods {
+        case let .unknown(u):
+            return [.unknown(.resetUnknown, "Whether \(a) can be reset is unknown.", functions: [a], u)]
+        case let .known(methods, evidence):
+            if methods.contains(where: ResetRules.functionScoped.contains) {
+                return [Finding(.resetAvailable, .info, "\(a) can be reset on its own (\(methods.filter(ResetRules.functionScoped.contains).joined(separator: ", "))).",
+                                functions: [a], evidence: [evidence])]
+            }
+            if methods.contains(where: { $0 == "bus" || $0 == "cxl_bus" }) || capability.hotResetThrough != nil {
+                return [busResetFinding(f, capability, evidence)]
+            }
+            if methods.isEmpty && f.resetMethods != nil {
+                return [Finding(.noReset, .warn, "\(a) cannot be reset: the kernel has no reset method for it, so device state carries over from one guest (or the host) to the next.",
+                                functions: [a], evidence: [evidence])]
+            }
+            if let u = capability.unknownBeyondConfig {
+                return [.unknown(.resetUnknown, "\(a) shows no reset in config space; whether the kernel has another method for it is unknown.", functions: [a], u)]
+            }
+            return [Finding(.noReset, .warn, "\(a) cannot be reset: no FLR, no PM reset, and no bus reset above it; device state carries over between guests.", functions: [a], evidence: [evidence])]
+        }
+    }
+
+    static func busResetFinding(_ f: PCIFunction, _ capability: ResetCapability, _ evidence: String) -> Finding {
+        let a = f.address
+        guard let parent = capability.hotResetThrough else {
+            return Finding(.busResetOnly, .warn, "\(a) has no function-level reset; only a bus reset.", functions: [a], evidence: [evidence])
+        }
+        switch capability.busResetCollateral {
+        case let .known(hit, _):
+            let message = "\(a) has no function-level reset; only a secondary bus reset at \(parent)\(hit.isEmpty ? "" : ", which also resets \(hit.map(\.description).joined(separator: ", "))")\(hit.isEmpty ? "" : ": VFIO performs it only when one user owns all of them")."
+            return Finding(.busResetOnly, .warn, message, functions: [a] + hit, evidence: [evidence])
+        case let .unknown(u):
+            return Finding(.resetUnknown, .unknown, "\(a) has no function-level reset; a secondary bus reset at \(parent) would also reset what is below it, which is not fully known.",
+                           functions: [a], evidence: [evidence, "unknown: \(u.reason)"], fix: u.remedy)
+        }
+    }
+
+    // MARK: Interrupts
+
+    static func interrupts(_ f: PCIFunction) -> [Finding] {
+        let a = f.address
+        var findings: [Finding] = []
+        if let quirk = INTxQuirks.brokenMasking(f), let pin = f.header?.interruptPin, pin != 0 {
+            findings.append(Finding(.intxMaskingBroken, .warn,
+                "\(a) cannot mask INTx at the device (\(quirk)): vfio-pci must own its interrupt line exclusively, or the guest driver must use MSI.",
+                functions: [a], evidence: ["\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4)) is in the kernel's quirk_broken_intx_masking list (drivers/pci/quirks.c)", "interrupt pin \(pin)"],
+                fix: "Give it an interrupt line no other device shares (another slot), or use vfio-pci nointxmask=1 only if the line is exclusive."))
+        }
+        guard let config = f.config, f.capabilitiesUnknown == nil else {
+            let u = f.capabilitiesUnknown ?? Unknown("config space of \(a) was not decoded", remedy: f.provenance.configRemedy)
+            return findings + [.unknown(.interruptsUnknown, "Which interrupts \(a) supports (INTx, MSI, MSI-X) is unknown.", functions: [a], u)]
+        }
+        if config.msi == nil, config.msiX == nil, let pin = f.header?.interruptPin, pin != 0 {
+            findings.append(Finding(.intxOnly, .warn,
+                "\(a) has only INTx interrupts: VFIO must mask them at the device (DisINTx), which some devices do not support; then the line cannot be shared.",
+                functions: [a], evidence: ["capability list read to its end: no MSI or MSI-X capability", "interrupt pin \(pin)"],
+                fix: "If vfio-pci reports that INTx masking is unsupported, give the device an unshared interrupt line (or vfio-pci nointxmask=1)."))
+        }
+        return findings
+    }
+
+    // MARK: SR-IOV
+
+    static func sriov(_ f: PCIFunction, _ model: HostModel) -> [Finding] {
+        let a = f.address
+        switch f.sriov {
+        case let .physicalFunction(state):
+            if let n = state.numVFs, n > 0 {
+                let vfs = state.virtualFunctions
+                let held = vfs.filter { model.function($0).map { VFIODrivers.isVFIO($0.driver) } ?? false }
+                let release = held.isEmpty ? "" : "stop the guests that use \(held.map(\.description).joined(separator: ", ")) (bound to vfio-pci) and unbind them, then "
+                return [Finding(.pfWithVFs, .fail,
+                    "\(a) is an SR-IOV PF with \(n) VF(s) enabled: vfio-pci refuses to bind a PF with SR-IOV enabled (\"Cannot bind to PF with SR-IOV enabled\", vfio_pci_core_register_device).",
+                    functions: [a] + vfs, evidence: ["sriov_numvfs = \(n)"] + (held.isEmpty ? [] : ["bound to vfio-pci: \(held.map(\.description).joined(separator: ", "))"]),
+                    fix: "Assign the VFs instead, or \(release)echo 0 > /sys/bus/pci/devices/\(a)/sriov_numvfs before assigning the PF.")]
+            } else if let total = state.totalVFs, total > 0 {
+                return [Finding(.vfsNotCreated, .info, "\(a) supports \(total) SR-IOV VFs and none are created.",
+                    functions: [a], evidence: ["sriov_totalvfs = \(total)", "sriov_numvfs = \(state.numVFs.map(String.init) ?? "unknown")"],
+                    fix: "echo N > /sys/bus/pci/devices/\(a)/sriov_numvfs (N ≤ \(total)) to create VFs that can be assigned one by one.")]
+            }
+        case let .virtualFunction(pfAddress):
+            var findings: [Finding] = []
+            guard let pf = model.function(pfAddress) else {
+                return [.unknown(.vfSharedStateUnknown, "\(a) is a VF of \(pfAddress), which is not in the input: its shared ATS/PRI/PASID state and its driver are unknown.",
+                                 functions: [a], Unknown("\(pfAddress) is not among the input's functions", remedy: "read the whole host"))]
+            }
+            let shared = [("ATS", pf.config?.ats?.enabled), ("PRI", pf.config?.pri?.enabled), ("PASID", pf.config?.pasid?.enabled)]
+                .filter { $0.1 == true }.map(\.0)
+            if !shared.isEmpty {
+                findings.append(Finding(.vfSharesPFState, .warn,
+                    "\(a) is a VF of \(pfAddress), which has \(shared.joined(separator: ", ")) enabled: that state is partly shared between the PF and its VFs.",
+                    functions: [a, pfAddress], evidence: shared.map { "\($0) enabled on \(pfAddress)" }))
+            } else if pf.capabilitiesUnknown != nil || pf.config?.extendedCoverage == .unreadable {
+                let u = pf.capabilitiesUnknown ?? Unknown("extended config space of \(pfAddress) is beyond the bytes the input holds", remedy: pf.provenance.configRemedy)
+                findings.append(.unknown(.vfSharedStateUnknown, "Whether \(pfAddress) has ATS, PRI or PASID enabled (state its VF \(a) shares) is unknown.",
+                                         functions: [a, pfAddress], u))
+            }
+            if !VFIODrivers.isHeldFromHost(pf.driver) || pf.driver == nil {
+                findings.append(Finding(.vfDependsOnPF, .info,
+                    "\(a) is a VF of \(pfAddress) (driver \(pf.driver ?? "none")): keep the PF and its driver on the host while the VF is assigned.",
+                    functions: [a, pfAddress]))
+            }
+            return findings
+        case .detachedVirtualFunction:
+            return [Finding(.detachedVF, .warn,
+                "\(a) is a VF whose PF is not visible to this host: the PF's driver, reset and VF state are out of this host's control.",
+                functions: [a], evidence: ["config space reads ffff:ffff at 0; no physfn link"])]
+        case .none:
+            break
+        }
+        return []
+    }
+
+    // MARK: MMIO window
+
+    static func mmioWindow(_ f: PCIFunction) -> [Finding] {
+        let a = f.address
+        guard f.resourcesRead else {
+            let u = f.provenance == .dump
+                ? Unknown("a dump holds BAR addresses, not their sizes", remedy: "read the host's sysfs `resource` files (a snapshot has them)")
+                : Unknown("the `resource` file of \(a) was not read", remedy: "run vfio-inspect on a tree that has it")
+            return [.unknown(.largeBAR, "Whether \(a)'s BARs fit the guest's default 64-bit MMIO window is unknown.", functions: [a], u)]
+        }
+        let large = f.resources.filter { $0.index < 6 && $0.is64Bit && $0.size >= 1 << 32 }
+        guard !large.isEmpty else { return [] }
+        let total = large.reduce(UInt64(0)) { $0 + $1.size }
+        return [Finding(.largeBAR, .info,
+            "\(a) has 64-bit BARs of \(total >> 30) GiB in all: the guest firmware needs a 64-bit MMIO window at least that large.",
+            functions: [a], evidence: large.map { "BAR \($0.index): \($0.size >> 30) GiB" },
+            fix: "q35/OVMF: give the guest a larger 64-bit PCI hole (e.g. -global q35-pcihost.pci-hole64-size=\(max(64, Int(total >> 30) * 2))G, or <maxphysaddr>).")]
     }
 }

@@ -9,6 +9,8 @@ public struct GroupCause: Hashable, Sendable {
         case pciBridgeAlias = "pci-bridge-alias"
         case dmaAliasQuirk = "dma-alias-quirk"
         case acsOverride = "acs-override"
+        /// The prediction joins the functions because a fact it needs is missing (worst case): see `explanation`.
+        case factUnknown = "fact-unknown"
         case unknown
     }
 
@@ -26,9 +28,25 @@ public struct GroupCause: Hashable, Sendable {
     }
 }
 
+/// One predicted group. The prediction assumes the worst of every unknown fact (not isolated, aliasing),
+/// so `members` is what must go together at most; `ifIsolated` is what the members form when every
+/// unknown fact turns out isolating. A group is certain when both agree and no parent is missing.
 public struct PredictedGroup: Hashable, Sendable {
     public var members: [PCIAddress]
     public var causes: [GroupCause]
+    /// The facts this group rests on that the input does not hold (empty: certain).
+    public var unknowns: [Unknown] = []
+    /// When uncertain: the groups its members form if every unknown fact is isolating.
+    public var ifIsolated: [[PCIAddress]] = []
+
+    public var isCertain: Bool { unknowns.isEmpty }
+
+    public init(members: [PCIAddress], causes: [GroupCause], unknowns: [Unknown] = [], ifIsolated: [[PCIAddress]] = []) {
+        self.members = members
+        self.causes = causes
+        self.unknowns = unknowns
+        self.ifIsolated = ifIsolated
+    }
 }
 
 /// The groups the kernel should make, computed from config space the way `pci_device_group` does.
@@ -36,7 +54,9 @@ public struct GroupPrediction: Sendable {
     public var groups: [PredictedGroup]
     /// Why the prediction cannot be trusted on this host (empty: it can).
     public var uncertainties: [String]
-    /// nil when the kernel made no groups.
+    /// `true`: every kernel group equals a certain prediction; `false`: some kernel group equals no possible
+    /// prediction; `nil`: the kernel's groups are not known or not consistent, or agree only under an
+    /// assumption about an unknown fact.
     public var matchesKernel: Bool?
     /// Kernel groups that differ from every predicted group.
     public var unexplainedKernelGroups: [[PCIAddress]]
@@ -55,8 +75,54 @@ public struct GroupPrediction: Sendable {
 }
 
 public enum GroupPredictor {
-    /// Predicts the groups of a host whose config space has been decoded.
+    /// What an unknown isolation fact is taken to be in one pass of the prediction.
+    enum Assumption {
+        /// The worst case: not isolated, and a bridge of unknown type aliases.
+        case notIsolated
+        /// The best case: isolated, and no alias.
+        case isolated
+    }
+
+    /// Predicts the groups of a host whose config space has been decoded: `pci_device_group`
+    /// (drivers/iommu/iommu.c) replayed twice, once assuming the worst and once the best of every
+    /// unknown fact, so that a group resting on an unknown says so, with both outcomes.
     public static func predict(_ model: HostModel, policy: ACSPolicy = ACSPolicy()) -> GroupPrediction {
+        let uncertainties = hostUncertainties(model)
+        let order = scanOrder(model)
+        let byAddress = Dictionary(uniqueKeysWithValues: model.functions.map { ($0.address, $0) })
+        let worst = assign(order, model, byAddress, policy, .notIsolated)
+        let best = assign(order, model, byAddress, policy, .isolated)
+
+        var groups = worst.groups
+        for i in groups.indices {
+            let members = groups[i].members
+            var unknowns: [Unknown] = []
+            for m in members { for u in worst.unknowns[m] ?? [] where !unknowns.contains(u) { unknowns.append(u) } }
+            for m in members { for u in best.unknowns[m] ?? [] where !unknowns.contains(u) { unknowns.append(u) } }
+            // A missing parent leaves the path to the root unknown in either pass.
+            for m in members {
+                if let u = byAddress[m]?.position.unknown, !unknowns.contains(u) { unknowns.append(u) }
+            }
+            let alternatives = Set(members.compactMap { best.groupOf[$0] }).sorted().map { best.groups[$0].members }
+            if alternatives == [members] && unknowns.allSatisfy({ u in members.allSatisfy { byAddress[$0]?.position.unknown != u } }) {
+                // Both outcomes make the same group: the unknown facts did not decide it.
+                unknowns = []
+            }
+            groups[i].unknowns = unknowns
+            groups[i].ifIsolated = unknowns.isEmpty ? [] : alternatives
+        }
+        var groupIndex: [PCIAddress: Int] = [:]
+        for (i, g) in groups.enumerated() {
+            for m in g.members { groupIndex[m] = i }
+        }
+        var prediction = GroupPrediction(groups: groups, uncertainties: uncertainties, matchesKernel: nil,
+                                         unexplainedKernelGroups: [], kernelMatches: [:], groupIndex: groupIndex)
+        compareWithKernel(&prediction, model)
+        return prediction
+    }
+
+    /// Host-wide reasons the prediction may differ from the kernel's groups.
+    static func hostUncertainties(_ model: HostModel) -> [String] {
         var uncertainties: [String] = []
         let params = model.environment.commandLineParameters
         if let override = params["pcie_acs_override"] {
@@ -65,7 +131,10 @@ public enum GroupPredictor {
         if let pci = params["pci"], pci.split(separator: ",").contains("noacs") {
             uncertainties.append("pci=noacs is on the kernel command line: the kernel does not enable ACS")
         }
-        let undecoded = model.functions.filter { $0.config == nil || $0.config?.capabilityCoverage == .unreadable }
+        if let u = model.environment.kernelCommandLine.unknown {
+            uncertainties.append("the kernel command line is unknown (\(u.reason)), so an ACS override cannot be ruled out")
+        }
+        let undecoded = model.functions.filter { $0.capabilitiesUnknown != nil }
         if !undecoded.isEmpty {
             uncertainties.append("capabilities of \(undecoded.count) function(s) could not be read (e.g. \(undecoded[0].address)); ACS and port types there are unknown")
         }
@@ -77,34 +146,70 @@ public enum GroupPredictor {
         if !allOnes.isEmpty {
             uncertainties.append("\(allOnes.count) function(s) read all ones (powered off?), e.g. \(allOnes[0].address)")
         }
+        if !model.skippedFunctions.isEmpty {
+            uncertainties.append("\(model.skippedFunctions.count) function(s) named by the input could not be read (e.g. \(model.skippedFunctions[0])); their groups are not predicted")
+        }
+        return uncertainties
+    }
 
-        let order = scanOrder(model)
-        let byAddress = Dictionary(uniqueKeysWithValues: model.functions.map { ($0.address, $0) })
-        var groupOf: [PCIAddress: Int] = [:]
+    struct Assignment {
         var groups: [PredictedGroup] = []
+        var groupOf: [PCIAddress: Int] = [:]
+        /// The unknown facts each function's placement read.
+        var unknowns: [PCIAddress: [Unknown]] = [:]
+    }
 
+    /// One pass of `pci_device_group` in scan order, with unknown facts taken as `assumption` says.
+    static func assign(_ order: [PCIAddress], _ model: HostModel, _ byAddress: [PCIAddress: PCIFunction],
+                       _ policy: ACSPolicy, _ assumption: Assumption) -> Assignment {
+        var state = Assignment()
         func join(_ f: PCIAddress, _ g: Int, _ cause: GroupCause) {
-            groupOf[f] = g
-            groups[g].members.append(f)
-            if !groups[g].causes.contains(cause) { groups[g].causes.append(cause) }
+            state.groupOf[f] = g
+            state.groups[g].members.append(f)
+            if !state.groups[g].causes.contains(cause) { state.groups[g].causes.append(cause) }
+        }
+        func note(_ f: PCIAddress, _ u: Unknown) {
+            if !(state.unknowns[f]?.contains(u) ?? false) { state.unknowns[f, default: []].append(u) }
+        }
+        /// Whether `verdict` isolates, under the pass's assumption for an unknown one.
+        func isolates(_ verdict: ACSPolicy.Verdict, for f: PCIAddress) -> Bool {
+            switch verdict {
+            case .isolated: return true
+            case .notIsolated: return false
+            case let .unknown(u):
+                note(f, u)
+                return assumption == .isolated
+            }
         }
 
         for address in order {
             guard let f = byAddress[address] else { continue }
-            // 1. DMA aliases: conventional bridges and PCIe-to-PCI bridges above take over the requester ID.
-            var aliasGroup: (Int, PCIAddress)?
+            // 1. DMA aliases (pci_for_each_dma_alias, drivers/pci/search.c): a conventional PCI or PCI-X bridge
+            //    (not PCI Express) and a PCIe-to-PCI bridge take over the requester IDs of what is below them;
+            //    Root Ports and switch ports never do. A bridge of unknown type may or may not.
+            var aliasGroup: (Int, PCIAddress, GroupCause.Kind)?
             for bridgeAddress in f.upstream {
                 guard let bridge = byAddress[bridgeAddress] else { continue }
-                let type = bridge.config?.pciExpress?.portType
-                let aliases = type == nil || type == .pcieToPCIBridge || type == .pciToPCIeBridge
-                if aliases, let g = groupOf[bridgeAddress] {
-                    aliasGroup = (g, bridgeAddress)
+                let aliases: Bool
+                var kind = GroupCause.Kind.pciBridgeAlias
+                switch bridge.portType {
+                case let .known(type, _):
+                    aliases = type == nil || type == .pcieToPCIBridge || type == .pciToPCIeBridge
+                case let .unknown(u):
+                    note(address, Unknown("whether \(bridgeAddress) takes over the requester IDs below it depends on its port type: \(u.reason)", remedy: u.remedy))
+                    aliases = assumption == .notIsolated
+                    kind = .factUnknown
+                }
+                if aliases, let g = state.groupOf[bridgeAddress] {
+                    aliasGroup = (g, bridgeAddress, kind)
                     break
                 }
             }
-            if let (g, bridge) = aliasGroup {
-                join(address, g, GroupCause(kind: .pciBridgeAlias, at: bridge, missingACS: [],
-                    explanation: "\(bridge) is a PCI bridge that issues DMA from the devices behind it under its own requester ID"))
+            if let (g, bridge, kind) = aliasGroup {
+                let explanation = kind == .factUnknown
+                    ? "the port type of \(bridge) is unknown: if it is a conventional or PCIe-to-PCI bridge, it issues DMA from the devices behind it under its own requester ID"
+                    : "\(bridge) is a PCI bridge that issues DMA from the devices behind it under its own requester ID"
+                join(address, g, GroupCause(kind: kind, at: bridge, missingACS: [], explanation: explanation))
                 continue
             }
             // 2. The upstream walk: the first bridge whose path to the root is not ACS-isolated owns the group.
@@ -112,77 +217,114 @@ public enum GroupPredictor {
             var joined = false
             for bridgeAddress in f.upstream {
                 guard let bridge = byAddress[bridgeAddress] else { continue }
-                if let failing = firstNonIsolated(onPathFrom: bridge, byAddress, policy) {
-                    subject = bridge
-                    if let g = groupOf[bridgeAddress] {
-                        let verdict = policy.evaluate(failing)
-                        let missing: [String]
-                        if case let .notIsolated(_, m) = verdict { missing = m.names } else { missing = [] }
-                        join(address, g, GroupCause(kind: .acsMissing, at: failing.address, missingACS: missing,
-                            explanation: "\(failing.address) does not isolate what is below it: \(verdictText(verdict))"))
-                        joined = true
-                        break
-                    }
-                } else {
+                guard let (failing, verdict) = firstNonIsolated(onPathFrom: bridge, byAddress, policy, isolates: { isolates($0, for: address) }) else {
+                    break
+                }
+                subject = bridge
+                if let g = state.groupOf[bridgeAddress] {
+                    let missing: [String]
+                    if case let .notIsolated(_, m) = verdict { missing = m.names } else { missing = [] }
+                    let cause = verdict.unknownFact.map { u in
+                        GroupCause(kind: .factUnknown, at: failing.address, missingACS: [],
+                                   explanation: "whether \(failing.address) isolates what is below it is unknown: \(u.reason)")
+                    } ?? GroupCause(kind: .acsMissing, at: failing.address, missingACS: missing,
+                                    explanation: "\(failing.address) does not isolate what is below it: \(verdictText(verdict))")
+                    join(address, g, cause)
+                    joined = true
                     break
                 }
             }
             if joined { continue }
-            // 3. Other functions of a multifunction slot without ACS.
-            if policy.isMultifunction(subject), case let .notIsolated(why, missing) = policy.evaluate(subject) {
+            // 3. Other functions of a multifunction slot without ACS (get_pci_function_alias_group).
+            let subjectVerdict = policy.evaluate(subject)
+            if policy.isMultifunction(subject), !isolates(subjectVerdict, for: address) {
                 let mates = (model.slots[subject.address.slot] ?? []).filter {
-                    $0.address != subject.address && !$0.isVirtualFunction && !policy.evaluate($0).isIsolated
+                    $0.address != subject.address && !$0.isVirtualFunction && !isolates(policy.evaluate($0), for: address)
                 }
-                if let mate = mates.first(where: { groupOf[$0.address] != nil }), let g = groupOf[mate.address] {
-                    join(address, g, GroupCause(kind: .multifunctionWithoutACS, at: subject.address, missingACS: missing.names,
-                        explanation: "slot \(subject.address.slot) is multifunction and \(subject.address) is not isolated from \(mate.address): \(why)"))
+                if let mate = mates.first(where: { state.groupOf[$0.address] != nil }), let g = state.groupOf[mate.address] {
+                    let cause: GroupCause
+                    if let u = subjectVerdict.unknownFact {
+                        cause = GroupCause(kind: .factUnknown, at: subject.address, missingACS: [],
+                                           explanation: "slot \(subject.address.slot) is multifunction and whether \(subject.address) is isolated from \(mate.address) is unknown: \(u.reason)")
+                    } else {
+                        var missing: [String] = []
+                        var why = ""
+                        if case let .notIsolated(w, m) = subjectVerdict { missing = m.names; why = w }
+                        cause = GroupCause(kind: .multifunctionWithoutACS, at: subject.address, missingACS: missing,
+                                           explanation: "slot \(subject.address.slot) is multifunction and \(subject.address) is not isolated from \(mate.address): \(why)")
+                    }
+                    join(address, g, cause)
                     continue
                 }
             }
-            groupOf[address] = groups.count
-            groups.append(PredictedGroup(members: [address], causes: []))
+            state.groupOf[address] = state.groups.count
+            state.groups.append(PredictedGroup(members: [address], causes: []))
         }
-        for i in groups.indices { groups[i].members.sort() }
-        groups = groups.filter { !$0.members.isEmpty }
-
-        var groupIndex: [PCIAddress: Int] = [:]
-        for (i, g) in groups.enumerated() {
-            for m in g.members { groupIndex[m] = i }
-        }
-        // Compare with the kernel: as sets of members, over the functions the kernel grouped. Each kernel
-        // group can only equal the predicted group of its first member, so this is one pass.
-        var matches: Bool?
-        var unexplained: [[PCIAddress]] = []
-        var kernelMatches: [Int: Int] = [:]
-        if !model.groups.isEmpty {
-            let grouped = Set(model.groups.flatMap(\.members))
-            var matchedPredicted = Set<Int>()
-            for kernel in model.groups where !kernel.members.isEmpty {
-                if let i = groupIndex[kernel.members[0]],
-                   groups[i].members.filter(grouped.contains) == kernel.members.sorted() {
-                    kernelMatches[kernel.id] = i
-                    matchedPredicted.insert(i)
-                } else {
-                    unexplained.append(kernel.members.sorted())
-                }
-            }
-            // Every predicted group holding a grouped function must equal some kernel group.
-            let strayPrediction = groups.indices.contains { i in
-                !matchedPredicted.contains(i) && groups[i].members.contains(where: grouped.contains)
-            }
-            matches = unexplained.isEmpty && !strayPrediction
-            unexplained.sort { $0[0] < $1[0] }
-        }
-        return GroupPrediction(groups: groups, uncertainties: uncertainties, matchesKernel: matches,
-                               unexplainedKernelGroups: unexplained, kernelMatches: kernelMatches, groupIndex: groupIndex)
+        for i in state.groups.indices { state.groups[i].members.sort() }
+        return state
     }
 
-    /// `pci_acs_path_enabled(bridge, NULL, REQ_ACS_FLAGS)`: the first function on the way to the root that is not isolated.
-    static func firstNonIsolated(onPathFrom bridge: PCIFunction, _ byAddress: [PCIAddress: PCIFunction], _ policy: ACSPolicy) -> PCIFunction? {
+    /// Compares with the kernel's groups, as sets of members over the functions the kernel grouped. Each
+    /// kernel group can only equal the predicted group of its first member, so this is one pass.
+    static func compareWithKernel(_ prediction: inout GroupPrediction, _ model: HostModel) {
+        guard model.environment.groupSource.isKnown, !model.groups.isEmpty else { return }
+        let known = Set(model.functions.map(\.address))
+        let inconsistent = model.functions.filter { f in f.diagnostics.contains { $0.code == "group-inconsistent" } }
+        let grouped = Set(model.groups.flatMap(\.members))
+        var matchedPredicted = Set<Int>()
+        var unexplained: [[PCIAddress]] = []
+        var onlyUnderAssumption = false
+        var incomplete = false
+        for kernel in model.groups where !kernel.members.isEmpty {
+            let members = kernel.members.sorted()
+            if members.contains(where: { !known.contains($0) }) {
+                incomplete = true
+                continue
+            }
+            guard let i = prediction.groupIndex[members[0]] else { unexplained.append(members); continue }
+            let predicted = prediction.groups[i]
+            if predicted.members.filter(grouped.contains) == members {
+                prediction.kernelMatches[kernel.id] = i
+                matchedPredicted.insert(i)
+                if !predicted.isCertain { onlyUnderAssumption = true }
+            } else if predicted.ifIsolated.contains(where: { $0.filter(grouped.contains) == members }) {
+                onlyUnderAssumption = true
+            } else {
+                unexplained.append(members)
+            }
+        }
+        if incomplete {
+            prediction.uncertainties.append("some kernel groups list functions the scan could not read; they are not compared")
+        }
+        if !inconsistent.isEmpty {
+            prediction.uncertainties.append("the kernel's group links and listings disagree for \(inconsistent.count) function(s) (e.g. \(inconsistent[0].address)), so the kernel's groups are not certain")
+        }
+        unexplained.sort { $0[0] < $1[0] }
+        prediction.unexplainedKernelGroups = unexplained
+        if !unexplained.isEmpty {
+            prediction.matchesKernel = false
+        } else if onlyUnderAssumption || incomplete || !inconsistent.isEmpty {
+            prediction.matchesKernel = nil
+        } else {
+            // Every predicted group holding a grouped function must equal some kernel group.
+            let stray = prediction.groups.indices.contains { i in
+                !matchedPredicted.contains(i) && prediction.groups[i].members.contains(where: grouped.contains)
+            }
+            prediction.matchesKernel = !stray
+        }
+    }
+
+    /// `pci_acs_path_enabled(bridge, NULL, REQ_ACS_FLAGS)`: the first function on the way to the root that
+    /// `isolates` rejects, with its verdict.
+    static func firstNonIsolated(onPathFrom bridge: PCIFunction, _ byAddress: [PCIAddress: PCIFunction], _ policy: ACSPolicy,
+                                 isolates: (ACSPolicy.Verdict) -> Bool) -> (PCIFunction, ACSPolicy.Verdict)? {
         var current: PCIFunction? = bridge
-        while let f = current {
-            if !policy.evaluate(f).isIsolated { return f }
+        var steps = 0
+        while let f = current, steps < 256 {
+            let verdict = policy.evaluate(f)
+            if !isolates(verdict) { return (f, verdict) }
             current = f.upstream.first.flatMap { byAddress[$0] }
+            steps += 1
         }
         return nil
     }
@@ -191,6 +333,7 @@ public enum GroupPredictor {
         switch v {
         case let .isolated(why): why
         case let .notIsolated(why, _): why
+        case let .unknown(u): "unknown: \(u.reason)"
         }
     }
 

@@ -182,7 +182,7 @@ public enum Planner {
     public static func plan(_ model: HostModel, selected: [PCIAddress], options: PlanOptions) -> Plan {
         let check = Reporter.check(model, selected: selected)
         // The plan states function 0 and the expansion itself, for the machine it targets.
-        var findings = check.findings.filter { $0.code != "function0-missing" && $0.code != "group-expanded" }
+        var findings = check.findings.filter { $0.code != .function0Missing && $0.code != .groupExpanded && $0.code != .pfWithVFs }
         var refusals: [Finding] = []
         let selectedSet = Set(selected)
         let hiddenSet = Set(options.hidden)
@@ -206,19 +206,19 @@ public enum Planner {
         }
         for h in options.hidden.sorted() where !endpointSet.contains(h) {
             if unitSet.contains(h) {
-                findings.append(Finding("plan-hide-ignored", .info, "--hide \(h): a bridge of the unit, which the guest never gets anyway.", functions: [h]))
+                findings.append(Finding(.planHideIgnored, .info, "--hide \(h): a bridge of the unit, which the guest never gets anyway.", functions: [h]))
             } else {
-                findings.append(Finding("plan-hide-ignored", .warn,
+                findings.append(Finding(.planHideIgnored, .warn,
                     "--hide \(h) is not in the unit's IOMMU groups: it is left out of this plan (neither detached nor shown).",
                     functions: [h], fix: "Select it as well to hold it detached and unassigned, or drop the --hide."))
             }
         }
         for a in stayWithHost {
-            findings.append(Finding("plan-bridge-stays", .info, "\(a) is a bridge or port in the unit's group: it is never assigned and stays on the host.", functions: [a]))
+            findings.append(Finding(.planBridgeStays, .info, "\(a) is a bridge or port in the unit's group: it is never assigned and stays on the host.", functions: [a]))
         }
         if visible.isEmpty {
             let candidates = endpoints.map(\.address.description)
-            refusals.append(Finding("plan-nothing-visible", .fail,
+            refusals.append(Finding(.planNothingVisible, .fail,
                 "Nothing is left for the guest to see: the selection holds no endpoint that is not hidden (bridges and ports are never assigned).",
                 functions: selected,
                 fix: candidates.isEmpty ? "Select an endpoint; this unit has none." : "Select an endpoint of the unit: \(candidates.joined(separator: ", "))."))
@@ -233,7 +233,7 @@ public enum Planner {
         for f in visible {
             if f.isVirtualFunction {
                 units.append((f.address.slot, f.iommuGroup, [f], true))
-                findings.append(Finding("plan-vf-own-slot", .info,
+                findings.append(Finding(.planVFOwnSlot, .info,
                     "\(f.address) is a VF: it goes to function 0 of a guest slot of its own (a VF is not part of a multifunction device; its address is the PF's plus the SR-IOV offset and stride).",
                     functions: [f.address]))
                 continue
@@ -248,7 +248,7 @@ public enum Planner {
             }
         }
         for (slot, groups) in groupsOfSlot.sorted(by: { $0.key < $1.key }) where groups.count > 1 && options.machine == .pseries {
-            findings.append(Finding("plan-slot-split", .warn,
+            findings.append(Finding(.planSlotSplit, .warn,
                 "Host slot \(slot) has functions in IOMMU groups \(groups.sorted().map(String.init).joined(separator: ", ")): each group gets its own vPHB, so the slot is split into one guest slot per group.",
                 functions: visible.filter { $0.address.slot == slot }.map(\.address)))
         }
@@ -299,16 +299,16 @@ public enum Planner {
             let them = fs.count == 1 ? "it" : "them"
             switch options.machine {
             case .q35 where !options.allowMissingFunction0:
-                refusals.append(Finding("plan-function0-missing", .fail,
+                refusals.append(Finding(.planFunction0Missing, .fail,
                     "\(list) would sit in a guest slot without function 0: PCI enumeration reads function 0 first and skips functions 1–7 when it is absent, so an x86 guest (Linux, whatever its kernel parameters, or Windows) would not see \(them).",
                     functions: fs,
                     fix: "Select function 0 of \(s.hostSlot) too (and do not hide it). --allow-missing-function0 plans it anyway, for guests that probe every function."))
             case .q35:
-                findings.append(Finding("plan-function0-missing", .warn,
+                findings.append(Finding(.planFunction0Missing, .warn,
                     "\(list) \(fs.count == 1 ? "sits" : "sit") in a guest slot without function 0 (--allow-missing-function0): an x86 Linux guest will not enumerate \(them), with or without pci=pcie_scan_all; only guests that probe every function (Jailhouse, s390-style) do.",
                     functions: fs))
             case .pseries:
-                findings.append(Finding("plan-function0-missing", .warn,
+                findings.append(Finding(.planFunction0Missing, .warn,
                     "\(list) \(fs.count == 1 ? "sits" : "sit") in a guest slot without function 0: a pseries Linux guest builds its PCI devices from the device tree, which lists each function, so it may find \(them); a guest that scans config space like PC firmware will not.",
                     functions: fs))
             }
@@ -316,15 +316,15 @@ public enum Planner {
         // Extended capabilities the guest will not get.
         for f in slots.flatMap(\.functions) {
             guard let ext = f.extendedCapabilities else {
-                findings.append(Finding("plan-extended-config", .info,
+                findings.append(Finding(.planExtendedConfig, .info,
                     "\(f.host): extended config space could not be read here, so what the guest loses at 0x100+ is unknown (run as root).", functions: [f.host]))
                 continue
             }
             switch options.machine {
             case .pseries where ext.isEmpty:
-                findings.append(Finding("plan-extended-config", .info, "\(f.host) has no extended capabilities: nothing at 0x100+ to lose on a vPHB.", functions: [f.host]))
+                findings.append(Finding(.planExtendedConfig, .info, "\(f.host) has no extended capabilities: nothing at 0x100+ to lose on a vPHB.", functions: [f.host]))
             case .pseries:
-                findings.append(Finding("plan-extended-config", .info,
+                findings.append(Finding(.planExtendedConfig, .info,
                     "\(f.host) has extended capabilities (\(ext.joined(separator: ", "))): on a pseries vPHB, a conventional PCI bus, QEMU's vfio-pci does not rebuild them for the guest (it does so only on a PCI Express bus), so the guest needs extended config space it will not get; drivers must do without them.",
                     functions: [f.host]))
             case .q35 where !ext.isEmpty:
@@ -332,7 +332,7 @@ public enum Planner {
                 let hiddenIDs: [ExtendedCapabilityID] = [.singleRootIOV, .alternativeRoutingID, .resizableBAR]
                 let dropped = (model.function(f.host)?.config?.extendedCapabilities ?? []).filter { hiddenIDs.contains($0.id) }.map(\.id.name)
                 if !dropped.isEmpty {
-                    findings.append(Finding("plan-extended-config", .info,
+                    findings.append(Finding(.planExtendedConfig, .info,
                         "\(f.host): QEMU's vfio-pci hides \(dropped.joined(separator: ", ")) from the guest; its other extended capabilities are exposed below the root port.",
                         functions: [f.host]))
                 }
@@ -342,23 +342,23 @@ public enum Planner {
         }
         if options.machine == .pseries {
             if let last = controllers.last, last.index > maxPHBIndex {
-                refusals.append(Finding("plan-too-many-controllers", .fail,
+                refusals.append(Finding(.planTooManyControllers, .fail,
                     "The plan needs vPHB index \(last.index); a pseries guest has at most \(maxPHBIndex + 1) (index 0 is the default vPHB).",
                     fix: "Assign fewer groups, or start lower with --first-index."))
             }
             for index in Set(overfull).sorted() {
-                refusals.append(Finding("plan-too-many-slots", .fail,
+                refusals.append(Finding(.planTooManySlots, .fail,
                     "vPHB \(index) would need more than 31 guest slots (libvirt's pci-root buses use slots 1–31).",
                     fix: "Assign fewer functions of that IOMMU group."))
             }
         } else {
             if let last = controllers.last, last.index > 255 {
-                refusals.append(Finding("plan-too-many-controllers", .fail,
+                refusals.append(Finding(.planTooManyControllers, .fail,
                     "The plan needs PCI controller index \(last.index); a guest has at most 256 buses.",
                     fix: "Start lower with --first-index, or assign fewer slots."))
             }
             if controllers.count > freeRootBusSlots {
-                findings.append(Finding("plan-root-ports", .warn,
+                findings.append(Finding(.planRootPorts, .warn,
                     "The plan adds \(controllers.count) root ports, more than the \(freeRootBusSlots) free slots of pcie.0: libvirt packs root ports as functions of a slot when their addresses are left out (as here), QEMU does not; with --format qemu give them addr=SLOT.FUNCTION yourself."))
             }
         }
@@ -366,15 +366,15 @@ public enum Planner {
         for a in (visible.map(\.address) + hidden.map(\.host)).sorted() {
             guard let f = model.function(a), let state = f.sriovPhysicalState, let n = state.numVFs, n > 0 else { continue }
             let own = state.virtualFunctions.filter { unitSet.contains($0) }
-            refusals.append(Finding("plan-pf-with-vfs", .fail,
+            refusals.append(Finding(.planPFWithVFs, .fail,
                 "\(a) is an SR-IOV PF with \(n) VF(s) enabled: vfio-pci will not bind it (\"Cannot bind to PF with SR-IOV enabled\"), and unbinding its driver removes the VFs\(own.isEmpty ? "" : " (\(own.map(\.description).joined(separator: ", ")) in this plan)").",
                 functions: [a] + state.virtualFunctions,
                 fix: "Plan the VFs without the PF, or echo 0 > /sys/bus/pci/devices/\(a)/sriov_numvfs first."))
         }
-        if check.verdict == .blocked {
+        if findings.contains(where: { $0.severity == .fail }) {
             let blocking = findings.filter { $0.severity == .fail }
             if options.force {
-                findings.append(Finding("plan-forced", .warn,
+                findings.append(Finding(.planForced, .warn,
                     "check calls this unit blocked; planned anyway because of --force.", functions: blocking.flatMap(\.functions)))
             } else {
                 refusals.append(contentsOf: blocking)

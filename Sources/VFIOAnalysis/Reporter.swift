@@ -31,101 +31,192 @@ public struct CheckResult: Sendable {
 }
 
 public enum Reporter {
+    /// Every unit of the host with its verdict: the kernel's groups where the input has them, else the
+    /// predicted groups (each uncertain one says so). Host findings that block or leave things unknown
+    /// apply to every unit.
     public static func report(_ model: HostModel) -> HostReport {
         let prediction = GroupPredictor.predict(model)
         let hostFindings = hostFindings(model, prediction)
-        let hostFail = hostFindings.filter { $0.severity == .fail }
+        let hostShared = hostFindings.filter { $0.severity == .fail || $0.severity == .unknown }
         var units: [UnitReport] = []
-        let grouped = Set(model.groups.flatMap(\.members))
-        if model.groups.isEmpty {
-            for g in prediction.groups {
-                let members = g.members.compactMap { model.function($0) }
-                let findings = hostFail + FunctionRules.evaluate(members, model: model)
-                units.append(UnitReport(groupID: nil, members: g.members, verdict: UnitVerdict(findings), findings: findings,
-                                        causes: g.causes, predicted: true))
-            }
-        } else {
+        if model.environment.groupSource.isKnown {
             for g in model.groups {
-                let members = g.members.compactMap { model.function($0) }
+                let (members, missing) = resolve(g.members, model)
+                var findings = hostShared + FunctionRules.evaluate(members, model: model, missing: missing)
+                findings += groupIntegrity(g, members: members, missing: missing, model: model)
                 let match = prediction.match(forKernelGroup: g.id)
-                var findings = hostFail + FunctionRules.evaluate(members, model: model)
-                if members.count > 1 && FunctionRules.endpoints(members).count > 1 {
-                    findings.append(Finding("shared-group", .info,
-                        "Group \(g.id) holds \(FunctionRules.endpoints(members).count) endpoints: they go to one VM together or stay unused; none can stay with the host.",
-                        functions: g.members))
-                }
                 units.append(UnitReport(groupID: g.id, members: g.members, verdict: UnitVerdict(findings), findings: findings,
                                         causes: match?.causes ?? [], predicted: match != nil))
             }
+        } else {
+            for g in prediction.groups {
+                let members = g.members.compactMap { model.function($0) }
+                var findings = hostShared + FunctionRules.evaluate(members, model: model)
+                if let f = uncertainGroupFinding(g) { findings.append(f) }
+                units.append(UnitReport(groupID: nil, members: g.members, verdict: UnitVerdict(findings), findings: findings,
+                                        causes: g.causes, predicted: true))
+            }
         }
-        let ungrouped = model.groups.isEmpty ? [] : model.functions.map(\.address).filter { !grouped.contains($0) }
-        return HostReport(hostFindings: hostFindings, units: units, prediction: prediction, ungrouped: ungrouped)
+        return HostReport(hostFindings: hostFindings, units: units, prediction: prediction, ungrouped: ungrouped(model))
+    }
+
+    /// Functions the kernel gave no group although it made groups (e.g. the AMD IOMMU function itself).
+    static func ungrouped(_ model: HostModel) -> [PCIAddress] {
+        guard model.environment.groupSource.isKnown else { return [] }
+        let grouped = Set(model.groups.flatMap(\.members))
+        return model.functions.map(\.address).filter { !grouped.contains($0) }
+    }
+
+    /// A kernel group's members that the input has, and those it names but could not read.
+    static func resolve(_ addresses: [PCIAddress], _ model: HostModel) -> ([PCIFunction], [PCIAddress]) {
+        var members: [PCIFunction] = []
+        var missing: [PCIAddress] = []
+        for a in addresses {
+            if let f = model.function(a) { members.append(f) } else { missing.append(a) }
+        }
+        return (members, missing)
+    }
+
+    /// Whether the kernel's group is complete and consistent in the input, and how many endpoints share it.
+    static func groupIntegrity(_ g: IOMMUGroup, members: [PCIFunction], missing: [PCIAddress], model: HostModel) -> [Finding] {
+        var findings: [Finding] = []
+        if !missing.isEmpty {
+            findings.append(.unknown(.groupIncomplete,
+                "Group \(g.id) lists \(missing.map(\.description).joined(separator: ", ")), which the input could not read: what they are, and whether the unit can go to a guest, is unknown.",
+                functions: missing, Unknown("the group names function(s) the scan skipped or that are not in the input", remedy: "read the host's own sysfs, or a complete snapshot")))
+        }
+        let inconsistent = members.filter { f in f.diagnostics.contains { $0.code == "group-inconsistent" } }
+        if !inconsistent.isEmpty {
+            findings.append(.unknown(.groupIncomplete,
+                "The kernel's group links and listing disagree for \(inconsistent.map(\.address.description).joined(separator: ", ")): group \(g.id)'s membership is not certain.",
+                functions: inconsistent.map(\.address), Unknown(inconsistent.flatMap { $0.diagnostics.filter { $0.code == "group-inconsistent" }.map(\.message) }.joined(separator: "; "),
+                                                             remedy: "read the host's own sysfs")))
+        }
+        let endpoints = FunctionRules.endpoints(members)
+        if endpoints.count > 1 {
+            findings.append(Finding(.sharedGroup, .info,
+                "Group \(g.id) holds \(endpoints.count) endpoints: they go to one VM together or stay unused; none can stay with the host.",
+                functions: g.members))
+        }
+        return findings
+    }
+
+    /// An UNKNOWN finding for a predicted group that rests on a missing fact, with both outcomes.
+    static func uncertainGroupFinding(_ g: PredictedGroup) -> Finding? {
+        guard !g.isCertain else { return nil }
+        let alternatives = g.ifIsolated.map { "{\($0.map(\.description).joined(separator: ", "))}" }.joined(separator: " ")
+        return Finding(.groupUncertain, .unknown,
+            "This predicted group rests on facts the input does not hold: at worst it is {\(g.members.map(\.description).joined(separator: ", "))}\(alternatives.isEmpty ? "" : "; if those facts isolate, the functions form \(alternatives)").",
+            functions: g.members, evidence: g.unknowns.map { "unknown: \($0.reason)" },
+            fix: Array(Set(g.unknowns.map(\.remedy))).sorted().joined(separator: "; "))
     }
 
     /// Host rules plus what the group prediction says about the host.
     static func hostFindings(_ model: HostModel, _ prediction: GroupPrediction) -> [Finding] {
         var findings = HostRules.evaluate(model)
         if prediction.matchesKernel == false {
-            findings.append(Finding("group-prediction-mismatch", .warn,
+            findings.append(Finding(.groupPredictionMismatch, .warn,
                 "The kernel's groups differ from what config space predicts: an ACS override, a quirk this tool does not model, or firmware that keeps devices from the IOMMU.",
                 functions: prediction.unexplainedKernelGroups.flatMap { $0 },
                 evidence: prediction.unexplainedKernelGroups.map { "kernel group {\($0.map(\.description).joined(separator: ", "))} was not predicted" }))
         }
         for u in prediction.uncertainties {
-            findings.append(Finding("prediction-uncertain", .info, "The group prediction is uncertain: \(u)."))
+            findings.append(Finding(.predictionUncertain, .info, "The group prediction is uncertain: \(u)."))
         }
         return findings
     }
 
-    /// Readiness of assigning `selected`: expanded to every group it touches.
+    /// Readiness of assigning `selected`: expanded to every IOMMU group it touches (the kernel's groups
+    /// where the input has them, else the predicted groups, which says so).
     public static func check(_ model: HostModel, selected: [PCIAddress]) -> CheckResult {
-        // Only the host findings and the kernel's groups matter here: no other group is evaluated.
-        var findings = hostFindings(model, GroupPredictor.predict(model)).filter { $0.severity != .info || $0.code == "vfio-pci-not-loaded" }
+        let prediction = GroupPredictor.predict(model)
+        var findings = hostFindings(model, prediction).filter { $0.code != .predictionUncertain }
+        let expansion = expand(selected, model, prediction)
+        findings += expansion.findings
+        let functions = expansion.unit.compactMap { model.function($0) }
+        findings += FunctionRules.evaluate(functions, model: model, missing: expansion.missing)
+        for (m, why) in expansion.added where !(model.function(m).map { FunctionRules.endpoints([$0]).isEmpty } ?? true) {
+            findings.append(Finding(.groupExpanded, .warn, why, functions: [m]))
+        }
+        findings += function0(selected, model)
+        return CheckResult(selected: selected, unit: expansion.unit, added: expansion.added, findings: findings, verdict: UnitVerdict(findings))
+    }
+
+    struct Expansion {
+        var unit: [PCIAddress] = []
+        var added: [(PCIAddress, String)] = []
+        var missing: [PCIAddress] = []
+        var findings: [Finding] = []
+    }
+
+    /// The selection grown to whole groups.
+    static func expand(_ selected: [PCIAddress], _ model: HostModel, _ prediction: GroupPrediction) -> Expansion {
+        var result = Expansion()
         var groupOf: [PCIAddress: IOMMUGroup] = [:]
         for g in model.groups {
             for m in g.members { groupOf[m] = g }
         }
         let selectedSet = Set(selected)
-        var unit: [PCIAddress] = []
         var inUnit: Set<PCIAddress> = []
-        var added: [(PCIAddress, String)] = []
+        func add(_ m: PCIAddress) {
+            guard inUnit.insert(m).inserted else { return }
+            result.unit.append(m)
+            guard !selectedSet.contains(m) else { return }
+            guard let f = model.function(m) else {
+                result.missing.append(m)
+                return
+            }
+            let role = FunctionRules.endpoints([f]).isEmpty
+                ? "a bridge in the same group: it stays with the host (pcieport is fine)"
+                : "an endpoint in the same IOMMU group: assign it to the same VM, or detach it from the host and keep it unused (libvirt <address type='unassigned'/>)"
+            result.added.append((m, "\(m) is \(role)"))
+        }
+        let source = model.environment.groupSource
         for address in selected where !inUnit.contains(address) {
-            // Without an IOMMU there are no real groups to expand to (the iommu-off finding blocks anyway).
-            guard !model.groups.isEmpty, let u = groupOf[address] else {
-                if !model.groups.isEmpty {
-                    findings.append(Finding("not-in-group", .fail, "\(address) is in no IOMMU group: the IOMMU does not cover it, so VFIO cannot assign it.",
-                                            functions: [address]))
-                }
-                inUnit.insert(address)
-                unit.append(address)
+            if source.isKnown, let g = groupOf[address] {
+                g.members.forEach(add)
+                let (members, missing) = resolve(g.members, model)
+                result.findings += groupIntegrity(g, members: members, missing: missing, model: model).filter { $0.code != .sharedGroup }
                 continue
             }
-            for m in u.members where inUnit.insert(m).inserted {
-                unit.append(m)
-                if !selectedSet.contains(m), let f = model.function(m) {
-                    let role = FunctionRules.endpoints([f]).isEmpty
-                        ? "a bridge in the same group: it stays with the host (pcieport is fine)"
-                        : "an endpoint in the same IOMMU group: assign it to the same VM, or detach it from the host and keep it unused (libvirt <address type='unassigned'/>)"
-                    added.append((m, "\(m) is \(role)"))
-                }
+            switch source {
+            case .groupDirectory, .deviceLinks:
+                result.findings.append(Finding(.notInGroup, .fail, "\(address) is in no IOMMU group: the IOMMU does not cover it, so VFIO cannot assign it.",
+                                               functions: [address], evidence: [HostRules.groupSourceEvidence(source) + ", and none holds \(address)"]))
+                add(address)
+            case .dumpLines:
+                add(address)
+                result.findings.append(.unknown(.groupUnknown, "The dump has no `IOMMU group:` line for \(address): its group is unknown.", functions: [address],
+                                                Unknown("lspci printed no group for \(address)", remedy: "capture with `lspci -nnkvvvxxxx` on the host, as root")))
+            case .noneMade:
+                // No groups to expand to; the iommu-off finding blocks.
+                add(address)
+            case let .none(u):
+                guard let g = prediction.group(of: address) else { add(address); continue }
+                g.members.forEach(add)
+                result.findings.append(.unknown(.groupUnknown,
+                    "The kernel's IOMMU groups are not in the input: the unit is the group predicted from config space, {\(g.members.map(\.description).joined(separator: ", "))}, which kernel quirks can change.",
+                    functions: g.members, u))
+                if let f = uncertainGroupFinding(g) { result.findings.append(f) }
             }
         }
-        unit.sort()
-        let functions = unit.compactMap { model.function($0) }
-        findings += FunctionRules.evaluate(functions, model: model)
-        for (m, why) in added where !(model.function(m).map { FunctionRules.endpoints([$0]).isEmpty } ?? true) {
-            findings.append(Finding("group-expanded", .warn, why, functions: [m]))
-        }
-        // Function 0: guests enumerate function 1–7 only when function 0 is there.
+        result.unit.sort()
+        return result
+    }
+
+    /// Guests enumerate functions 1–7 of a slot only when function 0 is there (x86 guests scan a slot's other
+    /// functions only after function 0 answers; no kernel parameter changes that).
+    static func function0(_ selected: [PCIAddress], _ model: HostModel) -> [Finding] {
+        var findings: [Finding] = []
         let bySlot = Dictionary(grouping: selected, by: \.slot)
         for (slot, picks) in bySlot.sorted(by: { $0.key < $1.key }) {
             let nonVF = picks.filter { model.function($0)?.isVirtualFunction != true }
             if !nonVF.isEmpty, !nonVF.contains(where: { $0.function == 0 }) {
-                findings.append(Finding("function0-missing", .warn,
-                    "The selection includes \(nonVF.map(\.description).joined(separator: ", ")) but not function 0 of slot \(slot): an x86 guest will not find them unless it boots with pci=pcie_scan_all, or they are placed at function 0 of a guest slot (a pseries guest may find them).",
-                    functions: nonVF, fix: "Assign function 0 of \(slot) too, or put each selected function in its own guest slot at function 0."))
+                findings.append(Finding(.function0Missing, .warn,
+                    "The selection includes \(nonVF.map(\.description).joined(separator: ", ")) but not function 0 of slot \(slot): an x86 guest does not scan functions 1–7 of a slot without function 0, whatever its kernel parameters (a pseries guest may find them).",
+                    functions: nonVF, fix: "Assign function 0 of \(slot) too, or place each selected function at function 0 of its own guest slot (`vfio-inspect plan` does this)."))
             }
         }
-        return CheckResult(selected: selected, unit: unit, added: added, findings: findings, verdict: UnitVerdict(findings))
+        return findings
     }
 }

@@ -17,6 +17,10 @@ public struct GlobalOptions: ParsableArguments {
 
     /// Reads the host the options name. Prints a clear message and exits 3 when the input is unusable.
     func loadHost(options: ScanOptions = ScanOptions()) throws -> HostModel {
+        if root.isEmpty {
+            printError("vfio-inspect: --root needs a directory (use --root / for this host)")
+            throw ExitCode(ExitStatus.usage)
+        }
         let names: PCIIDDatabase?
         do {
             let db = try PCIIDDatabase(path: pciIDs)
@@ -58,6 +62,12 @@ public enum ExitStatus {
     public static let blocked: Int32 = 2
     /// The input (root, dump, snapshot) could not be read at all.
     public static let inputUnusable: Int32 = 3
+    /// `check`/`plan`/`report --exit-status`: something that decides the verdict is unknown.
+    public static let undetermined: Int32 = 4
+    /// A selector (or `--hide`) matched no function.
+    public static let selectorUnmatched: Int32 = 5
+    /// A malformed command line (argument-parser's own status).
+    public static let usage: Int32 = 64
 }
 
 
@@ -68,13 +78,28 @@ func validateSelectors(_ texts: [String]) throws {
     }
 }
 
-/// The functions the selectors name, in address order; exit 3 with a message when none matches.
-func selectedFunctions(_ texts: [String], in model: HostModel) throws -> [PCIAddress] {
-    let selectors = try texts.map { try PCISelector(parsing: $0) }
-    let chosen = model.functions.filter { f in selectors.contains { $0.matches(f.address) } }.map(\.address)
-    guard !chosen.isEmpty else {
-        printError("vfio-inspect: no function matches \(texts.joined(separator: " "))")
-        throw ExitCode(ExitStatus.inputUnusable)
+/// The functions the selectors name, in address order. Every selector must match something: one that
+/// matches nothing is named on stderr and the command exits 5 (`ExitStatus.selectorUnmatched`), so a script
+/// never takes a partial answer for the whole one.
+func selectedFunctions(_ texts: [String], in model: HostModel, option: String = "") throws -> [PCIAddress] {
+    var chosen: Set<PCIAddress> = []
+    var unmatched: [String] = []
+    for text in texts {
+        let selector = try PCISelector(parsing: text)
+        let matches = model.functions(matching: selector)
+        if matches.isEmpty { unmatched.append(text) }
+        chosen.formUnion(matches.map(\.address))
     }
-    return chosen
+    guard unmatched.isEmpty else {
+        printError("vfio-inspect: \(option)\(unmatched.joined(separator: ", ")) \(unmatched.count == 1 ? "matches" : "match") no function of \(model.source)")
+        throw ExitCode(ExitStatus.selectorUnmatched)
+    }
+    return chosen.sorted()
+}
+
+/// Prints the input's host diagnostics (functions skipped, files unreadable) on stderr, once per command.
+func printHostDiagnostics(_ model: HostModel) {
+    for d in model.diagnostics {
+        printError("note: \(d.code): \(d.message)")
+    }
 }

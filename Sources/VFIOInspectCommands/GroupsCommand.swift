@@ -17,6 +17,7 @@ public struct GroupsCommand: ParsableCommand {
 
     public func run() throws {
         let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
+        printHostDiagnostics(model)
         let analysis = GroupAnalysis(model, GroupPredictor.predict(model))
         if json {
             print(try JSONOutput.render(DescribedGroupsListing(model, analysis)), terminator: "")

@@ -31,19 +31,17 @@ public struct ListCommand: ParsableCommand {
 
     public func run() throws {
         let model = try global.loadHost()
-        let selectors = try select.map { try PCISelector(parsing: $0) }
+        let selected = select.isEmpty ? nil : Set(try selectedFunctions(select, in: model, option: "-s "))
         let filter = try ids.map { try IDFilter(parsing: $0) }
         let chosen = model.functions.filter { f in
-            (selectors.isEmpty || selectors.contains { $0.matches(f.address) })
-                && (filter?.matches(vendor: f.vendorID, device: f.deviceID) ?? true)
+            (selected?.contains(f.address) ?? true)
+                && (filter?.matches(vendor: f.vendorID, device: f.deviceID, classCode: f.classCode) ?? true)
         }
         if json {
             print(try JSONOutput.render(DescribedListing(model, functions: chosen)), terminator: "")
         } else {
             print(ListText.render(model, functions: chosen), terminator: "")
-            for d in model.diagnostics {
-                printError("note: \(d.message)")
-            }
+            printHostDiagnostics(model)
         }
     }
 }

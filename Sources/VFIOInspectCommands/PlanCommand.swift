@@ -10,7 +10,8 @@ public struct PlanCommand: ParsableCommand {
         discussion: """
             The selection is expanded to whole IOMMU groups; group endpoints not selected (and --hide ones) are detached \
             from the host but not shown to the guest. Exit 0 planned, 1 planned with warnings or preparation, \
-            2 refused (blocked, or function 0 missing on q35), 3 input unreadable.
+            2 refused (blocked, or function 0 missing on q35), 3 input unreadable, 4 planned but undetermined \
+            (a fact that decides readiness is not in the input), 5 a selector matched nothing.
             """)
 
     public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable {
@@ -38,7 +39,7 @@ public struct PlanCommand: ParsableCommand {
     @Flag(name: .long, help: "Plan a unit that check calls blocked.")
     public var force = false
 
-    @Flag(name: .customLong("allow-missing-function0"), help: "q35: place functions without function 0 (the guest must boot with pci=pcie_scan_all).")
+    @Flag(name: .customLong("allow-missing-function0"), help: "q35: place functions without function 0 anyway (an x86 guest will not see them; only guests that probe every function do).")
     public var allowMissingFunction0 = false
 
     @Flag(name: .long, help: "The plan as data (guest slots, functions, controllers, hotplug order).")
@@ -50,24 +51,17 @@ public struct PlanCommand: ParsableCommand {
         guard !selectors.isEmpty else { throw ValidationError("name the functions the guest gets (e.g. 01:00.0)") }
         try validateSelectors(selectors + hide)
         guard GuestMachine(rawValue: machine) != nil else { throw ValidationError("--machine must be q35 or pseries, not '\(machine)'") }
-        guard (1...254).contains(firstIndex) else { throw ValidationError("--first-index must be 1–254 (0 is the guest's root bus)") }
+        guard (1...254).contains(firstIndex) else { throw ValidationError("--first-index must be 1–254 (0 is the guest's root bus), not \(firstIndex)") }
     }
 
     public func run() throws {
         let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
         let chosen = try selectedFunctions(selectors, in: model)
-        var hidden: [PCIAddress] = []
-        for text in hide {
-            let matches = model.functions(matching: try PCISelector(parsing: text)).map(\.address)
-            guard !matches.isEmpty else {
-                printError("vfio-inspect: --hide \(text) matches no function")
-                throw ExitCode.validationFailure
-            }
-            hidden += matches
-        }
+        let hidden = try selectedFunctions(hide, in: model, option: "--hide ")
         let options = PlanOptions(machine: GuestMachine(rawValue: machine) ?? .q35, hidden: hidden, force: force,
                                   allowMissingFunction0: allowMissingFunction0, firstControllerIndex: firstIndex)
         let plan = Planner.plan(model, selected: chosen, options: options)
+        printHostDiagnostics(model)
         let status = PlanRender.exitStatus(plan)
         if json {
             print(try JSONOutput.render(DescribedPlan(plan, model)), terminator: "")

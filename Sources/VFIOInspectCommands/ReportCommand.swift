@@ -26,6 +26,7 @@ public struct ReportCommand: ParsableCommand {
     public func run() throws {
         let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
         let report = Reporter.report(model)
+        printHostDiagnostics(model)
         if json {
             print(try JSONOutput.render(DescribedReport(model, report)), terminator: "")
         } else {
@@ -37,7 +38,13 @@ public struct ReportCommand: ParsableCommand {
 public struct CheckCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Readiness of a planned assignment, expanded to whole IOMMU groups. Exit 0 ready, 1 needs preparation or warnings, 2 blocked.")
+        abstract: "Readiness of a planned assignment, expanded to whole IOMMU groups.",
+        discussion: """
+            One line per subject (id in --json), each PASS, WARN, FAIL or UNKNOWN (the input lacks a fact the rule needs; \
+            the line says which and what would supply it). Exit 0 ready, 1 needs preparation or warnings, 2 blocked, \
+            3 input unreadable, 4 undetermined (nothing known blocks, but something that decides is unknown), \
+            5 a selector matched nothing.
+            """)
 
     @OptionGroup public var global: GlobalOptions
 
@@ -58,6 +65,7 @@ public struct CheckCommand: ParsableCommand {
         let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
         let chosen = try selectedFunctions(selectors, in: model)
         let result = Reporter.check(model, selected: chosen)
+        printHostDiagnostics(model)
         let status = CheckLines.exitStatus(result.verdict)
         if json {
             let described = DescribedCheck(result)

@@ -32,12 +32,7 @@ public struct ShowCommand: ParsableCommand {
 
     public func run() throws {
         let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
-        let parsed = try selectors.map { try PCISelector(parsing: $0) }
-        let chosen = model.functions.filter { f in parsed.contains { $0.matches(f.address) } }
-        guard !chosen.isEmpty else {
-            printError("vfio-inspect: no function matches \(selectors.joined(separator: " "))")
-            throw ExitCode(ExitStatus.inputUnusable)
-        }
+        let chosen = try selectedFunctions(selectors, in: model).compactMap { model.function($0) }
         if json {
             print(try JSONOutput.render(DescribedShow(model, functions: chosen)), terminator: "")
             return

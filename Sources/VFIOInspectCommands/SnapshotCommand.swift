@@ -27,6 +27,9 @@ public struct SnapshotCommand: ParsableCommand {
             throw ExitCode(ExitStatus.inputUnusable)
         }
         print("captured \(summary.functions) functions into \(outdir): \(summary.files) files, \(summary.links) links")
+        if !summary.limitedConfig.isEmpty {
+            printError("warning: config space of \(summary.limitedConfig.count) function(s) was only partly readable (e.g. \(summary.limitedConfig[0])): run snapshot as root, or capabilities, ACS and reset facts will be unknown in the snapshot")
+        }
         if !summary.skipped.isEmpty {
             print("passed over \(summary.skipped.count) entries\(verbose ? ":" : " (--verbose lists them)")")
             if verbose {

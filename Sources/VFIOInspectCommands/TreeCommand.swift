@@ -20,6 +20,7 @@ public struct TreeCommand: ParsableCommand {
 
     public func run() throws {
         let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
+        printHostDiagnostics(model)
         print(format == .dot ? TreeRender.dot(model) : TreeRender.text(model), terminator: "")
     }
 }

@@ -156,8 +156,10 @@ public struct DescribedFunctionDetail: Encodable, Sendable {
     public init(_ f: PCIFunction) {
         base = DescribedFunction(f)
         let config = f.config
-        capabilities = config.map { $0.capabilities.map(CapabilityDetails.describe) }
-        extendedCapabilities = config.map { $0.extendedCapabilities.map(CapabilityDetails.describe) }
+        // null when not readable; [] only when read and empty.
+        capabilities = f.capabilitiesUnknown == nil ? config.map { $0.capabilities.map(CapabilityDetails.describe) } : nil
+        extendedCapabilities = config?.extendedCoverage == .unreadable || f.capabilitiesUnknown != nil
+            ? nil : config.map { $0.extendedCapabilities.map(CapabilityDetails.describe) }
         capabilityCoverage = config?.capabilityCoverage.rawValue
         extendedCapabilityCoverage = config?.extendedCoverage.rawValue
         acs = config?.acs.map { DescribedACS(capability: DescribedACSFlags($0.capability), control: DescribedACSFlags($0.control)) }

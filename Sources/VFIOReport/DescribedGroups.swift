@@ -29,6 +29,30 @@ public struct DescribedKernelGroup: Encodable, Sendable {
 public struct DescribedPredictedGroup: Encodable, Sendable {
     public let members: [String]
     public let why: [DescribedCause]
+    /// False when the group rests on facts the input does not hold (`unknown`); `members` is then the
+    /// worst case and `ifIsolated` what the members form when every unknown fact isolates.
+    public let certain: Bool
+    public let unknown: [DescribedUnknown]
+    public let ifIsolated: [[String]]
+
+    public init(_ g: PredictedGroup) {
+        members = g.members.map(\.description)
+        why = g.causes.map(DescribedCause.init)
+        certain = g.isCertain
+        unknown = g.unknowns.map(DescribedUnknown.init)
+        ifIsolated = g.ifIsolated.map { $0.map(\.description) }
+    }
+}
+
+/// A fact the input does not hold: why, and what would supply it.
+public struct DescribedUnknown: Encodable, Sendable {
+    public let reason: String
+    public let remedy: String
+
+    public init(_ u: Unknown) {
+        reason = u.reason
+        remedy = u.remedy
+    }
 }
 
 /// Kernel groups with their causes, and the prediction they are checked against.
@@ -45,7 +69,7 @@ public struct GroupAnalysis: Sendable {
             let why = describedWhy(causes: match?.causes ?? [], memberCount: g.members.count, predicted: match != nil, acsOverride: acsOverride)
             return DescribedKernelGroup(id: g.id, members: g.members.map(\.description), type: g.type, why: why, predicted: match != nil)
         }
-        predictedGroups = prediction.groups.map { DescribedPredictedGroup(members: $0.members.map(\.description), why: $0.causes.map(DescribedCause.init)) }
+        predictedGroups = prediction.groups.map(DescribedPredictedGroup.init)
         groupPredictionMatches = prediction.matchesKernel
         predictionUncertainties = prediction.uncertainties
     }
@@ -55,7 +79,8 @@ public struct GroupAnalysis: Sendable {
 public struct DescribedGroupsListing: Encodable, Sendable {
     public let schemaVersion: Int
     public let source: DescribedSource
-    public let iommuEnabled: Bool
+    /// Whether the kernel made IOMMU groups; null when the input cannot say (a dump without group lines).
+    @Nullable public var iommuEnabled: Bool?
     public let groups: [DescribedKernelGroup]
     public let predictedGroups: [DescribedPredictedGroup]
     @Nullable public var groupPredictionMatches: Bool?
@@ -64,7 +89,11 @@ public struct DescribedGroupsListing: Encodable, Sendable {
     public init(_ model: HostModel, _ analysis: GroupAnalysis) {
         schemaVersion = JSONSchemaVersion.current
         source = DescribedSource(model.source)
-        iommuEnabled = !model.groups.isEmpty
+        switch model.environment.groupSource {
+        case .groupDirectory, .deviceLinks, .dumpLines: iommuEnabled = true
+        case .noneMade: iommuEnabled = false
+        case .none: iommuEnabled = nil
+        }
         groups = analysis.groups
         predictedGroups = analysis.predictedGroups
         groupPredictionMatches = analysis.groupPredictionMatches
@@ -81,13 +110,25 @@ public enum GroupsText {
             return "  \(address)  \(f.className ?? "Class \(hex(f.classCode.deviceClass, 4))"): \(ListText.identity(f)) [\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))]  driver=\(f.driver ?? "-")"
                 + (flags.isEmpty ? "" : "  " + flags.joined(separator: ", "))
         }
-        if model.groups.isEmpty {
-            out.append("No IOMMU groups: the IOMMU is off or absent (enable VT-d/AMD-Vi in the firmware; intel_iommu=on on Intel).")
-            out.append("Groups the kernel would make with the ACS state it has now (ACS is enabled only with an IOMMU, so expect finer groups once it is on):")
-            for (i, g) in analysis.predictedGroups.enumerated() where g.members.count > 1 {
-                out.append("predicted group \(i) (\(g.members.count) functions)")
+        if !model.environment.groupSource.isKnown {
+            switch model.environment.groupSource {
+            case let .noneMade(evidence):
+                out.append("No IOMMU groups: the kernel made none (\(evidence.joined(separator: "; "))). Enable VT-d/AMD-Vi in the firmware; intel_iommu=on on Intel.")
+                out.append("Groups the kernel would make with the ACS state it has now (ACS is enabled only with an IOMMU, so expect finer groups once it is on):")
+            case let .none(u):
+                out.append("The kernel's IOMMU groups are not in the input: \(u.reason) (\(u.remedy)).")
+                out.append("Groups predicted from config space:")
+            default:
+                break
+            }
+            for (i, g) in analysis.predictedGroups.enumerated() where g.members.count > 1 || !g.certain {
+                out.append("predicted group \(i) (\(g.members.count) function\(g.members.count == 1 ? "" : "s"))\(g.certain ? "" : "  [uncertain]")")
                 out.append(contentsOf: g.members.map(member))
                 for c in g.why { out.append("  why: \(c.kind)\(c.at.map { " at \($0)" } ?? ""): \(c.explanation)") }
+                if !g.certain {
+                    for u in g.unknown { out.append("  unknown: \(u.reason) (\(u.remedy))") }
+                    out.append("  if every unknown fact isolates: " + g.ifIsolated.map { "{\($0.joined(separator: ", "))}" }.joined(separator: " "))
+                }
             }
         } else {
             for g in analysis.groups {

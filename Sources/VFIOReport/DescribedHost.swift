@@ -54,8 +54,24 @@ public struct DescribedNetInterface: Encodable, Sendable {
 public struct DescribedHostUse: Encodable, Sendable {
     public let netInterfaces: [DescribedNetInterface]
     public let blockDevices: [String]
+    /// Block devices stacked on them (`holders/`): device-mapper and md.
+    public let stackedDevices: [DescribedStackedDevice]
     public let drmDevices: [String]
     public let framebuffers: [String]
+
+    init(_ use: HostUse) {
+        netInterfaces = use.netInterfaces.map { DescribedNetInterface(name: $0.name, operstate: $0.operstate, up: $0.administrativelyUp) }
+        blockDevices = use.blockDevices
+        stackedDevices = use.stackedDevices.map { DescribedStackedDevice(name: $0.name, mapperName: $0.mapperName, on: $0.on) }
+        drmDevices = use.drmDevices
+        framebuffers = use.framebuffers
+    }
+}
+
+public struct DescribedStackedDevice: Encodable, Sendable {
+    public let name: String
+    @Nullable public var mapperName: String?
+    public let on: String
 }
 
 public struct DescribedFunction: Encodable, Sendable {
@@ -74,7 +90,10 @@ public struct DescribedFunction: Encodable, Sendable {
     @Nullable public var headerType: Int?
     /// Bit 7 of byte 0x0e.
     public let multifunction: Bool
+    /// The bound driver; null when none is bound or when that is unknown (`unknown` says which).
     @Nullable public var driver: String?
+    /// Modules that can drive it (a dump's `Kernel modules:` line).
+    @Nullable public var kernelModules: [String]?
     @Nullable public var driverOverride: String?
     @Nullable public var iommuGroup: Int?
     @Nullable public var numaNode: Int?
@@ -93,7 +112,11 @@ public struct DescribedFunction: Encodable, Sendable {
     @Nullable public var sriovState: DescribedSRIOVState?
     public let configBytesReadable: Int
     public let configSize: Int
-    public let hostUse: DescribedHostUse
+    /// Null when the input cannot show it (a dump).
+    @Nullable public var hostUse: DescribedHostUse?
+    /// Facts about this function that the input does not hold, by name (`driver`, `hostUse`, `position`,
+    /// `capabilities`, `acs`), each with why and what would supply it.
+    public let unknown: [String: DescribedUnknown]
     public let diagnostics: [DescribedDiagnostic]
 
     public init(_ f: PCIFunction) {
@@ -111,6 +134,7 @@ public struct DescribedFunction: Encodable, Sendable {
         headerType = f.header.map { Int($0.layout.rawValue) }
         multifunction = f.multifunctionBit
         driver = f.driver
+        kernelModules = f.kernelModules
         driverOverride = f.driverOverride
         iommuGroup = f.iommuGroup
         numaNode = f.numaNode
@@ -131,9 +155,17 @@ public struct DescribedFunction: Encodable, Sendable {
         }
         configBytesReadable = f.configBytesReadable
         configSize = f.configSize
-        hostUse = DescribedHostUse(
-            netInterfaces: f.hostUse.netInterfaces.map { DescribedNetInterface(name: $0.name, operstate: $0.operstate, up: $0.administrativelyUp) },
-            blockDevices: f.hostUse.blockDevices, drmDevices: f.hostUse.drmDevices, framebuffers: f.hostUse.framebuffers)
+        hostUse = f.hostUse.value.map(DescribedHostUse.init)
+        var unknown: [String: DescribedUnknown] = [:]
+        if let u = f.driverBinding.unknown { unknown["driver"] = DescribedUnknown(u) }
+        if let u = f.hostUse.unknown { unknown["hostUse"] = DescribedUnknown(u) }
+        if let u = f.position.unknown { unknown["position"] = DescribedUnknown(u) }
+        // Only what the input lacks; a listing that did not decode capabilities says nothing about them.
+        if f.config != nil || f.header == nil {
+            if let u = f.capabilitiesUnknown { unknown["capabilities"] = DescribedUnknown(u) }
+            if let u = f.acsCapability.unknown, f.capabilitiesUnknown == nil { unknown["acs"] = DescribedUnknown(u) }
+        }
+        self.unknown = unknown
         diagnostics = f.diagnostics.map(DescribedDiagnostic.init)
     }
 }
@@ -158,8 +190,11 @@ public struct DescribedIOMMUUnit: Encodable, Sendable {
 }
 
 public struct DescribedIOMMU: Encodable, Sendable {
-    /// Whether the kernel made IOMMU groups (`kernel/iommu_groups` is not empty).
+    /// Whether the input holds the kernel's IOMMU groups (`kernel/iommu_groups`, `iommu_group` links, a dump's group lines).
     public let groupsPresent: Bool
+    /// Where the groups come from: `iommu-groups-directory`, `iommu-group-links`, `dump-group-lines`,
+    /// `none-made` (the input shows the kernel made none), `unknown`.
+    public let groupSource: String
     public let units: [DescribedIOMMUUnit]
 }
 
@@ -193,11 +228,12 @@ public struct DescribedListing: Encodable, Sendable {
         source = DescribedSource(model.source)
         host = DescribedHost(
             iommu: DescribedIOMMU(
-                groupsPresent: !model.groups.isEmpty,
+                groupsPresent: model.environment.groupSource.isKnown,
+                groupSource: model.environment.groupSource.name,
                 units: model.environment.iommuUnits.map {
                     DescribedIOMMUUnit(name: $0.name, kind: $0.kind.rawValue, registers: $0.registers, pciFunction: $0.pciFunction?.description)
                 }),
-            kernelCommandLine: model.environment.kernelCommandLine,
+            kernelCommandLine: model.environment.kernelCommandLine.value,
             diagnostics: model.diagnostics.map(DescribedDiagnostic.init))
         functions = selected.map(DescribedFunction.init)
         let bySlot = Dictionary(grouping: selected, by: { $0.address.slot })
@@ -212,5 +248,18 @@ public struct DescribedListing: Encodable, Sendable {
         let wanted = Set(selected.map(\.address))
         groups = model.groups.filter { $0.members.contains(where: wanted.contains) || selected.count == model.functions.count }
             .map(DescribedGroup.init)
+    }
+}
+
+extension GroupSource {
+    /// The JSON spelling.
+    public var name: String {
+        switch self {
+        case .groupDirectory: "iommu-groups-directory"
+        case .deviceLinks: "iommu-group-links"
+        case .dumpLines: "dump-group-lines"
+        case .noneMade: "none-made"
+        case .none: "unknown"
+        }
     }
 }

@@ -4,6 +4,9 @@ import VFIOAnalysis
 
 public struct DescribedFinding: Encodable, Sendable {
     public let code: String
+    /// The `check` line the code belongs to (`CheckLine.id`).
+    public let line: String
+    /// `info`, `warn`, `unknown`, `fail`.
     public let severity: String
     public let message: String
     public let functions: [String]
@@ -11,7 +14,8 @@ public struct DescribedFinding: Encodable, Sendable {
     @Nullable public var fix: String?
 
     public init(_ f: Finding) {
-        code = f.code
+        code = f.code.rawValue
+        line = f.code.line.id
         severity = f.severity.rawValue
         message = f.message
         functions = f.functions.map(\.description)
@@ -37,6 +41,8 @@ public struct DescribedUnit: Encodable, Sendable {
     public let findings: [DescribedFinding]
     public let why: [DescribedCause]
     public let predicted: Bool
+    /// For a predicted unit: false when it rests on facts the input does not hold.
+    public let certain: Bool
 }
 
 /// `report --json`: the list contract plus verdicts, findings and the group prediction.
@@ -55,16 +61,17 @@ public struct DescribedReport: Encodable, Sendable {
         source = DescribedSource(model.source)
         let listing = DescribedListing(model, functions: model.functions)
         host = DescribedReportHost(findings: report.hostFindings.map(DescribedFinding.init), iommu: listing.host.iommu,
-                                   kernelCommandLine: model.environment.kernelCommandLine,
+                                   kernelCommandLine: model.environment.kernelCommandLine.value,
                                    diagnostics: listing.host.diagnostics, ungrouped: report.ungrouped.map(\.description))
         functions = listing.functions
         let acsOverride = model.environment.commandLineParameters["pcie_acs_override"]
         groups = report.units.map { u in
             let why = describedWhy(causes: u.causes, memberCount: u.members.count, predicted: u.predicted, acsOverride: acsOverride)
+            let certain = u.groupID != nil || report.prediction.group(of: u.members[0])?.isCertain ?? true
             return DescribedUnit(id: u.groupID, members: u.members.map(\.description), verdict: u.verdict.rawValue,
-                                 findings: u.findings.map(DescribedFinding.init), why: why, predicted: u.predicted)
+                                 findings: u.findings.map(DescribedFinding.init), why: why, predicted: u.predicted, certain: certain)
         }
-        predictedGroups = report.prediction.groups.map { DescribedPredictedGroup(members: $0.members.map(\.description), why: $0.causes.map(DescribedCause.init)) }
+        predictedGroups = report.prediction.groups.map(DescribedPredictedGroup.init)
         groupPredictionMatches = report.prediction.matchesKernel
         predictionUncertainties = report.prediction.uncertainties
     }
@@ -72,7 +79,10 @@ public struct DescribedReport: Encodable, Sendable {
 
 public struct DescribedCheck: Encodable, Sendable {
     public struct Line: Encodable, Sendable {
+        /// Stable machine id (`iommu`, `reset`, …).
+        public let id: String
         public let check: String
+        /// `PASS`, `WARN`, `FAIL` or `UNKNOWN`.
         public let result: String
         public let findings: [DescribedFinding]
     }
@@ -81,6 +91,7 @@ public struct DescribedCheck: Encodable, Sendable {
     public let selected: [String]
     public let unit: [String]
     public let added: [String]
+    /// `ready`, `needs-preparation`, `blocked`, `undetermined`.
     public let verdict: String
     public let exitStatus: Int
     public let checks: [Line]
@@ -96,36 +107,34 @@ public struct DescribedCheck: Encodable, Sendable {
     }
 }
 
-/// The check lines, like virt-host-validate: one per subject, PASS / WARN / FAIL.
+/// The check lines, like virt-host-validate: one per subject, PASS / WARN / FAIL / UNKNOWN. A line's result
+/// is its worst finding: FAIL over UNKNOWN over WARN over PASS (an unknown fact is never a pass).
 public enum CheckLines {
-    static let subjects: [(String, Set<String>)] = [
-        ("IOMMU enabled", ["iommu-off", "not-in-group"]),
-        ("Interrupt remapping", ["no-interrupt-remapping", "interrupt-remapping-off", "unsafe-interrupts-allowed", "noiommu-mode"]),
-        ("Groups trustworthy (no ACS override)", ["acs-override", "acs-disabled", "group-prediction-mismatch"]),
-        ("Whole IOMMU group assigned", ["group-expanded"]),
-        ("Drivers (vfio-pci)", ["host-driver", "no-driver", "vfio-pci-not-loaded"]),
-        ("Not in use by the host", ["host-mounted", "host-net-up", "boot-vga", "host-block-device", "chipset-function"]),
-        ("Reset", ["no-reset", "bus-reset-only", "capabilities-unreadable"]),
-        ("Interrupts", ["intx-only"]),
-        ("Function 0 present", ["function0-missing"]),
-        ("SR-IOV", ["pf-with-vfs", "vf-shares-pf-state", "detached-vf", "vf-depends-on-pf", "vfs-not-created"]),
-        ("64-bit MMIO window", ["large-bar"]),
-    ]
-
+    /// The lines `check` prints (the plan line only where a finding of a plan is on it).
     public static func lines(_ findings: [Finding]) -> [DescribedCheck.Line] {
-        subjects.map { subject, codes in
-            let mine = findings.filter { codes.contains($0.code) }
-            let worst = mine.map(\.severity).max()
-            let result = worst == .fail ? "FAIL" : worst == .warn ? "WARN" : "PASS"
-            return DescribedCheck.Line(check: subject, result: result, findings: mine.map(DescribedFinding.init))
+        CheckLine.all.compactMap { line in
+            let mine = findings.filter { $0.code.line == line }
+            if line == .placement && mine.isEmpty { return nil }
+            return DescribedCheck.Line(id: line.id, check: line.title, result: result(mine), findings: mine.map(DescribedFinding.init))
         }
     }
 
+    public static func result(_ findings: [Finding]) -> String {
+        switch findings.map(\.severity).max() {
+        case .fail?: "FAIL"
+        case .unknown?: "UNKNOWN"
+        case .warn?: "WARN"
+        default: "PASS"
+        }
+    }
+
+    /// 0 ready, 1 needs preparation, 2 blocked, 4 undetermined (3 is an unusable input, 5 a selector that matched nothing).
     public static func exitStatus(_ verdict: UnitVerdict) -> Int32 {
         switch verdict {
         case .ready: 0
         case .needsPreparation: 1
         case .blocked: 2
+        case .undetermined: 4
         }
     }
 }

@@ -24,11 +24,11 @@ public enum PlanRender {
             lines.append(place + ": " + fs.joined(separator: ", "))
         }
         // Drivers to release are one line: managed='yes' (libvirt) or the binding step (QEMU) takes care of them.
-        let release = plan.findings.filter { $0.code == "host-driver" || $0.code == "no-driver" }.flatMap(\.functions)
+        let release = plan.findings.filter { $0.code == .hostDriver || $0.code == .noDriver }.flatMap(\.functions)
         if !release.isEmpty {
             lines.append("To bind to vfio-pci: " + release.map { a in "\(a) (\(model.function(a)?.driver ?? "no driver"))" }.joined(separator: ", "))
         }
-        for f in plan.findings where (f.severity != .info || f.code.hasPrefix("plan-")) && f.code != "host-driver" && f.code != "no-driver" {
+        for f in plan.findings where (f.severity != .info || f.code.line == .placement) && f.code != .hostDriver && f.code != .noDriver {
             lines.append("\(f.severity.rawValue.uppercased()) \(f.code): \(f.message)")
             if let fix = f.fix { lines.append("  fix: \(fix)") }
         }
@@ -237,7 +237,11 @@ public enum PlanRender {
     /// 0: planned, nothing to prepare; 1: planned, with warnings or preparation (or forced); 2: refused.
     public static func exitStatus(_ plan: Plan) -> Int32 {
         if plan.isRefused { return 2 }
-        return plan.verdict == .ready ? 0 : 1
+        switch plan.verdict {
+        case .ready: return 0
+        case .undetermined: return 4
+        default: return 1
+        }
     }
 
     /// The refusal, for stderr.
@@ -249,7 +253,7 @@ public enum PlanRender {
             out.append("Also:")
             for f in others { out.append("  \(style.severity(f.severity)) \(f.code): \(f.message)") }
         }
-        if plan.refusals.allSatisfy({ !$0.code.hasPrefix("plan-") }) {
+        if plan.refusals.allSatisfy({ $0.code.line != .placement }) {
             out.append("check calls this unit blocked; --force plans it anyway.")
         }
         return out.joined(separator: "\n") + "\n"

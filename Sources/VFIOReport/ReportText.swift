@@ -11,6 +11,7 @@ public struct Style: Sendable {
     func severity(_ s: Finding.Severity) -> String {
         switch s {
         case .fail: paint("FAIL", "1;31")
+        case .unknown: paint("UNKNOWN", "1;35")
         case .warn: paint("WARN", "1;33")
         case .info: paint("info", "2")
         }
@@ -20,12 +21,14 @@ public struct Style: Sendable {
         case .ready: paint("ready", "1;32")
         case .needsPreparation: paint("needs-preparation", "1;33")
         case .blocked: paint("blocked", "1;31")
+        case .undetermined: paint("undetermined", "1;35")
         }
     }
     func result(_ r: String) -> String {
         switch r {
         case "FAIL": paint(r, "1;31")
         case "WARN": paint(r, "1;33")
+        case "UNKNOWN": paint(r, "1;35")
         default: paint(r, "1;32")
         }
     }
@@ -65,8 +68,8 @@ public enum ReportText {
     public static func render(_ model: HostModel, _ report: HostReport, style: Style) -> String {
         var out: [String] = []
         out.append("Host")
-        if report.hostFindings.isEmpty { out.append("  " + style.result("PASS") + " IOMMU on, interrupt remapping present, no ACS override") }
-        for f in report.hostFindings { out += findingLines(f, style, indent: "  ") }
+        if !report.hostFindings.contains(where: { $0.severity != .info }) { out.append("  " + style.result("PASS") + " IOMMU on, interrupt remapping present, no ACS override") }
+        for f in report.hostFindings where !f.code.isPassEvidence { out += findingLines(f, style, indent: "  ") }
         for unit in report.units {
             out.append("")
             let title = unit.groupID.map { "IOMMU group \($0)" } ?? "predicted group"
@@ -77,7 +80,7 @@ public enum ReportText {
             }
             if !unit.predicted && unit.members.count > 1 { out.append("    why shared: unknown (config space predicts otherwise)") }
             let hostCodes = Set(report.hostFindings.map(\.code))
-            for f in unit.findings where !hostCodes.contains(f.code) { out += findingLines(f, style, indent: "    ") }
+            for f in unit.findings where !hostCodes.contains(f.code) && !f.code.isPassEvidence { out += findingLines(f, style, indent: "    ") }
         }
         if !report.ungrouped.isEmpty {
             out.append("")
@@ -85,7 +88,7 @@ public enum ReportText {
         }
         let counts = Dictionary(grouping: report.units, by: \.verdict).mapValues(\.count)
         out.append("")
-        out.append("\(report.units.count) units: \(counts[.ready] ?? 0) ready, \(counts[.needsPreparation] ?? 0) need preparation, \(counts[.blocked] ?? 0) blocked")
+        out.append("\(report.units.count) units: \(counts[.ready] ?? 0) ready, \(counts[.needsPreparation] ?? 0) need preparation, \(counts[.blocked] ?? 0) blocked, \(counts[.undetermined] ?? 0) undetermined")
         return out.joined(separator: "\n") + "\n"
     }
 
@@ -98,7 +101,7 @@ public enum ReportText {
         }
         for line in CheckLines.lines(result.findings) {
             out.append("  \(ListText.pad(line.check, 40)): \(style.result(line.result))")
-            for f in result.findings where line.findings.contains(where: { $0.code == f.code && $0.message == f.message }) {
+            for f in result.findings where f.code.line.id == line.id && f.severity != .info {
                 out += findingLines(f, style, indent: "      ")
             }
         }

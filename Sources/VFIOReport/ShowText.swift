@@ -1,5 +1,6 @@
 import PCIConfigSpace
 import PCIHost
+import VFIOAnalysis
 
 /// `show` as text, ordered for someone about to pass the function through: identity, position,
 /// driver and group, reset, interrupts, then the capabilities in chain order.
@@ -17,7 +18,12 @@ public enum ShowText {
         } else {
             line("Header", "unreadable (\(f.configBytesReadable) bytes)")
         }
-        var position = f.upstream.isEmpty ? "on a root bus" : "behind " + f.upstream.map(\.description).joined(separator: " ← ")
+        var position: String
+        switch f.position {
+        case .known(.rootBus, _): position = "on a root bus"
+        case .known(.below, _): position = "behind " + f.upstream.map(\.description).joined(separator: " ← ")
+        case let .unknown(u): position = "unknown: \(u.reason)"
+        }
         if let slot = f.physicalSlot { position += "; physical slot \(slot)" }
         if let node = f.numaNode { position += "; NUMA node \(node)" }
         line("Position", position)
@@ -25,7 +31,13 @@ public enum ShowText {
         if !f.isVirtualFunction && !slotMates.isEmpty {
             line("Slot", "shares \(f.address.slot) with " + slotMates.map(\.address.description).joined(separator: ", "))
         }
-        line("Driver", (f.driver ?? "none") + (f.driverOverride.map { " (driver_override: \($0))" } ?? ""))
+        let driver: String
+        switch f.driverBinding {
+        case let .known(name, _): driver = name ?? "none"
+        case let .unknown(u): driver = "unknown (\(u.reason))"
+        }
+        line("Driver", driver + (f.driverOverride.map { " (driver_override: \($0))" } ?? ""))
+        if let modules = f.kernelModules, !modules.isEmpty { line("Modules", modules.joined(separator: ", ")) }
         line("IOMMU group", f.iommuGroup.map { g in
             let members = model.groups.first { $0.id == g }?.members ?? []
             return "\(g)" + (members.count > 1 ? " (with " + members.filter { $0 != f.address }.map(\.description).joined(separator: ", ") + ")" : " (alone)")
@@ -38,9 +50,13 @@ public enum ShowText {
         case .detachedVirtualFunction: line("SR-IOV", "VF whose PF is not visible")
         case .none: break
         }
+        line("Reset", resetText(f, model))
+        if f.config == nil || f.capabilitiesUnknown != nil {
+            let pin = f.header.map { $0.interruptPin >= 1 && $0.interruptPin <= 4 ? "INTx pin \(["A", "B", "C", "D"][Int($0.interruptPin) - 1]); " : "" } ?? ""
+            line("Interrupts", "\(pin)MSI and MSI-X unknown (\(f.capabilitiesUnknown?.reason ?? "capabilities not decoded"))")
+        }
         if let config = f.config {
-            line("Reset", resetText(f, config))
-            line("Interrupts", interruptText(f, config))
+            if f.capabilitiesUnknown == nil { line("Interrupts", interruptText(f, config)) }
             if let e = config.pciExpress {
                 var text = "\(e.portType.name) (v\(e.version))"
                 if let s = e.linkSpeed, let w = e.linkWidth { text += ", link \(s) x\(w)" }
@@ -81,26 +97,16 @@ public enum ShowText {
         return out.joined(separator: "\n") + "\n"
     }
 
-    static func resetText(_ f: PCIFunction, _ config: DecodedConfigSpace) -> String {
-        var parts: [String] = []
-        if config.pciExpress?.flrCapable == true {
-            parts.append("FLR (PCIe DevCap)")
-        } else if let af = config.advancedFeatures, af.flrUsable {
-            parts.append("FLR (Advanced Features)")
-        } else if config.capabilityCoverage == .unreadable {
-            parts.append("FLR unknown (capabilities unreadable)")
-        } else {
-            parts.append("no FLR")
+    /// The reset line: the methods `ResetRules` finds (the kernel's `reset_method`, else config space).
+    static func resetText(_ f: PCIFunction, _ model: HostModel) -> String {
+        let capability = ResetRules.capability(f, model)
+        switch capability.methods {
+        case let .unknown(u):
+            return "unknown (\(u.reason))"
+        case let .known(methods, evidence):
+            let list = methods.isEmpty ? "none" : methods.joined(separator: " ")
+            return "\(list) (\(evidence))"
         }
-        if let pm = config.powerManagement {
-            parts.append(pm.noSoftReset ? "PM reset does nothing (NoSoftRst+)" : "PM D3hot→D0 resets (NoSoftRst-)")
-        }
-        switch f.resetMethods {
-        case nil: parts.append("kernel reset_method: not reported")
-        case let m? where m.isEmpty: parts.append("kernel reset_method: EMPTY (cannot be reset)")
-        case let m?: parts.append("kernel reset_method: " + m.joined(separator: " "))
-        }
-        return parts.joined(separator: "; ")
     }
 
     static func interruptText(_ f: PCIFunction, _ config: DecodedConfigSpace) -> String {

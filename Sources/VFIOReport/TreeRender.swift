@@ -20,6 +20,8 @@ public enum TreeRender {
         case let .notIsolated(_, missing):
             if f.config?.acs == nil { return type.isDownstreamPort ? "  ACS: none" : "" }
             return "  ACS: missing \(missing.names.joined(separator: " "))"
+        case .unknown:
+            return "  ACS: unknown"
         }
     }
 

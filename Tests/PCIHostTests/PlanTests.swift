@@ -485,9 +485,9 @@ struct PlanTests {
     @Test("bad input: unknown --hide, bad machine, nothing visible")
     func badInput() throws {
         let root = Fixtures.sysfs("multifunction")
-        #expect(try Command.tool(["plan", "--root", root, "01:00.0", "--hide", "07:00.0"]).status == 64)
+        #expect(try Command.tool(["plan", "--root", root, "01:00.0", "--hide", "07:00.0"]).status == 5)
         #expect(try Command.tool(["plan", "--root", root, "01:00.0", "--machine", "virt"]).status == 64)
-        #expect(try Command.tool(["plan", "--root", root, "09:00.0"]).status == 3)
+        #expect(try Command.tool(["plan", "--root", root, "09:00.0"]).status == 5)
         let hiddenAll = try Command.tool(["plan", "--root", root, "01:00.0", "--hide", "01:00"])
         #expect(hiddenAll.status == 2)
         #expect(hiddenAll.stderr.contains("plan-nothing-visible"))

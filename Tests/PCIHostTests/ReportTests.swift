@@ -9,13 +9,13 @@ struct ReportTests {
         ("vfio-bound", ["01:00.0"], Int32(0), [String]()),                              // ready: singleton on vfio-pci
         ("sriov", ["01:00.2"], Int32(0), []),                                           // a VF already on vfio-pci
         ("sriov", ["01:00.1"], Int32(1), ["no-driver"]),                                // a VF that needs binding
-        ("sriov", ["01:00.0"], Int32(1), ["pf-with-vfs", "host-driver"]),               // a PF with VFs enabled
+        ("sriov", ["01:00.0"], Int32(2), ["pf-with-vfs", "host-driver"]),               // a PF with VFs enabled: vfio-pci refuses it
         ("multifunction", ["01:00.1"], Int32(1), ["function0-missing", "group-expanded"]), // function without function 0; shares a group
         ("pcie-pci-bridge", ["02:01.0"], Int32(1), ["group-expanded", "host-driver"]),  // shares a group with host-bound functions
         ("switch", ["03:00.0"], Int32(1), ["host-driver"]),                             // shares only with its downstream port
         ("host-in-use", ["02:00.0"], Int32(2), ["host-mounted"]),                       // mounted filesystem
         ("host-in-use", ["01:00.0"], Int32(2), ["host-net-up"]),                        // interface up
-        ("host-in-use", ["00:01.0"], Int32(1), ["boot-vga"]),                           // boot VGA
+        ("host-in-use", ["00:01.0"], Int32(1), ["boot-vga", "no-reset"]),               // boot VGA; no reset_method file where others have one
         ("host-in-use", ["00:1f.2"], Int32(2), ["chipset-function", "group-expanded"]), // the chipset group
         ("no-iommu", ["01:00.0"], Int32(2), ["iommu-off"]),                             // no IOMMU
         ("amd-iommu", ["00:01.0"], Int32(2), ["not-in-group"]),                         // the IOMMU itself
@@ -28,16 +28,20 @@ struct ReportTests {
         #expect(json["exitStatus"] as? Int == Int(status))
         let found = Set(((json["checks"] as? [[String: Any]]) ?? []).flatMap { ($0["findings"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String } })
         for code in codes { #expect(found.contains(code), "\(fixture) \(selectors): \(code) missing from \(found.sorted())") }
-        // Text output: one PASS/WARN/FAIL line per check.
+        // Every check line has its stable id and a result.
+        let lines = (json["checks"] as? [[String: Any]]) ?? []
+        #expect(lines.compactMap { $0["id"] as? String } == ["iommu", "interrupt-remapping", "acs-override", "whole-group", "candidate", "drivers",
+                                                             "host-use", "reset", "interrupts", "function0", "sriov", "mmio-window"])
+        // Text output: one PASS/WARN/FAIL/UNKNOWN line per check.
         let text = try Command.tool(["check", "--root", Fixtures.sysfs(fixture)] + selectors)
         #expect(text.status == status)
-        #expect(text.stdout.split(separator: "\n").filter { $0.hasSuffix(": PASS") || $0.hasSuffix(": WARN") || $0.hasSuffix(": FAIL") }.count == 11)
+        #expect(text.stdout.split(separator: "\n").filter { l in ["PASS", "WARN", "FAIL", "UNKNOWN"].contains { l.hasSuffix(": " + $0) } }.count == 12)
     }
 
     @Test("report verdicts per fixture group", arguments: [
         ("vfio-bound", "0000:01:00.0", "ready"), ("vfio-bound", "0000:03:00.0", "needs-preparation"),
         ("rp-acs", "0000:00:1f.0", "blocked"), ("sriov", "0000:01:00.2", "ready"), ("sriov", "0000:01:00.1", "needs-preparation"),
-        ("host-in-use", "0000:02:00.0", "blocked"), ("host-in-use", "0000:03:00.0", "needs-preparation"),
+        ("host-in-use", "0000:02:00.0", "blocked"), ("host-in-use", "0000:03:00.0", "undetermined"), // unmounted NVMe: the snapshot has no proc/swaps
         ("multifunction", "0000:01:00.3", "needs-preparation"), ("switch", "0000:00:02.0", "blocked"), ("switch", "0000:03:00.0", "needs-preparation"),
     ])
     func verdicts(_ fixture: String, _ member: String, _ verdict: String) throws {

@@ -48,6 +48,6 @@ struct ShowCommandTests {
         #expect(r.status == 0)
         #expect(r.stdout.contains("Single Root I/O Virtualization") && r.stdout.contains("totalVFs=8"))
         let none = try Command.tool(["show", "--dump", path, "05:00.0"])
-        #expect(none.status == 3 && none.stderr.contains("no function matches"))
+        #expect(none.status == 5 && none.stderr.contains("05:00.0 matches no function"))
     }
 }

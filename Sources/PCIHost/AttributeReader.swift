@@ -1,0 +1,123 @@
+/// Reads the attributes of one sysfs directory and keeps a diagnostic for every file it could not read.
+///
+/// A class, so that the steps of `SysfsScanner.readFunction` can share it without handing one
+/// array of diagnostics to several closures at once (which Swift's exclusivity checks trap on).
+final class AttributeReader {
+    let root: HostRoot
+    /// A canonical root-relative directory (from `HostRoot.resolve`).
+    let dir: String
+    private(set) var diagnostics: [Diagnostic] = []
+
+    init(root: HostRoot, dir: String) {
+        self.root = root
+        self.dir = dir
+    }
+
+    func note(_ code: String, _ message: String) {
+        diagnostics.append(Diagnostic(code: code, message: message))
+    }
+
+    func append(_ diagnostic: Diagnostic) {
+        diagnostics.append(diagnostic)
+    }
+
+    /// A text attribute, `nil` when absent (no diagnostic) or unreadable (a diagnostic naming the file).
+    func text(_ name: String) -> String? {
+        do {
+            return try root.readTextIfPresent(dir + "/" + name, canonicalParent: true)
+        } catch {
+            note(error.diagnosticCode, "\(name): \(error)")
+            return nil
+        }
+    }
+
+    /// A hex attribute (`0x8086`). `required`: the kernel always provides it, so absence is a diagnostic.
+    func hex(_ name: String, required: Bool = false) -> UInt32? {
+        let before = diagnostics.count
+        guard let text = text(name) else {
+            if required && diagnostics.count == before {
+                note("missing-file", "\(name): the kernel always provides this file, but it is missing; config space is used instead")
+            }
+            return nil
+        }
+        guard let value = parseHex(text) else {
+            note("malformed-attribute", "\(name) holds '\(text.prefix(40))', not a hex number")
+            return nil
+        }
+        return value
+    }
+
+    func int(_ name: String) -> Int? {
+        guard let text = text(name) else { return nil }
+        guard let value = Int(text) else {
+            note("malformed-attribute", "\(name) holds '\(text.prefix(40))', not a number")
+            return nil
+        }
+        return value
+    }
+
+    /// The last component of a link's target, `nil` when there is no such entry (no diagnostic) or it is
+    /// not a readable link (a diagnostic naming it).
+    func linkName(_ name: String) -> String? {
+        let path = dir + "/" + name
+        guard let kind = root.kind(path) else { return nil }
+        guard kind == .link else {
+            note("not-a-link", "\(name) should be a symbolic link but is a \(kind == .directory ? "directory" : kind == .file ? "regular file" : "special file"); ignored")
+            return nil
+        }
+        do {
+            let text = try root.readLinkText(path)
+            guard let last = text.split(separator: "/").last, last != "..", last != "." else {
+                note("malformed-attribute", "\(name) points to '\(text)', which names nothing")
+                return nil
+            }
+            return String(last)
+        } catch {
+            note(error.diagnosticCode, "\(name): \(error)")
+            return nil
+        }
+    }
+
+    /// The `driver` link: `.known(nil)` when absent, the driver's name when it leads to a driver directory,
+    /// and a diagnostic when it dangles (the name is still the kernel's word) or loops (unknown).
+    func driver() -> Fact<String?> {
+        let path = dir + "/driver"
+        guard root.kind(path) != nil else {
+            return .known(nil, evidence: "\(dir) has no driver link")
+        }
+        guard let name = linkName("driver") else {
+            return .unknown("the driver link of \(dir) is damaged", remedy: "read the host's own sysfs")
+        }
+        do {
+            let target = try root.resolve(path)
+            if root.kind(target) != .directory {
+                note("not-a-directory", "driver leads to \(target), which is not a driver directory")
+            }
+        } catch where error.isMissing {
+            note("dangling-link", "driver -> \(name) leads nowhere in this tree (an incomplete snapshot?); the name is taken from the link")
+        } catch {
+            note(error.diagnosticCode, "driver: \(error)")
+            return .unknown("the driver link of \(dir) cannot be followed: \(error)", remedy: "read the host's own sysfs")
+        }
+        return .known(name, evidence: "driver -> \(name)")
+    }
+
+    /// Entries of the directory itself, with their kinds; a diagnostic when it cannot be listed.
+    func entries() -> [(name: String, kind: HostRoot.Kind)] {
+        do {
+            return try root.entries(ofCanonical: dir)
+        } catch {
+            note(error.diagnosticCode, "\(dir): \(error)")
+            return []
+        }
+    }
+}
+
+/// Names in the sysfs layout that both the scanner and the snapshot writer pass over.
+public enum SysfsLayout {
+    /// Directories below a function that hold no host-use evidence (and can be large, or loop back).
+    public static let notHostUseEvidence: Set<String> = [
+        "power", "msi_irqs", "queues", "statistics", "holders", "slaves", "mq", "queue", "integrity", "trace", "bdi",
+        "subsystem", "driver", "firmware_node", "iommu", "iommu_group", "physfn", "device", "link", "hwmon", "ptp", "phydev",
+    ]
+}

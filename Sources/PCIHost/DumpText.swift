@@ -1,0 +1,158 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The text of an lspci dump, read the way libpci's dump method reads it (`lspci -F`), plus the lines
+/// lspci prints from the live machine's sysfs that the dump method ignores: `IOMMU group: N`
+/// (pciutils ≥ 3.7), `Kernel driver in use:` and `Kernel modules:` (`lspci -k`).
+///
+/// Pasted dumps are indented, carry Windows line ends or lack a final newline; each is normalised
+/// here, and a hex line libpci would reject is an error with its line number.
+public struct DumpText: Sendable {
+    /// What the text says of one function beyond its config bytes.
+    public struct Annotations: Hashable, Sendable {
+        /// The 1-based line of the function's header line.
+        public var line: Int
+        public var iommuGroup: Int?
+        public var driver: String?
+        public var modules: [String]?
+    }
+
+    /// The functions named by header lines, with what the text says of them (first occurrence wins).
+    public private(set) var annotations: [PCIAddress: Annotations] = [:]
+    /// Whether any `Kernel driver in use:` or `Kernel modules:` line is present (the dump was made with `-k`).
+    public private(set) var hasKernelLines = false
+    /// Whether any `IOMMU group:` line is present.
+    public private(set) var hasGroupLines = false
+    /// Header and hex lines only, de-indented and newline-terminated: what libpci's dump method reads.
+    public private(set) var normalized: String = ""
+
+    /// Parses `bytes`, naming `name` in errors.
+    /// - Throws: `HostScanError.dumpMalformed` with the line number of a hex line libpci would reject.
+    public init(_ bytes: [UInt8], name: String) throws(HostScanError) {
+        var out: [String] = []
+        var current: PCIAddress?
+        var lineNumber = 0
+        for raw in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNumber += 1
+            var line = raw[...]
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            let text = line.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+            if text.isEmpty {
+                // libpci ends a function's block at an empty line.
+                current = nil
+                out.append("")
+                continue
+            }
+            if let address = Self.headerAddress(text) {
+                current = address
+                if annotations[address] == nil { annotations[address] = Annotations(line: lineNumber) }
+                out.append(String(decoding: text, as: UTF8.self))
+                continue
+            }
+            if let hex = try Self.hexLine(text, line: lineNumber, name: name) {
+                guard current != nil else { continue } // libpci ignores hex with no function above it
+                out.append(hex)
+                continue
+            }
+            guard let address = current else { continue }
+            let s = String(decoding: text, as: UTF8.self)
+            if let value = s.value(after: "IOMMU group:") {
+                hasGroupLines = true
+                if let n = Int(value), n >= 0 { annotations[address]?.iommuGroup = n }
+            } else if let value = s.value(after: "Kernel driver in use:") {
+                hasKernelLines = true
+                if !value.isEmpty { annotations[address]?.driver = value }
+            } else if let value = s.value(after: "Kernel modules:") {
+                hasKernelLines = true
+                annotations[address]?.modules = value.split(separator: ",").map { String($0.drop { $0 == " " }) }.filter { !$0.isEmpty }
+            }
+        }
+        normalized = out.joined(separator: "\n") + "\n"
+    }
+
+    /// `[dddd:]bb:dd.f ` at the start of a line (libpci's `dump_validate` masks), or the address alone.
+    static func headerAddress(_ text: ArraySlice<UInt8>) -> PCIAddress? {
+        let end = text.firstIndex(of: UInt8(ascii: " ")) ?? text.endIndex
+        let word = String(decoding: text[text.startIndex..<end], as: UTF8.self)
+        let parts = word.split(separator: ":", omittingEmptySubsequences: false)
+        let full: String
+        switch parts.count {
+        case 2: full = "0000:" + word
+        case 3 where (4...6).contains(parts[0].count): full = word
+        default: return nil
+        }
+        return PCIAddress(sysfsName: full.lowercased())
+    }
+
+    /// A hex line `oo: xx xx …` (two or three offset digits): its normalised text, or `nil` when the line
+    /// is not one. A line that starts like one and then holds something else is an error, as in libpci.
+    static func hexLine(_ text: ArraySlice<UInt8>, line: Int, name: String) throws(HostScanError) -> String? {
+        guard let colon = text.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        let offsetDigits = text[text.startIndex..<colon]
+        guard (2...3).contains(offsetDigits.count), offsetDigits.allSatisfy(\.isHexDigit) else { return nil }
+        let rest = text[text.index(after: colon)...]
+        guard rest.first == UInt8(ascii: " ") else { return nil }
+        let tokens = rest.split(separator: UInt8(ascii: " "))
+        // "00: 86 80 …": every token two hex digits, at most 16 of them.
+        guard !tokens.isEmpty, tokens.count <= 16, tokens.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isHexDigit) }) else {
+            // Verbose lspci lines never start with hex digits and a colon followed by a space-separated
+            // list, so anything shaped like that is a damaged hex line.
+            if tokens.first.map({ $0.count == 2 && $0.allSatisfy(\.isHexDigit) }) == true {
+                throw .dumpMalformed(name, line: line, text: String(decoding: text.prefix(80), as: UTF8.self))
+            }
+            return nil
+        }
+        guard let offset = Int(String(decoding: offsetDigits, as: UTF8.self), radix: 16), offset + tokens.count <= 4096 else {
+            throw .dumpMalformed(name, line: line, text: String(decoding: text.prefix(80), as: UTF8.self))
+        }
+        return String(decoding: offsetDigits, as: UTF8.self) + ": " + tokens.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+    }
+
+    /// Reads a dump: a regular file (never a FIFO or device, which could block), or standard input for `-`.
+    /// - Throws: `HostScanError.dumpUnreadable` naming the reason.
+    public static func readInput(_ path: String, limit: Int = 64 << 20) throws(HostScanError) -> [UInt8] {
+        let fd: Int32
+        if path == "-" {
+            fd = 0
+        } else {
+            fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+            guard fd >= 0 else { throw .dumpUnreadable(path, reason: String(cString: strerror(errno))) }
+            var info = stat()
+            guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+                close(fd)
+                throw .dumpUnreadable(path, reason: "not a regular file (to read a pipe, pass `--dump -` and redirect it to standard input)")
+            }
+        }
+        defer { if fd != 0 { close(fd) } }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .dumpUnreadable(path, reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            result.append(contentsOf: chunk[0..<n])
+            if result.count > limit { throw .dumpUnreadable(path, reason: "larger than \(limit >> 20) MiB") }
+        }
+        return result
+    }
+}
+
+extension UInt8 {
+    var isHexDigit: Bool {
+        (self >= 0x30 && self <= 0x39) || (self >= 0x41 && self <= 0x46) || (self >= 0x61 && self <= 0x66)
+    }
+}
+
+extension String {
+    /// The trimmed text after `prefix`, when the string starts with it.
+    func value(after prefix: String) -> String? {
+        guard hasPrefix(prefix) else { return nil }
+        return String(dropFirst(prefix.count)).trimmingWhitespace()
+    }
+}
