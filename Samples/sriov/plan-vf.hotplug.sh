@@ -18,6 +18,7 @@ trap 'rm -rf "$dir"' EXIT
 #   </controller>
 
 action="${2:-attach}"
+case "$action" in attach|detach) ;; *) echo "usage: sh $0 DOMAIN [attach|detach]; '$action' is neither" >&2; exit 64 ;; esac
 if [ "$action" = attach ]; then
 # 1. Detach every function VFIO must hold from its host driver (the hidden ones too).
 virsh nodedev-detach pci_0000_01_00_2

@@ -24,7 +24,13 @@ final class AttributeReader {
     /// A text attribute, `nil` when absent (no diagnostic) or unreadable (a diagnostic naming the file).
     func text(_ name: String) -> String? {
         do {
-            return try root.readTextIfPresent(dir + "/" + name, canonicalParent: true)
+            let value = try root.readTextIfPresent(dir + "/" + name, canonicalParent: true)
+            if value?.isEmpty == true {
+                // The kernel never shows an attribute without a value.
+                note("empty-attribute", "\(name) is empty; ignored")
+                return nil
+            }
+            return value
         } catch {
             note(error.diagnosticCode, "\(name): \(error)")
             return nil
@@ -36,7 +42,7 @@ final class AttributeReader {
         let before = diagnostics.count
         guard let text = text(name) else {
             if required && diagnostics.count == before {
-                note("missing-file", "\(name): the kernel always provides this file, but it is missing; config space is used instead")
+                note("missing-file", "\(name): the kernel always provides this file, but it is missing")
             }
             return nil
         }
@@ -96,8 +102,8 @@ final class AttributeReader {
         } catch where error.isMissing {
             note("dangling-link", "driver -> \(name) leads nowhere in this tree (an incomplete snapshot?); the name is taken from the link")
         } catch {
-            note(error.diagnosticCode, "driver: \(error)")
-            return .unknown("the driver link of \(dir) cannot be followed: \(error)", remedy: "read the host's own sysfs")
+            note(error.diagnosticCode, "driver -> \(name) cannot be followed: \(error)")
+            return .unknown("the driver link of \(dir) (-> \(name)) cannot be followed: \(error)", remedy: "read the host's own sysfs")
         }
         return .known(name, evidence: "driver -> \(name)")
     }

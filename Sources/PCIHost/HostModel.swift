@@ -359,6 +359,15 @@ public struct HostModel: Sendable {
         (busIndex[PCISlotAddress(domain: address.domain, bus: address.bus, device: 0)] ?? []).map { functions[$0] }
     }
 
+    /// The same host with only `addresses` (and the groups that hold them): for views of part of a host.
+    public func restricted(to addresses: Set<PCIAddress>) -> HostModel {
+        var copy = HostModel(source: source, functions: functions.filter { addresses.contains($0.address) },
+                             groups: groups.filter { $0.members.contains(where: addresses.contains) },
+                             environment: environment, diagnostics: diagnostics)
+        copy.skippedFunctions = skippedFunctions
+        return copy
+    }
+
     public func functions(matching selector: PCISelector) -> [PCIFunction] {
         functions.filter { selector.matches($0.address) }
     }

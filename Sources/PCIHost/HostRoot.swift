@@ -15,6 +15,8 @@ public enum HostReadError: Error, Hashable, Sendable, CustomStringConvertible {
     case notDirectory(String)
     case notLink(String)
     case tooLarge(String, limit: Int)
+    /// A link whose target does not exist.
+    case danglingLink(String)
     case io(String, errno: Int32)
 
     public var description: String {
@@ -27,6 +29,7 @@ public enum HostReadError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .notDirectory(p): "\(p) is not a directory"
         case let .notLink(p): "\(p) is not a symbolic link"
         case let .tooLarge(p, limit): "\(p) is larger than \(limit) bytes"
+        case let .danglingLink(p): "\(p) is a link that leads nowhere"
         case let .io(p, e): "\(p): \(String(cString: strerror(e)))"
         }
     }
@@ -54,6 +57,12 @@ public struct HostRoot: Sendable, CustomStringConvertible {
     }
 
     public var description: String { path.isEmpty ? "/" : path }
+
+    /// Whether the root itself is a directory (a root given as a link to a directory counts: the user named it).
+    public var isDirectory: Bool {
+        var info = stat()
+        return stat(absolute(""), &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
     public var isLiveSystem: Bool { path.isEmpty }
 
     /// The absolute path of a root-relative path.
@@ -69,6 +78,7 @@ public struct HostRoot: Sendable, CustomStringConvertible {
         var resolved: [Substring] = []
         var pending: [Substring] = relative.split(separator: "/").reversed()
         var hops = 0
+        var lastLink: String?
         while let component = pending.popLast() {
             if component == "." || component.isEmpty { continue }
             if component == ".." {
@@ -79,12 +89,15 @@ public struct HostRoot: Sendable, CustomStringConvertible {
             let candidate = (resolved + [component]).joined(separator: "/")
             var info = stat()
             if lstat(absolute(candidate), &info) != 0 {
-                throw Self.error(errno, candidate)
+                let code = errno
+                if code == ENOENT, let link = lastLink { throw .danglingLink("\(link) (-> \(candidate))") }
+                throw Self.error(code, candidate)
             }
             let isLink = (info.st_mode & S_IFMT) == S_IFLNK
             if isLink && (followFinal || !pending.isEmpty) {
                 hops += 1
-                guard hops <= Self.maxLinkHops else { throw .linkLoop(relative) }
+                guard hops <= Self.maxLinkHops else { throw .linkLoop("\(relative) (at \(candidate))") }
+                lastLink = candidate
                 let target = try readLinkText(candidate)
                 if target.hasPrefix("/") {
                     // An absolute target means the same place under this root, as in a chroot.
@@ -102,6 +115,7 @@ public struct HostRoot: Sendable, CustomStringConvertible {
                 if !pending.isEmpty && (info.st_mode & S_IFMT) != S_IFDIR {
                     throw .notDirectory(candidate)
                 }
+                lastLink = nil
                 resolved.append(component)
             }
         }
@@ -229,11 +243,12 @@ public struct HostRoot: Sendable, CustomStringConvertible {
         String(decoding: try readBytes(relative, limit: limit, canonicalParent: canonicalParent), as: UTF8.self).trimmingWhitespace()
     }
 
-    /// Like `readText`, but `nil` when the file does not exist.
+    /// Like `readText`, but `nil` when nothing is there. A link that leads nowhere is there: an error.
     public func readTextIfPresent(_ relative: String, canonicalParent: Bool = false) throws(HostReadError) -> String? {
         do {
             return try readText(relative, canonicalParent: canonicalParent)
         } catch where error.isMissing {
+            if kind(relative) == .link { throw .danglingLink(relative) }
             return nil
         }
     }

@@ -56,7 +56,7 @@ public struct SysfsScanner {
     static let devicesDir = "sys/bus/pci/devices"
 
     public func scan() throws(HostScanError) -> HostModel {
-        guard root.isLiveSystem || root.kind("") == .directory else {
+        guard root.isLiveSystem || root.isDirectory else {
             throw .rootMissing(root.description)
         }
         var hostDiagnostics: [Diagnostic] = []
@@ -75,6 +75,7 @@ public struct SysfsScanner {
         var environment = readEnvironment(&hostDiagnostics)
         let groups = readGroups(functions, &environment, &hostDiagnostics)
         crossCheck(&functions, groups: groups, hostDiagnostics: &hostDiagnostics)
+        crossCheckHostUse(&functions, &hostDiagnostics)
         Self.inferAbsentResetMethods(&functions)
         var model = HostModel(source: .sysfs(root: root.description), functions: functions, groups: groups,
                               environment: environment, diagnostics: hostDiagnostics)
@@ -228,12 +229,12 @@ public struct SysfsScanner {
                 result.header = try ConfigHeader(from: config)
             }
         } catch {
-            reader.note("config-truncated", "only \(result.readable) bytes of config space are readable; the 64-byte header is incomplete")
+            reader.note("config-truncated", "config: only \(result.readable) bytes of config space are readable; the 64-byte header is incomplete")
         }
         if result.readable < result.size && result.readable >= 64 {
-            reader.note("config-limited", "only \(result.readable) of \(result.size) config bytes are readable (run as root to see capabilities)")
+            reader.note("config-limited", "config: only \(result.readable) of \(result.size) bytes are readable (run as root to see capabilities)")
         } else if let header = result.header, header.hasCapabilityList, result.readable <= 64 {
-            reader.note("config-limited", "the function has a capability list but only \(result.readable) config bytes were captured; its capabilities are unknown")
+            reader.note("config-limited", "config: the function has a capability list but only \(result.readable) bytes were captured; its capabilities are unknown")
         }
         if let failure = config.readFailure {
             reader.note(failure.diagnosticCode, "config: \(failure)")
@@ -347,23 +348,43 @@ public struct SysfsScanner {
     func readHostUse(dir: String, reader: AttributeReader) -> HostUse {
         var use = HostUse()
         var budget = 4000
+        // Below these, every entry of a real sysfs is a device directory.
+        let containers: Set<String> = ["net", "nvme", "drm", "graphics", "block"]
         func walk(_ path: String, depth: Int) {
-            guard depth <= 10, budget > 0, let entries = try? root.entries(ofCanonical: path) else { return }
+            guard depth <= 10, budget > 0 else { return }
+            let entries: [(name: String, kind: HostRoot.Kind)]
+            do { entries = try root.entries(ofCanonical: path) } catch {
+                reader.note(error.diagnosticCode, "\(path): \(error); host-use evidence below it is unknown")
+                return
+            }
+            let container = containers.contains(path.split(separator: "/").last.map(String.init) ?? "")
             for (name, kind) in entries {
                 budget -= 1
                 if budget <= 0 {
                     reader.note("walk-truncated", "stopped looking for host-use evidence after 4000 entries")
                     return
                 }
+                if kind == .other || (container && kind != .directory) || (containers.contains(name) && kind != .directory) {
+                    reader.note("unexpected-entry", "\(path)/\(name) is a \(kind == .link ? "link" : kind == .file ? "regular file" : "special file") where sysfs has a device directory; host-use evidence there is unknown")
+                    continue
+                }
                 // Only real directories are entered, so every path walked stays canonical.
                 guard kind == .directory, !SysfsLayout.notHostUseEvidence.contains(name), PCIAddress(sysfsName: name) == nil else { continue }
                 let child = path + "/" + name
-                let subsystem = (try? root.readLinkText(child + "/subsystem"))?.split(separator: "/").last.map(String.init)
+                var subsystem: String?
+                if let kind = root.kind(child + "/subsystem") {
+                    if kind == .link, let text = try? root.readLinkText(child + "/subsystem") {
+                        subsystem = text.split(separator: "/").last.map(String.init)
+                    } else {
+                        reader.note("not-a-link", "\(child)/subsystem is not a link; what \(name) is, is unknown")
+                    }
+                }
                 switch subsystem {
                 case "net":
-                    let flags = (try? root.readText(child + "/flags", canonicalParent: true)).flatMap(parseHex)
-                    use.netInterfaces.append(.init(name: name, operstate: try? root.readText(child + "/operstate", canonicalParent: true),
-                                                   administrativelyUp: flags.map { $0 & 1 != 0 }))
+                    let net = AttributeReader(root: root, dir: child)
+                    let flags = net.hex("flags", required: true)
+                    use.netInterfaces.append(.init(name: name, operstate: net.text("operstate"), administrativelyUp: flags.map { $0 & 1 != 0 }))
+                    for d in net.diagnostics { reader.append(Diagnostic(code: d.code, message: "net/\(name)/\(d.message)")) }
                     continue
                 case "block":
                     use.blockDevices.append(name)
@@ -424,11 +445,27 @@ public struct SysfsScanner {
 
     private func readPhysicalSlots(_ diagnostics: inout [Diagnostic]) -> [PCISlotAddress: String] {
         var result: [PCISlotAddress: String] = [:]
-        guard let slots = try? root.list("sys/bus/pci/slots") else { return result }
+        let base = "sys/bus/pci/slots"
+        guard root.kind(base) != nil else { return result }
+        let slots: [String]
+        do { slots = try root.list(base) } catch {
+            diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(base): \(error); physical slot names are unknown"))
+            return result
+        }
         for slot in slots {
-            guard let text = try? root.readText("sys/bus/pci/slots/\(slot)/address") else { continue }
+            let path = "\(base)/\(slot)/address"
+            let text: String
+            do { text = try root.readText(path) } catch {
+                diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(path): \(error)"))
+                continue
+            }
             // "0000:01:00"; the slot's device number. An empty slot's address may lack the device.
-            guard let address = PCIAddress(sysfsName: text + ".0") else { continue }
+            guard let address = PCIAddress(sysfsName: text + ".0") else {
+                if !text.isEmpty, text.split(separator: ":").count != 2 {
+                    diagnostics.append(Diagnostic(code: "malformed-attribute", message: "\(path) holds '\(text.prefix(40))', not a slot address"))
+                }
+                continue
+            }
             result[address.slot] = slot
         }
         return result
@@ -445,53 +482,120 @@ public struct SysfsScanner {
                 return .unknown("\(path): \(error)", remedy: provenance.fileRemedy(path))
             }
         }
-        env.kernelCommandLine = text("proc/cmdline")
-        env.loadedModules = text("proc/modules").map { modules in
-            modules.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
-        }
-        env.mounts = text("proc/mounts").map { mounts in
-            mounts.split(separator: "\n").compactMap { line in
-                let f = line.split(separator: " ")
-                guard f.count >= 3 else { return nil }
-                return MountEntry(source: unescapeMount(f[0]), mountPoint: unescapeMount(f[1]), fsType: String(f[2]))
+        /// A /proc table whose every line has at least `fields` fields, else unknown (a damaged or foreign file).
+        func table(_ path: String, fields: Int, header: String? = nil) -> Fact<[[Substring]]> {
+            let fact = text(path)
+            guard let content = fact.value else { return .unknown(fact.unknown ?? Unknown(path, remedy: provenance.fileRemedy(path))) }
+            var lines = content.split(separator: "\n", omittingEmptySubsequences: true)
+            if let header {
+                guard let first = lines.first, first.hasPrefix(header) else {
+                    diagnostics.append(Diagnostic(code: "malformed-file", message: "\(path) does not start with its header '\(header)'; ignored"))
+                    return .unknown("\(path) is not in the kernel's format", remedy: provenance.fileRemedy(path))
+                }
+                lines.removeFirst()
             }
+            var rows: [[Substring]] = []
+            for (i, line) in lines.enumerated() {
+                let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                guard f.count >= fields, line.utf8.allSatisfy({ $0 >= 0x20 || $0 == 0x09 }) else {
+                    diagnostics.append(Diagnostic(code: "malformed-file", message: "\(path) line \(i + 1 + (header == nil ? 0 : 1)) is not in the kernel's format; the file is ignored"))
+                    return .unknown("\(path) is not in the kernel's format", remedy: provenance.fileRemedy(path))
+                }
+                rows.append(f)
+            }
+            return .known(rows, evidence: path)
+        }
+        let cmdline = text("proc/cmdline")
+        if cmdline.value?.isEmpty == true {
+            diagnostics.append(Diagnostic(code: "empty-attribute", message: "proc/cmdline is empty (a kernel always has a command line; a damaged copy?); ignored"))
+            env.kernelCommandLine = .unknown("proc/cmdline is empty", remedy: provenance.fileRemedy("proc/cmdline"))
+        } else if let line = cmdline.value, !line.utf8.allSatisfy({ $0 >= 0x20 || $0 == 0x09 || $0 == 0x0a }) || line.utf8.count > 65536 {
+            diagnostics.append(Diagnostic(code: "malformed-file", message: "proc/cmdline holds control characters or is too long to be a kernel command line; ignored"))
+            env.kernelCommandLine = .unknown("proc/cmdline is not a kernel command line", remedy: provenance.fileRemedy("proc/cmdline"))
+        } else {
+            env.kernelCommandLine = cmdline
+        }
+        // "name size refcount deps state address"
+        env.loadedModules = table("proc/modules", fields: 3).map { rows in rows.map { String($0[0]) } }
+        // "source mountpoint fstype options dump pass"
+        env.mounts = table("proc/mounts", fields: 4).map { rows in
+            rows.map { MountEntry(source: unescapeMount($0[0]), mountPoint: unescapeMount($0[1]), fsType: String($0[2])) }
         }
         // proc/swaps: a header line, then "Filename Type Size Used Priority".
         if root.kind("proc/swaps") != nil || root.isLiveSystem {
-            env.swaps = text("proc/swaps").map { swaps in
-                swaps.split(separator: "\n").dropFirst().compactMap { $0.split(separator: " ").first.map { unescapeMount($0) } }
-            }
+            env.swaps = table("proc/swaps", fields: 3, header: "Filename").map { rows in rows.map { unescapeMount($0[0]) } }
         }
         env.kernelRelease = try? root.readText("proc/sys/kernel/osrelease")
-        if let interrupts = try? root.readText("proc/interrupts", limit: 16 << 20) {
+        var interruptsText: String?
+        if root.kind("proc/interrupts") != nil {
+            do { interruptsText = try root.readText("proc/interrupts", limit: 16 << 20) } catch {
+                diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "proc/interrupts: \(error)"))
+            }
+        }
+        if let interrupts = interruptsText {
             if interrupts.contains("IR-PCI-MSI") || interrupts.contains("IR-IO-APIC") {
                 env.remappedInterrupts = .known(true, evidence: "proc/interrupts lists remapped (IR-) interrupt chips")
             } else if interrupts.contains("PCI-MSI") {
                 env.remappedInterrupts = .known(false, evidence: "proc/interrupts lists PCI-MSI interrupts and no remapped (IR-) chip")
             }
         }
-        env.pciDrivers = try? root.list("sys/bus/pci/drivers")
-        for (module, parameter) in [("vfio_iommu_type1", "allow_unsafe_interrupts"), ("vfio", "enable_unsafe_noiommu_mode"),
-                                    ("vfio_pci", "disable_idle_d3"), ("vfio_pci", "nointxmask"), ("vfio_pci", "disable_vga")] {
-            if let value = try? root.readText("sys/module/\(module)/parameters/\(parameter)") {
-                env.moduleParameters["\(module)/\(parameter)"] = value
+        if root.kind("sys/bus/pci/drivers") != nil {
+            do { env.pciDrivers = try root.list("sys/bus/pci/drivers") } catch {
+                diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "sys/bus/pci/drivers: \(error); the registered drivers are unknown"))
             }
         }
-        for unit in (try? root.list("sys/class/iommu")) ?? [] {
+        for (module, parameter) in [("vfio_iommu_type1", "allow_unsafe_interrupts"), ("vfio", "enable_unsafe_noiommu_mode"),
+                                    ("vfio_pci", "disable_idle_d3"), ("vfio_pci", "nointxmask"), ("vfio_pci", "disable_vga")] {
+            let path = "sys/module/\(module)/parameters/\(parameter)"
+            do {
+                if let value = try root.readTextIfPresent(path) { env.moduleParameters["\(module)/\(parameter)"] = value }
+            } catch {
+                diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(path): \(error)"))
+            }
+        }
+        var units: [String] = []
+        if root.kind("sys/class/iommu") != nil {
+            do { units = try root.list("sys/class/iommu") } catch {
+                diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "sys/class/iommu: \(error); the IOMMU units are unknown"))
+            }
+        } else if root.kind("sys/class") != nil && root.kind("sys/class") != .directory {
+            diagnostics.append(Diagnostic(code: "not-a-directory", message: "sys/class is not a directory; the IOMMU units are unknown"))
+        }
+        for unit in units {
             let path = "sys/class/iommu/" + unit
             // The kernel names VT-d units dmarN and AMD-Vi units ivhdN.
             var iommu = IOMMUUnit(name: unit, kind: unit.hasPrefix("dmar") ? .intelVTd : unit.hasPrefix("ivhd") ? .amdVi : .other)
-            guard let dir = try? root.resolve(path) else {
-                diagnostics.append(Diagnostic(code: "iommu-unit-unreadable", message: "\(path) does not lead to a directory inside the root"))
+            let resolved: Result<String, HostReadError> = Result { () throws(HostReadError) in try root.resolve(path) }
+            guard case let .success(dir) = resolved, root.kind(dir) == .directory else {
+                let why: String
+                switch resolved {
+                case let .failure(error): why = error.description
+                case let .success(dir): why = "\(dir) is not a directory"
+                }
+                diagnostics.append(Diagnostic(code: "iommu-unit-unreadable", message: "\(path) does not lead to a directory inside the root (\(why)); the unit's registers are unknown"))
                 env.iommuUnits.append(iommu)
                 continue
             }
             for (sub, kind, files) in [("intel-iommu", IOMMUUnit.Kind.intelVTd, ["cap", "ecap", "version", "address"]),
                                        ("amd-iommu", IOMMUUnit.Kind.amdVi, ["cap", "features"])] {
-                guard root.kind(dir + "/" + sub) == .directory else { continue }
+                guard root.kind(dir + "/" + sub) == .directory else {
+                    if iommu.kind == kind || root.kind(dir + "/" + sub) != nil {
+                        diagnostics.append(Diagnostic(code: "iommu-unit-unreadable", message: "IOMMU unit \(unit): \(sub) is not a readable directory; the unit's registers are unknown"))
+                    }
+                    continue
+                }
                 iommu.kind = kind
                 for file in files {
-                    if let value = try? root.readText(dir + "/" + sub + "/" + file) { iommu.registers[file] = value }
+                    do {
+                        let value = try root.readText(dir + "/" + sub + "/" + file)
+                        if value.isEmpty {
+                            diagnostics.append(Diagnostic(code: "empty-attribute", message: "IOMMU unit \(unit): \(sub)/\(file) is empty; ignored"))
+                        } else {
+                            iommu.registers[file] = value
+                        }
+                    } catch {
+                        diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "IOMMU unit \(unit): \(sub)/\(file): \(error)"))
+                    }
                 }
             }
             // AMD-Vi units live below their PCI function: sys/devices/pci0000:00/0000:00:01.0/iommu/ivhd0.
@@ -558,6 +662,55 @@ public struct SysfsScanner {
             groups.append(group)
         }
         return groups
+    }
+
+    /// `class/block`, `class/net`, `class/drm` and `class/graphics` name every such device the kernel has, with a
+    /// link into its parent's directory. A device that leads into a function's directory but that the walk
+    /// below the function did not find means the tree is damaged there: that function's host use is unknown.
+    func crossCheckHostUse(_ functions: inout [PCIFunction], _ hostDiagnostics: inout [Diagnostic]) {
+        var owner: [String: Int] = [:]
+        for (i, f) in functions.enumerated() { if let dir = f.sysfsPath { owner[dir] = i } }
+        for cls in ["block", "net", "drm", "graphics"] {
+            let base = "sys/class/" + cls
+            guard root.kind(base) != nil else { continue }
+            let names: [String]
+            do { names = try root.list(base) } catch {
+                hostDiagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(base): \(error); host use is not cross-checked"))
+                continue
+            }
+            for name in names {
+                guard let text = try? root.readLinkText(base + "/" + name) else { continue }
+                // Where the link points, lexically (a damaged tree may not resolve it).
+                var parts = base.split(separator: "/").map(String.init)
+                if text.hasPrefix("/") { parts = [] }
+                for p in text.split(separator: "/") {
+                    if p == ".." { if !parts.isEmpty { parts.removeLast() } } else if p != "." { parts.append(String(p)) }
+                }
+                // The nearest function directory on the path.
+                var i = parts.count - 1
+                var index: Int?
+                while i > 0 {
+                    if let k = owner[parts[0..<i].joined(separator: "/")] { index = k; break }
+                    i -= 1
+                }
+                guard let k = index, var use = functions[k].hostUse.value else { continue }
+                let found: Bool
+                switch cls {
+                case "block": found = use.blockDevices.contains(name)
+                case "net": found = use.netInterfaces.contains { $0.name == name }
+                case "drm": found = use.drmDevices.contains(name)
+                default: found = use.framebuffers.contains(name)
+                }
+                if !found {
+                    let path = parts.joined(separator: "/")
+                    functions[k].diagnostics.append(Diagnostic(code: "host-use-unreadable",
+                        message: "\(base)/\(name) leads to \(path), below this function, but that entry could not be read there: what the host does with it is unknown"))
+                    functions[k].hostUse = .unknown("\(cls) device \(name) below \(functions[k].address) could not be read (\(path))", remedy: "read the host's own sysfs")
+                    _ = use
+                    use = HostUse()
+                }
+            }
+        }
     }
 
     /// Links that must agree both ways: `iommu_group` against group listings, `physfn` against `virtfnN`.
@@ -640,6 +793,7 @@ extension HostReadError {
         case .notDirectory: "not-a-directory"
         case .notLink: "not-a-link"
         case .tooLarge: "file-too-large"
+        case .danglingLink: "dangling-link"
         case .io: "io-error"
         }
     }

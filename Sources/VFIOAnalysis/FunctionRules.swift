@@ -46,7 +46,7 @@ public enum FunctionRules {
         }
         for f in members where isChipset(f) {
             findings.append(Finding(.chipsetFunction, .fail,
-                "\(f.address) is a \(f.classCode.deviceClass == 0x0600 ? "host bridge" : "ISA/LPC bridge"): part of the platform the host runs on, never a passthrough candidate.",
+                "\(f.address) is \(f.classCode.deviceClass == 0x0600 ? "a host bridge" : "an ISA/LPC bridge"): part of the platform the host runs on, never a passthrough candidate.",
                 functions: [f.address], evidence: ["class \(hex(f.classCode.rawValue, 6))"]))
         }
         return findings
@@ -211,17 +211,23 @@ public enum FunctionRules {
         let a = f.address
         switch f.sriov {
         case let .physicalFunction(state):
-            if let n = state.numVFs, n > 0 {
+            // sriov_numvfs, or where it is unreadable the virtfnN links the kernel makes for enabled VFs.
+            let enabled = state.numVFs ?? (state.virtualFunctions.isEmpty ? nil : state.virtualFunctions.count)
+            if let n = enabled, n > 0 {
                 let vfs = state.virtualFunctions
                 let held = vfs.filter { model.function($0).map { VFIODrivers.isVFIO($0.driver) } ?? false }
                 let release = held.isEmpty ? "" : "stop the guests that use \(held.map(\.description).joined(separator: ", ")) (bound to vfio-pci) and unbind them, then "
+                let source = state.numVFs.map { "sriov_numvfs = \($0)" } ?? "sriov_numvfs unreadable; \(vfs.count) virtfn links"
                 return [Finding(.pfWithVFs, .fail,
                     "\(a) is an SR-IOV PF with \(n) VF(s) enabled: vfio-pci refuses to bind a PF with SR-IOV enabled (\"Cannot bind to PF with SR-IOV enabled\", vfio_pci_core_register_device).",
-                    functions: [a] + vfs, evidence: ["sriov_numvfs = \(n)"] + (held.isEmpty ? [] : ["bound to vfio-pci: \(held.map(\.description).joined(separator: ", "))"]),
+                    functions: [a] + vfs, evidence: [source] + (held.isEmpty ? [] : ["bound to vfio-pci: \(held.map(\.description).joined(separator: ", "))"]),
                     fix: "Assign the VFs instead, or \(release)echo 0 > /sys/bus/pci/devices/\(a)/sriov_numvfs before assigning the PF.")]
+            } else if enabled == nil {
+                return [.unknown(.vfSharedStateUnknown, "How many VFs \(a) has enabled is unknown (vfio-pci refuses a PF with VFs enabled).", functions: [a],
+                                 Unknown("sriov_numvfs of \(a) is not readable and it has no virtfn links", remedy: "read the host's own sysfs"))]
             } else if let total = state.totalVFs, total > 0 {
                 return [Finding(.vfsNotCreated, .info, "\(a) supports \(total) SR-IOV VFs and none are created.",
-                    functions: [a], evidence: ["sriov_totalvfs = \(total)", "sriov_numvfs = \(state.numVFs.map(String.init) ?? "unknown")"],
+                    functions: [a], evidence: ["sriov_totalvfs = \(total)", "sriov_numvfs = 0"],
                     fix: "echo N > /sys/bus/pci/devices/\(a)/sriov_numvfs (N ≤ \(total)) to create VFs that can be assigned one by one.")]
             }
         case let .virtualFunction(pfAddress):

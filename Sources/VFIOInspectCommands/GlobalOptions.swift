@@ -26,7 +26,11 @@ public struct GlobalOptions: ParsableArguments {
             let db = try PCIIDDatabase(path: pciIDs)
             names = db.isAvailable ? db : nil
             if !db.isAvailable {
-                printError("warning: the pci.ids database could not be read\(pciIDs.map { " from \($0)" } ?? ""); names are left out (install the pci.ids package)")
+                if let pciIDs {
+                    printError("warning: the pci.ids database could not be read from \(pciIDs) (missing or not a pci.ids file); names are left out")
+                } else {
+                    printError("warning: the pci.ids database could not be read; names are left out (install the pci.ids package)")
+                }
             }
         } catch {
             printError("warning: \(error); names are left out")

@@ -33,7 +33,7 @@ public struct PlanCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A group member the guest must not see (still detached from the host). Repeatable.", valueName: "SELECTOR"))
     public var hide: [String] = []
 
-    @Option(name: .customLong("first-index"), help: "The first guest PCI controller index the plan uses (above the domain's own).")
+    @Option(name: .customLong("first-index"), parsing: .unconditional, help: "The first guest PCI controller index the plan uses (above the domain's own).")
     public var firstIndex: Int = 1
 
     @Flag(name: .long, help: "Plan a unit that check calls blocked.")

@@ -10,7 +10,10 @@ public struct ShowCommand: ParsableCommand {
     @OptionGroup public var global: GlobalOptions
 
     @Argument(help: ArgumentHelp("Functions to show, as lspci -s takes them (01:00.0, 01:00, 1f.3).", valueName: "SELECTOR"))
-    public var selectors: [String]
+    public var selectors: [String] = []
+
+    @Option(name: [.customShort("s"), .customLong("select")], help: ArgumentHelp("Also functions matching this selector (as lspci -s). Repeatable.", valueName: "SELECTOR"))
+    public var select: [String] = []
 
     @Flag(name: .customShort("v"), help: "More detail (-vv: all capability fields).")
     public var verbose: Int
@@ -24,15 +27,15 @@ public struct ShowCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard !selectors.isEmpty else { throw ValidationError("name at least one function (e.g. 01:00.0)") }
-        for s in selectors {
+        guard !(selectors + select).isEmpty else { throw ValidationError("name at least one function (e.g. 01:00.0, or -s 01:00.0)") }
+        for s in selectors + select {
             do { _ = try PCISelector(parsing: s) } catch { throw ValidationError(error.description) }
         }
     }
 
     public func run() throws {
         let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
-        let chosen = try selectedFunctions(selectors, in: model).compactMap { model.function($0) }
+        let chosen = try selectedFunctions(selectors + select, in: model).compactMap { model.function($0) }
         if json {
             print(try JSONOutput.render(DescribedShow(model, functions: chosen)), terminator: "")
             return

@@ -16,11 +16,25 @@ public struct TreeCommand: ParsableCommand {
     @Option(name: .long, help: "text (default) or dot.")
     public var format: Format = .text
 
+    @Option(name: [.customShort("s"), .customLong("select")], help: ArgumentHelp("Only the functions matching this selector (as lspci -s), with the bridges above them. Repeatable.", valueName: "SELECTOR"))
+    public var select: [String] = []
+
+    public func validate() throws {
+        try validateSelectors(select)
+    }
+
     public init() {}
 
     public func run() throws {
         let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
         printHostDiagnostics(model)
-        print(format == .dot ? TreeRender.dot(model) : TreeRender.text(model), terminator: "")
+        var shown = model
+        if !select.isEmpty {
+            let chosen = try selectedFunctions(select, in: model)
+            var keep = Set(chosen)
+            for a in chosen { keep.formUnion(model.function(a)?.upstream ?? []) }
+            shown = model.restricted(to: keep)
+        }
+        print(format == .dot ? TreeRender.dot(shown) : TreeRender.text(shown), terminator: "")
     }
 }

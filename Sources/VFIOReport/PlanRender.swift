@@ -190,6 +190,7 @@ public enum PlanRender {
             out.append("")
         }
         out.append("action=\"${2:-attach}\"")
+        out.append("case \"$action\" in attach|detach) ;; *) echo \"usage: sh $0 DOMAIN [attach|detach]; '$action' is neither\" >&2; exit 64 ;; esac")
         out.append("if [ \"$action\" = attach ]; then")
         out.append("# 1. Detach every function VFIO must hold from its host driver (the hidden ones too).")
         for a in plan.detached { out.append("virsh nodedev-detach pci_\(nodedevName(a))") }
