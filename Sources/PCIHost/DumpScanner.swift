@@ -140,7 +140,7 @@ public struct DumpScanner {
         }
         function.kernelModules = annotations?.modules
         function.hostUse = .unknown("a dump holds no interfaces, block devices or displays", remedy: Provenance.dump.fileRemedy(""))
-        if let names, !(header?.idsReadAllOnes ?? true) { function.takeNames(from: names) }
+        if let names, !(function.vendorID == 0xffff && function.deviceID == 0xffff) { function.takeNames(from: names) }
         return function
     }
 

@@ -190,7 +190,12 @@ public struct SysfsScanner {
         function.physicalSlot = physicalSlots[address.slot]
         (function.upstream, function.position) = position(of: address, dir: dir, reader: reader)
         function.sriov = readSRIOV(header: header, sysVendor: ids.vendor, reader: reader)
-        function.hostUse = .known(readHostUse(dir: dir, reader: reader), evidence: "sysfs below \(dir)")
+        if config.missing {
+            function.hostUse = .unknown("\(dir) has no config file, which the kernel always makes: the directory is an incomplete copy, so what lies below it is unknown",
+                                        remedy: "read the host's own sysfs, or a snapshot made by `vfio-inspect snapshot`")
+        } else {
+            function.hostUse = .known(readHostUse(dir: dir, reader: reader), evidence: "sysfs below \(dir)")
+        }
         if let names { function.takeNames(from: names) }
         function.diagnostics = reader.diagnostics
         return function
@@ -202,6 +207,8 @@ public struct SysfsScanner {
         var readable = 0
         var size = 0
         var vanished = false
+        /// The kernel always makes `config`: without it the directory is an incomplete copy.
+        var missing = false
     }
 
     /// `config`: the header only (64 bytes) unless capabilities are decoded; the rest is read on demand.
@@ -214,6 +221,7 @@ public struct SysfsScanner {
             if error.isMissing && root.kind(reader.dir) == nil {
                 result.vanished = true
             } else {
+                result.missing = error.isMissing
                 reader.note(error.diagnosticCode, "config: \(error)")
             }
             return result

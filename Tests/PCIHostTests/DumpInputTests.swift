@@ -1,0 +1,135 @@
+import Foundation
+import PCIHost
+import Testing
+import TestSupport
+
+/// Dumps are first-class input: what people paste (indented, CRLF, no final newline, from a pipe) is read as
+/// `lspci -F` reads it, with the machine's own `IOMMU group:` and `Kernel driver in use:` lines.
+@Suite("Pasted dumps")
+struct DumpInputTests {
+    static let header = "00:00.0 Host bridge: Intel Corporation Device\n"
+    static let row = "00: 86 80 00 00 00 00 00 00 00 00 00 06 00 00 00 00"
+
+    static func run(_ text: String, _ args: [String] = ["list", "--json"]) throws -> CommandResult {
+        try Command.run(Command.toolPath, args + ["--dump", "-"], input: text)
+    }
+
+    @Test("a 16-byte dump without a final newline is accepted, as lspci -F accepts it, with its names")
+    func sixteenBytesNoNewline() throws {
+        let r = try Self.run(Self.header + Self.row)
+        #expect(r.status == 0, "\(r.stderr)")
+        let f = try #require((try Command.json(r.stdout)["functions"] as? [[String: Any]])?.first)
+        #expect(f["vendorID"] as? String == "8086" && f["classCode"] as? String == "060000")
+        #expect(f["vendorName"] as? String == "Intel Corporation")
+        // lspci agrees that there is one function.
+        let path = NSTemporaryDirectory() + "dump16-\(UUID().uuidString)"
+        try (Self.header + Self.row + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try Command.run(Command.which("lspci") ?? "/usr/bin/lspci", ["-F", path]).stdout.hasPrefix("00:00.0 Host bridge"))
+    }
+
+    @Test("indented, CRLF and domain-prefixed pastes read the same bytes")
+    func pastedForms() throws {
+        let plain = try Self.run(Self.header + Self.row + "\n")
+        let pasted = try Self.run("    0000:" + Self.header.replacingOccurrences(of: "\n", with: "\r\n") + "    " + Self.row + "\r\n")
+        #expect(plain.status == 0 && pasted.status == 0)
+        let a = try Command.json(plain.stdout)["functions"] as? [[String: Any]]
+        let b = try Command.json(pasted.stdout)["functions"] as? [[String: Any]]
+        #expect(a?.first?["vendorID"] as? String == b?.first?["vendorID"] as? String)
+        #expect(a?.first?["classCode"] as? String == b?.first?["classCode"] as? String)
+    }
+
+    @Test("a damaged hex line is refused with its line number")
+    func lineNumbers() throws {
+        let r = try Self.run("\n" + Self.header + "00: 86 80 zz 00\n")
+        #expect(r.status == 3)
+        #expect(r.stderr.contains(":3:") && r.stderr.contains("zz"), "\(r.stderr)")
+    }
+
+    @Test("a FIFO given as --dump is refused at once, never waited on")
+    func fifoDoesNotHang() throws {
+        let path = NSTemporaryDirectory() + "dump-fifo-\(UUID().uuidString)"
+        #expect(mkfifo(path, 0o644) == 0)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let start = Date()
+        let r = try Command.tool(["list", "--dump", path])
+        #expect(Date().timeIntervalSince(start) < 10)
+        #expect(r.status == 3 && r.stderr.contains("not a regular file") && r.stderr.contains("--dump -"))
+    }
+
+    @Test("a dump's IOMMU group and driver lines are the kernel's groups and drivers; check expands to them")
+    func groupAndDriverLines() throws {
+        let path = Fixtures.realdata("nvidia-bug-report-lspci/msi-b550m-pro-vdh-wifi.lspci-nnDvvvxxxx.txt")
+        let json = try Command.json(try Command.tool(["groups", "--dump", path, "--json"]).stdout)
+        #expect(json["iommuEnabled"] as? Bool == true)
+        // The groups are the dump's own lines, regrouped.
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let distinct = Set(text.split(separator: "\n").filter { $0.contains("IOMMU group:") }.map { $0.trimmingCharacters(in: .whitespaces) })
+        #expect((json["groups"] as? [[String: Any]])?.count == distinct.count)
+        // On this machine every group is predicted exactly from config space.
+        #expect(json["groupPredictionMatches"] as? Bool == true)
+        let list = try Command.json(try Command.tool(["list", "--dump", path, "--json"]).stdout)
+        let functions = (list["functions"] as? [[String: Any]]) ?? []
+        let drivers = Set(text.split(separator: "\n").filter { $0.contains("Kernel driver in use:") }.map { $0.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "" })
+        #expect(Set(functions.compactMap { $0["driver"] as? String }) == drivers)
+        // The dump was made with -k, so a function without a driver line has no driver (not unknown).
+        #expect(functions.allSatisfy { ($0["unknown"] as? [String: Any])?["driver"] == nil })
+        // check expands to the kernel group from the dump, and says the host facts a dump cannot hold are unknown.
+        let groups = (json["groups"] as? [[String: Any]]) ?? []
+        let shared = try #require(groups.first { ($0["members"] as? [String])?.count ?? 0 > 1 })
+        let members = try #require(shared["members"] as? [String])
+        let check = try Command.json(try Command.tool(["check", "--dump", path, String(members[0].dropFirst(5)), "--json"]).stdout)
+        #expect(check["unit"] as? [String] == members)
+        let lines = (check["checks"] as? [[String: Any]]) ?? []
+        let iommu = try #require(lines.first { $0["id"] as? String == "iommu" })
+        #expect(iommu["result"] as? String == "PASS")
+        let hostUse = try #require(lines.first { $0["id"] as? String == "host-use" })
+        #expect(hostUse["result"] as? String == "UNKNOWN")
+        #expect(check["verdict"] as? String != "ready")
+    }
+
+    @Test("realdata dumps with the machine's group lines: predicted groups equal the kernel's, or the difference is flagged",
+          arguments: ["nvidia-bug-report-lspci/msi-b550m-pro-vdh-wifi.lspci-nnDvvvxxxx.txt",
+                      "nvidia-bug-report-lspci/hp-omen-obelisk-875-0xxx.lspci-nnDvvvxxxx.txt",
+                      "nvidia-bug-report-lspci/asus-tuf-fx505dt-laptop.lspci-nnDvvvxxx.txt",
+                      "nvidia-bug-report-lspci/lambda-vector-asus-pro-ws-wrx80e-sage-se_b.lspci-nnDvvvxxx.txt",
+                      "coreboot-autoport-logs/ecs-h310ch5.lspci-nnvvvxxxx.txt"])
+    func realGroups(_ file: String) throws {
+        let r = try Command.tool(["report", "--dump", Fixtures.realdata(file), "--json"])
+        let json = try Command.json(r.stdout)
+        let units = (json["groups"] as? [[String: Any]]) ?? []
+        #expect(!units.isEmpty)
+        // Every unit that the prediction does not make exactly says why not (a mismatch finding, or an uncertain prediction).
+        let host = (json["host"] as? [String: Any])?["findings"] as? [[String: Any]] ?? []
+        let mismatch = host.contains { $0["code"] as? String == "group-prediction-mismatch" }
+        let matches = json["groupPredictionMatches"]
+        if units.contains(where: { $0["predicted"] as? Bool == false && ($0["members"] as? [String])?.count ?? 0 > 1 }) {
+            #expect(mismatch || matches is NSNull, "\(file)")
+        }
+        // Nothing from a dump is ready: the host facts it cannot hold are unknown.
+        #expect(!units.contains { $0["verdict"] as? String == "ready" })
+    }
+
+    @Test("a non-root run on the live host: capabilities unreadable, so interrupts and reset are UNKNOWN, never PASS or 'none'")
+    func nonRootLive() throws {
+        guard getuid() == 0, FileManager.default.fileExists(atPath: "/sys/bus/pci/devices"),
+              let setpriv = Command.which("setpriv") else { return }
+        let devices = try FileManager.default.contentsOfDirectory(atPath: "/sys/bus/pci/devices").sorted()
+        // A function with a capability list (status bit 4), whose config space a non-root reader sees only 64 bytes of.
+        guard let target = devices.first(where: { name in
+            guard let bytes = FileManager.default.contents(atPath: "/sys/bus/pci/devices/\(name)/config"), bytes.count > 64 else { return false }
+            return bytes[6] & 0x10 != 0 && bytes[0x0e] & 0x7f == 0
+        }) else { return }
+        let r = try Command.run(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", Command.toolPath, "check", target, "--json"])
+        #expect(r.status != 0 && r.status != 134, "\(r.stderr)")
+        let json = try Command.json(r.stdout)
+        let lines = (json["checks"] as? [[String: Any]]) ?? []
+        for id in ["interrupts"] {
+            let line = lines.first { $0["id"] as? String == id }
+            #expect(line?["result"] as? String == "UNKNOWN", "\(id) on \(target)")
+        }
+        let show = try Command.run(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", Command.toolPath, "show", target])
+        #expect(!show.stdout.contains("Interrupts:   none"))
+        #expect(show.stdout.contains("MSI and MSI-X unknown"))
+    }
+}
