@@ -98,6 +98,8 @@ public struct PCIFunction: Hashable, Sendable {
     /// Modules that can drive the function (a dump's `Kernel modules:` line).
     public var kernelModules: [String]?
     public var driverOverride: String?
+    /// The VFIO device file of a function bound to vfio-pci with the iommufd character device (`vfio-dev/vfioN`).
+    public var vfioDevice: String?
     public var iommuGroup: Int?
     public var numaNode: Int?
     /// `reset_method`: `nil` when the file is absent (older kernels), `[]` when it is empty.
@@ -233,6 +235,15 @@ public struct MountEntry: Hashable, Sendable {
     public var fsType: String
 }
 
+/// A process that holds a VFIO device open: a VM, usually.
+public struct VFIOUser: Hashable, Sendable {
+    public var pid: Int
+    /// `proc/PID/comm`.
+    public var command: String?
+    /// What the open descriptor names: `/dev/vfio/N` (a group) or `/dev/vfio/devices/vfioN` (a device, iommufd).
+    public var device: String
+}
+
 /// The kernel and userspace facts that go with the PCI tree.
 public struct HostEnvironment: Hashable, Sendable {
     public var kernelCommandLine: Fact<String> = .unknown("the input holds no kernel command line", remedy: "read proc/cmdline of the host")
@@ -240,6 +251,8 @@ public struct HostEnvironment: Hashable, Sendable {
     public var mounts: Fact<[MountEntry]> = .unknown("the input holds no mount table", remedy: "read proc/mounts of the host")
     /// Active swap devices (`proc/swaps`, first column).
     public var swaps: Fact<[String]> = .unknown("the input holds no swap table", remedy: "read proc/swaps of the host")
+    /// Processes holding VFIO groups or devices open (`proc/PID/fd` links into /dev/vfio), as `fuser` finds them.
+    public var vfioUsers: Fact<[VFIOUser]> = .unknown("the input holds no process table", remedy: "run on the host as root, or take a snapshot with `vfio-inspect snapshot`")
     /// The running kernel's release (`proc/sys/kernel/osrelease`).
     public var kernelRelease: String?
     /// IOMMU units from `class/iommu`; `nil` when the input cannot show them (a dump).

@@ -116,6 +116,7 @@ public final class SnapshotWriter {
         for file in ["proc/cmdline", "proc/mounts", "proc/modules", "proc/swaps", "proc/interrupts", "proc/sys/kernel/osrelease"] {
             try copyFile(file, to: file, summary: &summary, required: false)
         }
+        try copyVFIOUsers(&summary)
         return summary
     }
 
@@ -275,6 +276,30 @@ public final class SnapshotWriter {
                       destinationKind(target) == .directory else { continue }
                 try makeDirectories(dir)
                 try copyLink(link, resolvedTarget: target, summary: &summary)
+            }
+        }
+    }
+
+    /// Every process's `comm` and, of its `fd` table, only the links into /dev/vfio (kept as the kernel
+    /// wrote them: they are read, never followed). An `fd` directory in the snapshot is complete for VFIO.
+    private func copyVFIOUsers(_ summary: inout SnapshotSummary) throws(SnapshotError) {
+        guard let entries = try? source.list("proc") else { return }
+        for pid in entries where Int(pid) != nil {
+            let fdDir = "proc/\(pid)/fd"
+            guard let fds = try? source.list(fdDir) else {
+                if source.kind(fdDir) != nil {
+                    summary.skipped.append(Diagnostic(code: "permission-denied", message: "\(fdDir): not readable; the snapshot cannot say whether it holds VFIO devices"))
+                }
+                continue
+            }
+            try makeDirectories(fdDir)
+            try copyFile("proc/\(pid)/comm", to: "proc/\(pid)/comm", summary: &summary, required: false)
+            for fd in fds {
+                guard let target = try? source.readLinkText(fdDir + "/" + fd), target.hasPrefix("/dev/vfio/") else { continue }
+                if symlink(target, out(fdDir + "/" + fd)) != 0 && errno != EEXIST {
+                    throw .cannotWrite(out(fdDir + "/" + fd), errno: errno)
+                }
+                summary.links += 1
             }
         }
     }

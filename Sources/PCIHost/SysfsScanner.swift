@@ -73,6 +73,7 @@ public struct SysfsScanner {
             }
         }
         var environment = readEnvironment(&hostDiagnostics)
+        if options.decodeCapabilities { environment.vfioUsers = readVFIOUsers(&hostDiagnostics) }
         let groups = readGroups(functions, &environment, &hostDiagnostics)
         crossCheck(&functions, groups: groups, hostDiagnostics: &hostDiagnostics)
         crossCheckHostUse(&functions, &hostDiagnostics)
@@ -275,6 +276,9 @@ public struct SysfsScanner {
         function.driverBinding = reader.driver()
         if let override = reader.text("driver_override"), override != "(null)", !override.isEmpty {
             function.driverOverride = override
+        }
+        if root.kind(reader.dir + "/vfio-dev") == .directory, let name = (try? root.list(reader.dir + "/vfio-dev"))?.first {
+            function.vfioDevice = "/dev/vfio/devices/" + name
         }
         if let group = reader.linkName("iommu_group") {
             if let id = Int(group) {
@@ -614,6 +618,39 @@ public struct SysfsScanner {
             env.iommuUnits.append(iommu)
         }
         return env
+    }
+
+    /// Processes with a descriptor open on /dev/vfio/N or /dev/vfio/devices/vfioN, from `proc/PID/fd` (as `fuser`).
+    /// A process whose fd table cannot be read (another user's, as non-root) leaves the answer unknown.
+    func readVFIOUsers(_ diagnostics: inout [Diagnostic]) -> Fact<[VFIOUser]> {
+        let provenance: Provenance = root.isLiveSystem ? .liveHost : .snapshot
+        guard let entries = try? root.list("proc") else {
+            return .unknown("the input holds no proc directory", remedy: provenance.fileRemedy("proc/PID/fd"))
+        }
+        let pids = entries.compactMap { Int($0) }
+        guard !pids.isEmpty else {
+            return .unknown("the input holds no process table (proc/PID/fd)", remedy: provenance.fileRemedy("proc/PID/fd"))
+        }
+        var users: [VFIOUser] = []
+        var unreadable = 0
+        for pid in pids {
+            let fdDir = "proc/\(pid)/fd"
+            guard root.kind(fdDir) != nil else { continue } // a thread group that ended, or a kernel thread
+            let fds: [String]
+            do { fds = try root.list(fdDir) } catch {
+                if !error.isMissing { unreadable += 1 }
+                continue
+            }
+            for fd in fds {
+                guard let target = try? root.readLinkText(fdDir + "/" + fd), target.hasPrefix("/dev/vfio/"), target != "/dev/vfio/vfio" else { continue }
+                users.append(VFIOUser(pid: pid, command: try? root.readText("proc/\(pid)/comm"), device: target))
+            }
+        }
+        if unreadable > 0 {
+            diagnostics.append(Diagnostic(code: "permission-denied", message: "the open files of \(unreadable) process(es) are not readable; which VFIO devices are in use is unknown (run as root)"))
+            return .unknown("the open files of \(unreadable) process(es) are not readable", remedy: "run as root")
+        }
+        return .known(users, evidence: "proc/*/fd of \(pids.count) processes")
     }
 
     /// The kernel's IOMMU groups: `sys/kernel/iommu_groups/N/devices`, or, in a partial tree without that

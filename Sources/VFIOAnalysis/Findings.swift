@@ -95,6 +95,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let bootVGA = Self("boot-vga", .hostUse)
     public static let hostBlockDevice = Self("host-block-device", .hostUse)
     public static let hostUseUnknown = Self("host-use-unknown", .hostUse)
+    public static let vfioInUse = Self("vfio-in-use", .hostUse)
     // Reset
     public static let resetAvailable = Self("reset-available", .reset)
     public static let noReset = Self("no-reset", .reset)
@@ -137,7 +138,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
         .groupExpanded, .sharedGroup, .sharesWithBridge, .groupIncomplete, .groupUncertain, .groupUnknown,
         .bridgesOnly, .chipsetFunction, .identityUnknown,
         .hostDriver, .noDriver, .driverUnknown, .vfioPCINotLoaded,
-        .hostMounted, .hostSwap, .hostNetUp, .bootVGA, .hostBlockDevice, .hostUseUnknown,
+        .hostMounted, .hostSwap, .hostNetUp, .bootVGA, .hostBlockDevice, .hostUseUnknown, .vfioInUse,
         .resetAvailable, .noReset, .busResetOnly, .resetUnknown,
         .intxOnly, .intxMaskingBroken, .interruptsUnknown,
         .function0Missing,

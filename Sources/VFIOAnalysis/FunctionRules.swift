@@ -65,6 +65,7 @@ public enum FunctionRules {
                 "\(a) is the boot VGA device\(display.isEmpty ? "" : " and drives the host console (\(display.joined(separator: ", ")))"): the host loses its display, and the firmware's VGA shadow may need a ROM file.",
                 functions: [a], evidence: ["boot_vga = 1"], fix: "Use another GPU for the host console, or run headless; pass video=efifb:off."))
         }
+        findings += vfioInUse(f, model)
         let use: HostUse
         switch f.hostUse {
         case let .unknown(u):
@@ -118,6 +119,24 @@ public enum FunctionRules {
                 functions: [a], evidence: use.blockDevices.map { "block device \($0)" } + stacked.map { "holder \($0)" }))
         }
         return findings
+    }
+
+    /// A function bound to vfio-pci may already be in use: a process (a VM) holding its group
+    /// (`/dev/vfio/N`) or its device file (`/dev/vfio/devices/vfioN`) open.
+    static func vfioInUse(_ f: PCIFunction, _ model: HostModel) -> [Finding] {
+        guard VFIODrivers.isVFIO(f.driver) else { return [] }
+        let a = f.address
+        let names = [f.iommuGroup.map { "/dev/vfio/\($0)" }, f.vfioDevice].compactMap { $0 }
+        switch model.environment.vfioUsers {
+        case let .known(users, evidence):
+            let holding = users.filter { names.contains($0.device) }
+            guard !holding.isEmpty else { return [] }
+            let who = holding.map { "PID \($0.pid)\($0.command.map { " (\($0))" } ?? "") has \($0.device) open" }
+            return [Finding(.vfioInUse, .fail, "\(a) is in use: \(who.joined(separator: "; ")).", functions: [a],
+                            evidence: [evidence] + who, fix: "Stop that guest (or process) first; a group is used by one owner at a time.")]
+        case let .unknown(u):
+            return [.unknown(.vfioInUse, "Whether a process (a running VM) holds \(names.joined(separator: " or ")) open is unknown.", functions: [a], u)]
+        }
     }
 
     // MARK: Drivers

@@ -6,8 +6,8 @@ import TestSupport
 struct ReportTests {
     /// `check` verdicts and exit codes for the cases a host admin meets.
     @Test("check exit codes", arguments: [
-        ("vfio-bound", ["01:00.0"], Int32(0), [String]()),                              // ready: singleton on vfio-pci
-        ("sriov", ["01:00.2"], Int32(0), []),                                           // a VF already on vfio-pci
+        ("vfio-bound", ["01:00.0"], Int32(4), ["vfio-in-use"]),                         // on vfio-pci; no process table: in use by a VM?
+        ("sriov", ["01:00.2"], Int32(4), ["vfio-in-use"]),                              // a VF on vfio-pci: the same question
         ("sriov", ["01:00.1"], Int32(1), ["no-driver"]),                                // a VF that needs binding
         ("sriov", ["01:00.0"], Int32(2), ["pf-with-vfs", "host-driver"]),               // a PF with VFs enabled: vfio-pci refuses it
         ("multifunction", ["01:00.1"], Int32(1), ["function0-missing", "group-expanded"]), // function without function 0; shares a group
@@ -39,8 +39,8 @@ struct ReportTests {
     }
 
     @Test("report verdicts per fixture group", arguments: [
-        ("vfio-bound", "0000:01:00.0", "ready"), ("vfio-bound", "0000:03:00.0", "needs-preparation"),
-        ("rp-acs", "0000:00:1f.0", "blocked"), ("sriov", "0000:01:00.2", "ready"), ("sriov", "0000:01:00.1", "needs-preparation"),
+        ("vfio-bound", "0000:01:00.0", "undetermined"), ("vfio-bound", "0000:03:00.0", "needs-preparation"),
+        ("rp-acs", "0000:00:1f.0", "blocked"), ("sriov", "0000:01:00.2", "undetermined"), ("sriov", "0000:01:00.1", "needs-preparation"),
         ("host-in-use", "0000:02:00.0", "blocked"), ("host-in-use", "0000:03:00.0", "undetermined"), // unmounted NVMe: the snapshot has no proc/swaps
         ("multifunction", "0000:01:00.3", "needs-preparation"), ("switch", "0000:00:02.0", "blocked"), ("switch", "0000:03:00.0", "needs-preparation"),
     ])

@@ -49,6 +49,24 @@ struct TrustTests {
         #expect(UnitVerdict([Finding(.iommuOn, .info, "x")]) == .ready)
     }
 
+    @Test("check --json validates against Schemas/vfio-inspect-check.schema.json: fixtures, dumps and the cases",
+          arguments: [["--root", Fixtures.sysfs("sriov"), "01:00.0"], ["--root", Fixtures.sysfs("vfio-bound"), "01:00.0"],
+                      ["--root", Fixtures.sysfs("no-iommu"), "01:00.0"], ["--root", Fixtures.sysfs("multifunction"), "01:00.1"],
+                      ["--dump", TrustTests.cases("wx3100-rootport-acs-beyond-256"), "01:00.0"],
+                      ["--dump", TrustTests.cases("xfi-pm-reset"), "81:00.0"],
+                      ["--root", Fixtures.directory.appendingPathComponent("cases/partial-sysfs-group-links").path, "04:00.0"]])
+    func checkSchema(_ args: [String]) throws {
+        let python = try #require(JSONSchemaCheck.python, "needs python3-jsonschema (Scripts/install-deps.sh --test)")
+        let schema = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Schemas/vfio-inspect-check.schema.json").path
+        let dir = try Fixtures.temporaryDirectory("check-schema")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try Command.tool(["check", "--json"] + args)
+        try r.stdout.write(toFile: dir + "/out.json", atomically: true, encoding: .utf8)
+        let v = try JSONSchemaCheck.validate(python: python, schema: schema, document: dir + "/out.json")
+        #expect(v.status == 0, "\(args): \(v.stdout) \(v.stderr)")
+        #expect(Int32(try Command.json(r.stdout)["exitStatus"] as? Int ?? -1) == r.status)
+    }
+
     // MARK: Cases from the field
 
     @Test("cases/wx3100-rootport-acs-beyond-256: ACS beyond the dump is unknown; the group is uncertain with both outcomes")
@@ -203,11 +221,10 @@ struct TrustTests {
     func skippedFunction() throws {
         let root = try Fixtures.scratchCopy(of: "switch")
         defer { try? FileManager.default.removeItem(atPath: root) }
+        // Kernel group 5: downstream port 02:00.0 and the NIC 03:00.0 below it (no ACS on the port).
         let groups = try Fixtures.kernelGroups("switch")
-        // An endpoint that shares its kernel group with a bridge.
-        let model = try SysfsScanner(root: HostRoot(root), options: ScanOptions(decodeCapabilities: true)).scan()
-        let shared = try #require(groups.first { g in g.count > 1 && g.contains { a in model.function(PCIAddress(sysfsName: a)!)?.isBridge == false } })
-        let endpoint = try #require(shared.first { model.function(PCIAddress(sysfsName: $0)!)?.isBridge == false })
+        #expect(groups.contains(["0000:02:00.0", "0000:03:00.0"]))
+        let endpoint = "0000:03:00.0"
         let entry = root + "/sys/bus/pci/devices/" + endpoint
         try FileManager.default.removeItem(atPath: entry)
         try FileManager.default.createSymbolicLink(atPath: entry, withDestinationPath: endpoint)
@@ -266,6 +283,33 @@ struct TrustTests {
             .write(toFile: root + "/proc/swaps", atomically: false, encoding: .utf8)
         let swap = Self.checkLines(try Command.json(try Command.tool(["check", "--root", root, "03:00.0", "--json"]).stdout))
         #expect(Self.codes(swap["host-use"]).contains("host-swap"))
+    }
+
+    @Test("a group on vfio-pci: ready only when the process table shows nobody holds it; a VM holding it blocks")
+    func vfioHeldOpen() throws {
+        let root = try Fixtures.scratchCopy(of: "vfio-bound")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fm = FileManager.default
+        #expect(try Command.tool(["check", "--root", root, "01:00.0"]).status == 4)
+        let model = try SysfsScanner(root: HostRoot(root)).scan()
+        let group = try #require(model.function(PCIAddress(bus: 1, device: 0, function: 0))?.iommuGroup)
+        // A process table: an editor with an ordinary file, and nobody on /dev/vfio.
+        try fm.createDirectory(atPath: root + "/proc/4321/fd", withIntermediateDirectories: true)
+        try "vim\n".write(toFile: root + "/proc/4321/comm", atomically: false, encoding: .utf8)
+        try fm.createSymbolicLink(atPath: root + "/proc/4321/fd/3", withDestinationPath: "/home/admin/notes.txt")
+        #expect(try Command.tool(["check", "--root", root, "01:00.0"]).status == 0)
+        // QEMU holds the group open.
+        try fm.createDirectory(atPath: root + "/proc/1234/fd", withIntermediateDirectories: true)
+        try "qemu-system-x86\n".write(toFile: root + "/proc/1234/comm", atomically: false, encoding: .utf8)
+        try fm.createSymbolicLink(atPath: root + "/proc/1234/fd/17", withDestinationPath: "/dev/vfio/\(group)")
+        let held = try Command.tool(["check", "--root", root, "01:00.0"])
+        #expect(held.status == 2)
+        #expect(held.stdout.contains("PID 1234 (qemu-system-x86) has /dev/vfio/\(group) open"))
+        // A snapshot keeps it.
+        let copy = NSTemporaryDirectory() + "vfio-snap-\(UUID().uuidString)"
+        defer { try? fm.removeItem(atPath: copy) }
+        #expect(try Command.tool(["snapshot", "--root", root, copy]).status == 0)
+        #expect(try Command.tool(["check", "--root", copy, "01:00.0"]).stdout.contains("PID 1234 (qemu-system-x86)"))
     }
 
     // MARK: Selectors and options
