@@ -127,19 +127,11 @@ public struct DumpText: Sendable {
             }
         }
         defer { if fd != 0 { close(fd) } }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .dumpUnreadable(path, reason: String(cString: strerror(errno)))
-            }
-            if n == 0 { break }
-            result.append(contentsOf: chunk[0..<n])
-            if result.count > limit { throw .dumpUnreadable(path, reason: "larger than \(limit >> 20) MiB") }
+        switch HostRoot.readAll(fd, limit: limit) {
+        case let .success(bytes): return bytes
+        case .failure(.tooLarge): throw .dumpUnreadable(path, reason: "larger than \(limit >> 20) MiB")
+        case let .failure(.errno(code)): throw .dumpUnreadable(path, reason: String(cString: strerror(code)))
         }
-        return result
     }
 }
 

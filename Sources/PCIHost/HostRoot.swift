@@ -223,19 +223,32 @@ public struct HostRoot: Sendable, CustomStringConvertible {
     public func readBytes(_ relative: String, limit: Int = 65536, canonicalParent: Bool = false) throws(HostReadError) -> [UInt8] {
         let (fd, _, _) = try openRegular(relative, canonicalParent: canonicalParent)
         defer { close(fd) }
+        switch Self.readAll(fd, limit: limit) {
+        case let .success(bytes): return bytes
+        case let .failure(.tooLarge): throw .tooLarge(relative, limit: limit)
+        case let .failure(.errno(code)): throw Self.error(code, relative)
+        }
+    }
+
+    public enum ReadAllFailure: Error, Sendable {
+        case errno(Int32)
+        case tooLarge
+    }
+
+    /// Reads a descriptor to its end (retrying on EINTR); fails past `limit` bytes.
+    public static func readAll(_ fd: Int32, limit: Int) -> Result<[UInt8], ReadAllFailure> {
         var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
+        var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw Self.error(errno, relative)
+                return .failure(.errno(errno))
             }
-            if n == 0 { break }
+            if n == 0 { return .success(result) }
             result.append(contentsOf: chunk[0..<n])
-            if result.count > limit { throw .tooLarge(relative, limit: limit) }
+            if result.count > limit { return .failure(.tooLarge) }
         }
-        return result
     }
 
     /// A text attribute with surrounding whitespace removed.

@@ -179,108 +179,176 @@ public enum Planner {
     /// pcie.0 slots free for root ports on q35 (32 less the host bridge and the ICH9 slot 0x1f; QEMU places one per slot).
     static let freeRootBusSlots = 29
 
+    /// A guest placement for `selected`, in named steps: the unit from `check`, who the guest sees, guest slots,
+    /// controllers, then the function-0, extended-capability, limit and SR-IOV rules, and finally whether
+    /// `check`'s blockers refuse it (unless `options.force`).
     public static func plan(_ model: HostModel, selected: [PCIAddress], options: PlanOptions) -> Plan {
         let check = Reporter.check(model, selected: selected)
-        // The plan states function 0 and the expansion itself, for the machine it targets.
+        // The plan states function 0, the expansion and a PF's VFs itself, for the machine it targets.
         var findings = check.findings.filter { $0.code != .function0Missing && $0.code != .groupExpanded && $0.code != .pfWithVFs }
         var refusals: [Finding] = []
-        let selectedSet = Set(selected)
-        let hiddenSet = Set(options.hidden)
-        let members = check.unit.compactMap { model.function($0) }
-        let endpoints = FunctionRules.endpoints(members)
-        let endpointSet = Set(endpoints.map(\.address))
-        let stayWithHost = members.filter { !endpointSet.contains($0.address) }.map(\.address)
-        let unitSet = Set(check.unit)
+        let membership = Membership(model, check: check, selected: selected, options: options)
+        findings += membership.findings
+        refusals += membership.refusals
+        let grouping = guestSlotUnits(membership.visible, machine: options.machine)
+        findings += grouping.findings
+        let placement = place(grouping.units, options: options)
+        let function0 = function0Rules(placement.slots, options: options)
+        findings += function0.findings
+        refusals += function0.refusals
+        findings += extendedCapabilityFindings(placement.slots, model, machine: options.machine)
+        let limits = limitRules(placement, options: options)
+        findings += limits.findings
+        refusals += limits.refusals
+        refusals += pfWithVFsRefusals(membership, model: model, unit: Set(check.unit))
+        if findings.contains(where: { $0.severity == .fail }) {
+            let blocking = findings.filter { $0.severity == .fail }
+            if options.force {
+                findings.append(Finding(.planForced, .warn,
+                    "check calls this unit blocked; planned anyway because of --force.", functions: blocking.flatMap(\.functions)))
+            } else {
+                refusals.append(contentsOf: blocking)
+                findings.removeAll { $0.severity == .fail }
+            }
+        }
+        let added: [(PCIAddress, String)] = check.added.map { a, _ in
+            if membership.endpoints.contains(a) {
+                return (a, "\(a): an endpoint in the same IOMMU group, held unassigned (detached from the host, not shown to the guest)")
+            }
+            return (a, "\(a): a bridge in the same IOMMU group, stays with the host")
+        }
+        return Plan(machine: options.machine, selected: selected, unit: check.unit, added: added, hidden: membership.hidden,
+                    stayWithHost: membership.stayWithHost, controllers: placement.controllers, slots: placement.slots,
+                    findings: findings, refusals: refusals,
+                    verdict: refusals.isEmpty ? UnitVerdict(findings) : UnitVerdict(findings + refusals))
+    }
 
-        var hidden: [HiddenFunction] = []
+    /// Who the guest sees: the selected endpoints; the unit's other endpoints and `--hide` ones are hidden
+    /// (detached, unassigned); bridges and ports stay with the host.
+    struct Membership {
+        var endpoints: Set<PCIAddress> = []
         var visible: [PCIFunction] = []
-        for f in endpoints {
-            if hiddenSet.contains(f.address) {
-                hidden.append(HiddenFunction(host: f.address, group: f.iommuGroup, reason: "hidden with --hide"))
-            } else if !selectedSet.contains(f.address) {
-                hidden.append(HiddenFunction(host: f.address, group: f.iommuGroup,
-                    reason: "not selected, but in IOMMU group \(f.iommuGroup.map(String.init) ?? "?") with the selection: VFIO needs it off the host too; select it to give it to the guest"))
-            } else {
-                visible.append(f)
-            }
-        }
-        for h in options.hidden.sorted() where !endpointSet.contains(h) {
-            if unitSet.contains(h) {
-                findings.append(Finding(.planHideIgnored, .info, "--hide \(h): a bridge of the unit, which the guest never gets anyway.", functions: [h]))
-            } else {
-                findings.append(Finding(.planHideIgnored, .warn,
-                    "--hide \(h) is not in the unit's IOMMU groups: it is left out of this plan (neither detached nor shown).",
-                    functions: [h], fix: "Select it as well to hold it detached and unassigned, or drop the --hide."))
-            }
-        }
-        for a in stayWithHost {
-            findings.append(Finding(.planBridgeStays, .info, "\(a) is a bridge or port in the unit's group: it is never assigned and stays on the host.", functions: [a]))
-        }
-        if visible.isEmpty {
-            let candidates = endpoints.map(\.address.description)
-            refusals.append(Finding(.planNothingVisible, .fail,
-                "Nothing is left for the guest to see: the selection holds no endpoint that is not hidden (bridges and ports are never assigned).",
-                functions: selected,
-                fix: candidates.isEmpty ? "Select an endpoint; this unit has none." : "Select an endpoint of the unit: \(candidates.joined(separator: ", "))."))
-        }
+        var hidden: [HiddenFunction] = []
+        var stayWithHost: [PCIAddress] = []
+        var findings: [Finding] = []
+        var refusals: [Finding] = []
 
-        // Guest slots: a host slot's functions stay together with their function numbers; each VF alone at function 0.
-        // On pseries a vPHB carries one IOMMU group, so a host slot whose functions sit in different groups is split by group.
+        init(_ model: HostModel, check: CheckResult, selected: [PCIAddress], options: PlanOptions) {
+            let selectedSet = Set(selected)
+            let hiddenSet = Set(options.hidden)
+            let members = check.unit.compactMap { model.function($0) }
+            let endpointFunctions = FunctionRules.endpoints(members)
+            endpoints = Set(endpointFunctions.map(\.address))
+            stayWithHost = members.filter { !endpoints.contains($0.address) }.map(\.address)
+            let unitSet = Set(check.unit)
+            for f in endpointFunctions {
+                if hiddenSet.contains(f.address) {
+                    hidden.append(HiddenFunction(host: f.address, group: f.iommuGroup, reason: "hidden with --hide"))
+                } else if !selectedSet.contains(f.address) {
+                    hidden.append(HiddenFunction(host: f.address, group: f.iommuGroup,
+                        reason: "not selected, but in IOMMU group \(f.iommuGroup.map(String.init) ?? "?") with the selection: VFIO needs it off the host too; select it to give it to the guest"))
+                } else {
+                    visible.append(f)
+                }
+            }
+            for h in options.hidden.sorted() where !endpoints.contains(h) {
+                if unitSet.contains(h) {
+                    findings.append(Finding(.planHideIgnored, .info, "--hide \(h): a bridge of the unit, which the guest never gets anyway.", functions: [h]))
+                } else {
+                    findings.append(Finding(.planHideIgnored, .warn,
+                        "--hide \(h) is not in the unit's IOMMU groups: it is left out of this plan (neither detached nor shown).",
+                        functions: [h], fix: "Select it as well to hold it detached and unassigned, or drop the --hide."))
+                }
+            }
+            for a in stayWithHost {
+                findings.append(Finding(.planBridgeStays, .info, "\(a) is a bridge or port in the unit's group: it is never assigned and stays on the host.", functions: [a]))
+            }
+            if visible.isEmpty {
+                let candidates = endpointFunctions.map(\.address.description)
+                refusals.append(Finding(.planNothingVisible, .fail,
+                    "Nothing is left for the guest to see: the selection holds no endpoint that is not hidden (bridges and ports are never assigned).",
+                    functions: selected,
+                    fix: candidates.isEmpty ? "Select an endpoint; this unit has none." : "Select an endpoint of the unit: \(candidates.joined(separator: ", "))."))
+            }
+        }
+    }
+
+    /// Functions that share one guest slot.
+    struct SlotUnit {
+        var hostSlot: PCISlotAddress
+        var group: Int?
+        var functions: [PCIFunction]
+        var vf: Bool
+    }
+
+    /// Guest slots: a host slot's functions stay together with their function numbers; each VF alone at function 0.
+    /// On pseries a vPHB carries one IOMMU group, so a host slot whose functions sit in different groups is split by group.
+    static func guestSlotUnits(_ visible: [PCIFunction], machine: GuestMachine) -> (units: [SlotUnit], findings: [Finding]) {
         struct SlotKey: Hashable { let slot: PCISlotAddress; let group: Int? }
-        var units: [(hostSlot: PCISlotAddress, group: Int?, functions: [PCIFunction], vf: Bool)] = []
+        var findings: [Finding] = []
+        var units: [SlotUnit] = []
         var bySlot: [SlotKey: Int] = [:]
         var groupsOfSlot: [PCISlotAddress: Set<Int>] = [:]
         for f in visible {
             if f.isVirtualFunction {
-                units.append((f.address.slot, f.iommuGroup, [f], true))
+                units.append(SlotUnit(hostSlot: f.address.slot, group: f.iommuGroup, functions: [f], vf: true))
                 findings.append(Finding(.planVFOwnSlot, .info,
                     "\(f.address) is a VF: it goes to function 0 of a guest slot of its own (a VF is not part of a multifunction device; its address is the PF's plus the SR-IOV offset and stride).",
                     functions: [f.address]))
                 continue
             }
             if let g = f.iommuGroup { groupsOfSlot[f.address.slot, default: []].insert(g) }
-            let key = SlotKey(slot: f.address.slot, group: options.machine == .pseries ? f.iommuGroup : nil)
+            let key = SlotKey(slot: f.address.slot, group: machine == .pseries ? f.iommuGroup : nil)
             if let i = bySlot[key] {
                 units[i].functions.append(f)
             } else {
                 bySlot[key] = units.count
-                units.append((f.address.slot, f.iommuGroup, [f], false))
+                units.append(SlotUnit(hostSlot: f.address.slot, group: f.iommuGroup, functions: [f], vf: false))
             }
         }
-        for (slot, groups) in groupsOfSlot.sorted(by: { $0.key < $1.key }) where groups.count > 1 && options.machine == .pseries {
+        for (slot, groups) in groupsOfSlot.sorted(by: { $0.key < $1.key }) where groups.count > 1 && machine == .pseries {
             findings.append(Finding(.planSlotSplit, .warn,
                 "Host slot \(slot) has functions in IOMMU groups \(groups.sorted().map(String.init).joined(separator: ", ")): each group gets its own vPHB, so the slot is split into one guest slot per group.",
                 functions: visible.filter { $0.address.slot == slot }.map(\.address)))
         }
         units.sort { ($0.group ?? Int.max, $0.hostSlot, $0.functions[0].address) < ($1.group ?? Int.max, $1.hostSlot, $1.functions[0].address) }
+        return (units, findings)
+    }
 
+    /// Controllers and guest slots for the units.
+    struct Placement {
         var controllers: [GuestController] = []
         var slots: [GuestSlot] = []
-        // A vPHB per IOMMU group; without groups (no IOMMU, planned with --force) a vPHB per host slot.
+        /// pseries vPHBs that would need more than 31 slots.
+        var overfull: [Int] = []
+    }
+
+    /// q35: one root port per guest slot. pseries: a vPHB per IOMMU group (per host slot without groups), slots from 1.
+    static func place(_ units: [SlotUnit], options: PlanOptions) -> Placement {
+        var placement = Placement()
         var phbOf: [String: GuestController] = [:]
         var nextSlotOnPHB: [Int: Int] = [:]
-        var overfull: [Int] = []
         for u in units {
             let controller: GuestController
             let guestSlot: Int
             switch options.machine {
             case .q35:
-                controller = GuestController(model: .pcieRootPort, index: options.firstControllerIndex + controllers.count, group: nil)
-                controllers.append(controller)
+                controller = GuestController(model: .pcieRootPort, index: options.firstControllerIndex + placement.controllers.count, group: nil)
+                placement.controllers.append(controller)
                 guestSlot = 0
             case .pseries:
                 let key = u.group.map { "group \($0)" } ?? "slot \(u.hostSlot)"
                 if let c = phbOf[key] {
                     controller = c
                 } else {
-                    controller = GuestController(model: .spaprPHB, index: options.firstControllerIndex + controllers.count, group: u.group)
-                    controllers.append(controller)
+                    controller = GuestController(model: .spaprPHB, index: options.firstControllerIndex + placement.controllers.count, group: u.group)
+                    placement.controllers.append(controller)
                     phbOf[key] = controller
                 }
                 // libvirt's pci-root buses use slots 1–31.
                 guestSlot = nextSlotOnPHB[controller.index] ?? 1
                 nextSlotOnPHB[controller.index] = guestSlot + 1
-                if guestSlot > 31 { overfull.append(controller.index); continue }
+                if guestSlot > 31 { placement.overfull.append(controller.index); continue }
             }
             let numbers = u.functions.map { u.vf ? UInt8(0) : $0.address.function }
             let several = u.functions.count > 1
@@ -288,11 +356,16 @@ public enum Planner {
                 PlannedFunction(host: f.address, guestFunction: n, multifunction: several && n == 0,
                                 isVirtualFunction: f.isVirtualFunction, group: f.iommuGroup, extendedCapabilities: extendedCapabilityNames(f))
             }
-            slots.append(GuestSlot(controller: controller, slot: UInt8(guestSlot), hostSlot: u.hostSlot, group: u.group, functions: planned))
+            placement.slots.append(GuestSlot(controller: controller, slot: UInt8(guestSlot), hostSlot: u.hostSlot, group: u.group, functions: planned))
         }
+        return placement
+    }
 
-        // Function 0: Linux's pci_scan_slot stops at an absent function 0 (measured: a Debian 6.1 x86 guest on q35 sees
-        // function 1 alone neither with nor without pci=pcie_scan_all, which widens the device scan, not the function scan).
+    /// Function 0: Linux's pci_scan_slot stops at an absent function 0 (measured: a Debian 6.1 x86 guest on q35 sees
+    /// function 1 alone neither with nor without pci=pcie_scan_all, which widens the device scan, not the function scan).
+    static func function0Rules(_ slots: [GuestSlot], options: PlanOptions) -> (findings: [Finding], refusals: [Finding]) {
+        var findings: [Finding] = []
+        var refusals: [Finding] = []
         for s in slots where !s.hasFunction0 {
             let fs = s.functions.map(\.host)
             let list = fs.map(\.description).joined(separator: ", ")
@@ -313,14 +386,19 @@ public enum Planner {
                     functions: fs))
             }
         }
-        // Extended capabilities the guest will not get.
+        return (findings, refusals)
+    }
+
+    /// Extended capabilities the guest will not get.
+    static func extendedCapabilityFindings(_ slots: [GuestSlot], _ model: HostModel, machine: GuestMachine) -> [Finding] {
+        var findings: [Finding] = []
         for f in slots.flatMap(\.functions) {
             guard let ext = f.extendedCapabilities else {
                 findings.append(Finding(.planExtendedConfig, .info,
                     "\(f.host): extended config space could not be read here, so what the guest loses at 0x100+ is unknown (run as root).", functions: [f.host]))
                 continue
             }
-            switch options.machine {
+            switch machine {
             case .pseries where ext.isEmpty:
                 findings.append(Finding(.planExtendedConfig, .info, "\(f.host) has no extended capabilities: nothing at 0x100+ to lose on a vPHB.", functions: [f.host]))
             case .pseries:
@@ -340,57 +418,52 @@ public enum Planner {
                 break
             }
         }
+        return findings
+    }
+
+    /// Controller indexes, vPHB slots and root-bus slots the guest has.
+    static func limitRules(_ placement: Placement, options: PlanOptions) -> (findings: [Finding], refusals: [Finding]) {
+        var findings: [Finding] = []
+        var refusals: [Finding] = []
         if options.machine == .pseries {
-            if let last = controllers.last, last.index > maxPHBIndex {
+            if let last = placement.controllers.last, last.index > maxPHBIndex {
                 refusals.append(Finding(.planTooManyControllers, .fail,
                     "The plan needs vPHB index \(last.index); a pseries guest has at most \(maxPHBIndex + 1) (index 0 is the default vPHB).",
                     fix: "Assign fewer groups, or start lower with --first-index."))
             }
-            for index in Set(overfull).sorted() {
+            for index in Set(placement.overfull).sorted() {
                 refusals.append(Finding(.planTooManySlots, .fail,
                     "vPHB \(index) would need more than 31 guest slots (libvirt's pci-root buses use slots 1–31).",
                     fix: "Assign fewer functions of that IOMMU group."))
             }
         } else {
-            if let last = controllers.last, last.index > 255 {
+            if let last = placement.controllers.last, last.index > 255 {
                 refusals.append(Finding(.planTooManyControllers, .fail,
                     "The plan needs PCI controller index \(last.index); a guest has at most 256 buses.",
                     fix: "Start lower with --first-index, or assign fewer slots."))
             }
-            if controllers.count > freeRootBusSlots {
+            if placement.controllers.count > freeRootBusSlots {
                 findings.append(Finding(.planRootPorts, .warn,
-                    "The plan adds \(controllers.count) root ports, more than the \(freeRootBusSlots) free slots of pcie.0: libvirt packs root ports as functions of a slot when their addresses are left out (as here), QEMU does not; with --format qemu give them addr=SLOT.FUNCTION yourself."))
+                    "The plan adds \(placement.controllers.count) root ports, more than the \(freeRootBusSlots) free slots of pcie.0: libvirt packs root ports as functions of a slot when their addresses are left out (as here), QEMU does not; with --format qemu give them addr=SLOT.FUNCTION yourself."))
             }
         }
-        // vfio-pci refuses a PF whose VFs are enabled ("Cannot bind to PF with SR-IOV enabled"), and unbinding the PF's driver removes its VFs.
-        for a in (visible.map(\.address) + hidden.map(\.host)).sorted() {
-            guard let f = model.function(a), let state = f.sriovPhysicalState, let n = state.numVFs, n > 0 else { continue }
-            let own = state.virtualFunctions.filter { unitSet.contains($0) }
+        return (findings, refusals)
+    }
+
+    /// vfio-pci refuses a PF whose VFs are enabled ("Cannot bind to PF with SR-IOV enabled",
+    /// vfio_pci_core_register_device), and unbinding the PF's driver removes its VFs: never overridden by --force.
+    static func pfWithVFsRefusals(_ membership: Membership, model: HostModel, unit: Set<PCIAddress>) -> [Finding] {
+        var refusals: [Finding] = []
+        for a in (membership.visible.map(\.address) + membership.hidden.map(\.host)).sorted() {
+            guard let f = model.function(a), let state = f.sriovPhysicalState,
+                  let n = state.numVFs ?? (state.virtualFunctions.isEmpty ? nil : state.virtualFunctions.count), n > 0 else { continue }
+            let own = state.virtualFunctions.filter { unit.contains($0) }
             refusals.append(Finding(.planPFWithVFs, .fail,
                 "\(a) is an SR-IOV PF with \(n) VF(s) enabled: vfio-pci will not bind it (\"Cannot bind to PF with SR-IOV enabled\"), and unbinding its driver removes the VFs\(own.isEmpty ? "" : " (\(own.map(\.description).joined(separator: ", ")) in this plan)").",
                 functions: [a] + state.virtualFunctions,
                 fix: "Plan the VFs without the PF, or echo 0 > /sys/bus/pci/devices/\(a)/sriov_numvfs first."))
         }
-        if findings.contains(where: { $0.severity == .fail }) {
-            let blocking = findings.filter { $0.severity == .fail }
-            if options.force {
-                findings.append(Finding(.planForced, .warn,
-                    "check calls this unit blocked; planned anyway because of --force.", functions: blocking.flatMap(\.functions)))
-            } else {
-                refusals.append(contentsOf: blocking)
-                findings.removeAll { $0.severity == .fail }
-            }
-        }
-        let all = findings + refusals
-        let added: [(PCIAddress, String)] = check.added.map { a, _ in
-            if endpointSet.contains(a) {
-                return (a, "\(a): an endpoint in the same IOMMU group, held unassigned (detached from the host, not shown to the guest)")
-            }
-            return (a, "\(a): a bridge in the same IOMMU group, stays with the host")
-        }
-        return Plan(machine: options.machine, selected: selected, unit: check.unit, added: added, hidden: hidden,
-                    stayWithHost: stayWithHost, controllers: controllers, slots: slots, findings: findings, refusals: refusals,
-                    verdict: refusals.isEmpty ? UnitVerdict(findings) : UnitVerdict(all))
+        return refusals
     }
 
     static func extendedCapabilityNames(_ f: PCIFunction) -> [String]? {

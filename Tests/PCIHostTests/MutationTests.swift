@@ -18,18 +18,6 @@ struct MutationTests {
         case garbage = "1 MiB of garbage"
     }
 
-    /// A small seeded generator (SplitMix64), so a failure names a case that reproduces.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func entries(_ root: String) -> [String] {
         let fm = FileManager.default
         var result: [String] = []
@@ -52,7 +40,7 @@ struct MutationTests {
         case .danglingLink: try fm.createSymbolicLink(atPath: path, withDestinationPath: "does-not-exist")
         case .selfLoop: try fm.createSymbolicLink(atPath: path, withDestinationPath: (path as NSString).lastPathComponent)
         case .garbage:
-            var rng = SplitMix(state: 7)
+            var rng = SplitMix64(state: 7)
             fm.createFile(atPath: path, contents: Data((0..<(1 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) }))
         }
     }
@@ -93,7 +81,7 @@ struct MutationTests {
         let baselineModel = try SysfsScanner(root: HostRoot(root), options: options).scan()
         let baseline = try Self.answer(baselineModel)
         let all = Self.entries(root)
-        var rng = SplitMix(state: 0x5EED_0000 &+ UInt64(fixture.utf8.count))
+        var rng = SplitMix64(state: 0x5EED_0000 &+ UInt64(fixture.utf8.count))
         var cases: [(String, Mutation)] = []
         for entry in all { for m in Mutation.allCases { cases.append((entry, m)) } }
         cases.shuffle(using: &rng)
