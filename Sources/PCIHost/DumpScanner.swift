@@ -58,6 +58,17 @@ public struct DumpScanner {
             environment.groupSource = .dumpLines
             let grouped = Dictionary(grouping: functions.filter { $0.iommuGroup != nil }, by: { $0.iommuGroup ?? -1 })
             groups = grouped.map { IOMMUGroup(id: $0.key, members: $0.value.map(\.address).sorted()) }.sorted { $0.id < $1.id }
+            // lspci numbers groups 0…N in probe order; a whole-machine dump shows them all and the host bridge at
+            // 00:00.0. Gaps, or no 00:00.0, mean a filtered dump (`lspci -s`, `-d`) that may leave members out.
+            let ids = Set(groups.map(\.id))
+            let contiguous = ids.count == (ids.max() ?? -1) + 1
+            let hasFirst = functions.contains { $0.address == PCIAddress(bus: 0, device: 0, function: 0) }
+            if !contiguous || !hasFirst {
+                let why = !contiguous ? "its group numbers have gaps (\(ids.count) groups, the highest \(ids.max() ?? 0))" : "it lacks 0000:00:00.0"
+                environment.groupMembershipIncomplete = Unknown("the dump looks filtered (\(why)): members of its groups that it does not show may exist",
+                                                                remedy: "capture the whole machine: `lspci -nnkvvvxxxx` as root")
+                hostDiagnostics.append(Diagnostic(code: "dump-partial", message: "the dump looks filtered (\(why)); group membership beyond it is unknown"))
+            }
             let without = functions.filter { $0.iommuGroup == nil }
             if !without.isEmpty {
                 hostDiagnostics.append(Diagnostic(code: "group-line-missing",
@@ -104,6 +115,14 @@ public struct DumpScanner {
     /// One function from its dumped bytes and what the text says of it.
     func function(from d: DumpedFunction, annotations: DumpText.Annotations?, text: DumpText) -> PCIFunction {
         let address = d.address
+        // libpci fills rows the text skips with ff: only the rows given from offset 0 without a gap are known.
+        var config = d.config
+        var gap: Diagnostic?
+        if let covered = annotations?.contiguousBytes, covered < config.count {
+            gap = Diagnostic(code: "dump-gap", message: "the dump has no row at 0x\(hex(covered, 2)) for \(address): only its first \(covered) bytes are known")
+            config = Array(config.prefix(covered))
+        }
+        let d = DumpedFunction(domain: d.domain, bus: d.bus, device: d.device, function: d.function, config: config)
         let bytes = ConfigBytes(d.config)
         let header = try? ConfigHeader(from: bytes)
         let vendor = bytes.u16(0) ?? 0xffff
@@ -116,6 +135,7 @@ public struct DumpScanner {
             configBytesReadable: d.config.count, configSize: d.config.count)
         function.provenance = .dump
         function.rawConfig = d.config
+        if let gap { function.diagnostics.append(gap) }
         if header == nil {
             function.diagnostics.append(Diagnostic(code: "config-truncated",
                 message: "the dump holds only \(d.config.count) bytes: not the whole 64-byte header; everything beyond the IDs and class is unknown"))

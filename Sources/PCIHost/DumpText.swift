@@ -18,6 +18,15 @@ public struct DumpText: Sendable {
         public var iommuGroup: Int?
         public var driver: String?
         public var modules: [String]?
+        /// The offsets of the hex rows given for it (0x00, 0x10, …).
+        public var rows: Set<Int> = []
+
+        /// How many bytes from offset 0 the rows cover without a gap.
+        public var contiguousBytes: Int {
+            var n = 0
+            while rows.contains(n) { n += 16 }
+            return n
+        }
     }
 
     /// The functions named by header lines, with what the text says of them (first occurrence wins).
@@ -53,7 +62,8 @@ public struct DumpText: Sendable {
                 continue
             }
             if let hex = try Self.hexLine(text, line: lineNumber, name: name) {
-                guard current != nil else { continue } // libpci ignores hex with no function above it
+                guard let address = current else { continue } // libpci ignores hex with no function above it
+                if let offset = Int(hex.prefix { $0 != ":" }, radix: 16) { annotations[address]?.rows.insert(offset & ~0xf) }
                 out.append(hex)
                 continue
             }

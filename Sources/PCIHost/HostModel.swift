@@ -205,6 +205,8 @@ public struct IOMMUGroup: Hashable, Sendable {
     public var type: String?
     /// `reserved_regions`, as the kernel prints it (`start end type` per line), when present.
     public var reservedRegions: String?
+    /// Why the input's account of this group is inconsistent (its members' links name it, the listing does not).
+    public var inconsistency: String?
 
     public init(id: Int, members: [PCIAddress], type: String? = nil) {
         self.id = id
@@ -258,6 +260,8 @@ public struct HostEnvironment: Hashable, Sendable {
     /// IOMMU units from `class/iommu`; `nil` when the input cannot show them (a dump).
     public var iommuUnits: [IOMMUUnit] = []
     /// Whether the kernel's IOMMU groups are known, and where they come from.
+    /// Set when the input may hold only some members of the groups it names (a dump filtered with `-s` or `-d`).
+    public var groupMembershipIncomplete: Unknown?
     public var groupSource: GroupSource = .none(Unknown("the input holds no IOMMU groups", remedy: "read sys/kernel/iommu_groups of the host"))
     /// Drivers registered on the PCI bus (`bus/pci/drivers`), whether built in or loaded.
     public var pciDrivers: [String]?

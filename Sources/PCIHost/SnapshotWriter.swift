@@ -28,6 +28,8 @@ public struct SnapshotSummary: Sendable {
     public var skipped: [Diagnostic] = []
     /// Functions whose `config` could not be read in full (a non-root reader gets 64 bytes).
     public var limitedConfig: [String] = []
+    /// Why the process table (who holds /dev/vfio open) was left out, when it was.
+    public var processTableOmitted: String?
 }
 
 /// Copies what vfio-inspect reads of a host into a directory that `--root` reads as that host.
@@ -284,18 +286,30 @@ public final class SnapshotWriter {
     /// wrote them: they are read, never followed). An `fd` directory in the snapshot is complete for VFIO.
     private func copyVFIOUsers(_ summary: inout SnapshotSummary) throws(SnapshotError) {
         guard let entries = try? source.list("proc") else { return }
+        var tables: [(pid: String, links: [(String, String)])] = []
+        var unreadable = 0
         for pid in entries where Int(pid) != nil {
             let fdDir = "proc/\(pid)/fd"
             guard let fds = try? source.list(fdDir) else {
-                if source.kind(fdDir) != nil {
-                    summary.skipped.append(Diagnostic(code: "permission-denied", message: "\(fdDir): not readable; the snapshot cannot say whether it holds VFIO devices"))
-                }
+                if source.kind(fdDir) != nil { unreadable += 1 }
                 continue
             }
+            let links = fds.compactMap { fd -> (String, String)? in
+                guard let target = try? source.readLinkText(fdDir + "/" + fd), target.hasPrefix("/dev/vfio/") else { return nil }
+                return (fd, target)
+            }
+            tables.append((pid, links))
+        }
+        // A process table with holes would read as "nobody holds a VFIO device": leave it out instead.
+        guard unreadable == 0 else {
+            summary.processTableOmitted = "the open files of \(unreadable) process(es) are not readable (not root)"
+            return
+        }
+        for (pid, links) in tables {
+            let fdDir = "proc/\(pid)/fd"
             try makeDirectories(fdDir)
             try copyFile("proc/\(pid)/comm", to: "proc/\(pid)/comm", summary: &summary, required: false)
-            for fd in fds {
-                guard let target = try? source.readLinkText(fdDir + "/" + fd), target.hasPrefix("/dev/vfio/") else { continue }
+            for (fd, target) in links {
                 if symlink(target, out(fdDir + "/" + fd)) != 0 && errno != EEXIST {
                     throw .cannotWrite(out(fdDir + "/" + fd), errno: errno)
                 }

@@ -77,7 +77,7 @@ public struct SysfsScanner {
         let groups = readGroups(functions, &environment, &hostDiagnostics)
         crossCheck(&functions, groups: groups, hostDiagnostics: &hostDiagnostics)
         crossCheckHostUse(&functions, &hostDiagnostics)
-        Self.inferAbsentResetMethods(&functions)
+        Self.inferAbsentResetMethods(&functions, kernelRelease: environment.kernelRelease)
         var model = HostModel(source: .sysfs(root: root.description), functions: functions, groups: groups,
                               environment: environment, diagnostics: hostDiagnostics)
         model.skippedFunctions = lost.sorted()
@@ -87,11 +87,17 @@ public struct SysfsScanner {
     /// Linux 5.15+ shows `reset_method` only for functions that have a reset method
     /// (`pci_dev_reset_method_attr_is_visible`). So where other functions of the same tree have the file,
     /// its absence says the kernel has none for this one; where no function has it, nothing is known.
-    static func inferAbsentResetMethods(_ functions: inout [PCIFunction]) {
-        guard let witness = functions.first(where: { $0.resetMethods != nil }) else { return }
+    /// The kernel release (`proc/sys/kernel/osrelease`, "6.1.0-13-amd64") says so too: 5.15 added the file.
+    static func inferAbsentResetMethods(_ functions: inout [PCIFunction], kernelRelease: String?) {
+        let witness = functions.first(where: { $0.resetMethods != nil })
+        let version = kernelRelease.map { $0.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) } } ?? []
+        let modern = version.count == 2 && (version[0], version[1]) >= (5, 15)
+        guard witness != nil || modern else { return }
+        let evidence = witness.map { "no reset_method file, which this kernel shows for functions that have a reset method (e.g. \($0.address)): the kernel has none for it" }
+            ?? "no reset_method file on Linux \(kernelRelease ?? "")  (5.15 and later show it for every function with a reset method): the kernel has none for it"
         for i in functions.indices where functions[i].resetMethods == nil && functions[i].sysfsPath != nil && functions[i].header != nil {
             functions[i].resetMethods = []
-            functions[i].resetMethodsEvidence = "no reset_method file, which this kernel shows for functions that have a reset method (e.g. \(witness.address)): the kernel has none for it"
+            functions[i].resetMethodsEvidence = evidence
         }
     }
 
@@ -311,6 +317,13 @@ public struct SysfsScanner {
         if let parent = upstream.first {
             return (upstream, .known(.below(parent), evidence: "sysfs path \(dir)"))
         }
+        // sys/devices/pciDDDD:BB/… names the root bus: a function directly below it must be on bus BB.
+        if let rootDir = dir.split(separator: "/").first(where: { $0.hasPrefix("pci") && $0.contains(":") }),
+           let bus = rootDir.split(separator: ":").last.flatMap({ UInt8($0, radix: 16) }), bus != address.bus {
+            reader.note("path-inconsistent", "\(dir) puts \(address) directly on root bus \(hex(bus, 2)), but its bus is \(hex(address.bus, 2))")
+            return ([], .unknown("the sysfs path of \(address) is inconsistent with its bus number, so its parent is unknown",
+                                 remedy: "read the host's own sysfs"))
+        }
         return ([], .known(.rootBus, evidence: "sysfs path \(dir) has no bridge above \(address)"))
     }
 
@@ -376,8 +389,12 @@ public struct SysfsScanner {
                     reader.note("walk-truncated", "stopped looking for host-use evidence after 4000 entries")
                     return
                 }
-                if kind == .other || (container && kind != .directory) || (containers.contains(name) && kind != .directory) {
-                    reader.note("unexpected-entry", "\(path)/\(name) is a \(kind == .link ? "link" : kind == .file ? "regular file" : "special file") where sysfs has a device directory; host-use evidence there is unknown")
+                if kind == .other {
+                    reader.note("unexpected-entry", "\(path)/\(name) is a special file (FIFO, socket or device node), which sysfs never holds; ignored")
+                    continue
+                }
+                if (container && kind != .directory) || (containers.contains(name) && kind != .directory) {
+                    reader.note("unexpected-entry", "\(path)/\(name) is a \(kind == .link ? "link" : "regular file") where sysfs has a device directory; host-use evidence there is unknown")
                     continue
                 }
                 // Only real directories are entered, so every path walked stays canonical.
@@ -491,6 +508,7 @@ public struct SysfsScanner {
                 return .known(try root.readText(path, limit: 4 << 20), evidence: path)
             } catch {
                 diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(path): \(error)"))
+                if case .permissionDenied = error { return .unknown("\(path) is not readable", remedy: "read it as root") }
                 return .unknown("\(path): \(error)", remedy: provenance.fileRemedy(path))
             }
         }
@@ -658,10 +676,32 @@ public struct SysfsScanner {
     /// shows that the kernel made no groups (a complete tree: no links, no units) or cannot say.
     func readGroups(_ functions: [PCIFunction], _ env: inout HostEnvironment, _ diagnostics: inout [Diagnostic]) -> [IOMMUGroup] {
         let directory = "sys/kernel/iommu_groups"
-        let ids: [String]? = root.kind(directory) == .directory ? (try? root.list(directory)) : nil
+        var ids: [String]?
+        var listingUnreadable: HostReadError?
+        if root.kind(directory) != nil {
+            do { ids = try root.list(directory) } catch {
+                listingUnreadable = error
+                diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(directory): \(error); the kernel's groups are taken from the device links, or unknown"))
+            }
+        }
         if let ids, !ids.isEmpty {
             env.groupSource = .groupDirectory
-            return readGroupDirectory(ids, &diagnostics)
+            var groups = readGroupDirectory(ids, &diagnostics)
+            // A function whose iommu_group link names a group the listing lacks: keep the link's group, so every
+            // command shows the same group; the disagreement makes that group's membership unknown (crossCheck).
+            let listed = Set(groups.map(\.id))
+            let listedMembers = Set(groups.flatMap(\.members))
+            let orphans = Dictionary(grouping: functions.filter { f in
+                !listedMembers.contains(f.address) && f.iommuGroup.map { !listed.contains($0) } ?? false
+            }, by: { $0.iommuGroup ?? -1 })
+            for (id, members) in orphans {
+                diagnostics.append(Diagnostic(code: "group-inconsistent",
+                    message: "\(members.map(\.address.description).joined(separator: ", ")) link(s) to IOMMU group \(id), which \(directory) does not list"))
+                var group = IOMMUGroup(id: id, members: members.map(\.address).sorted())
+                group.inconsistency = "the members' iommu_group links name group \(id), which \(directory) does not list"
+                groups.append(group)
+            }
+            return groups.sorted { $0.id < $1.id }
         }
         let linked = functions.filter { $0.iommuGroup != nil }
         if !linked.isEmpty {
@@ -672,10 +712,21 @@ public struct SysfsScanner {
             return byID.map { IOMMUGroup(id: $0.key, members: $0.value.map(\.address).sorted(), type: nil) }.sorted { $0.id < $1.id }
         }
         let readable = functions.filter { $0.sysfsPath?.hasPrefix("sys/devices/") == true }
-        if !readable.isEmpty {
+        // Evidence that an IOMMU exists although no group is in the input: the tree is incomplete, not IOMMU-less.
+        let params = env.commandLineParameters
+        let requested = ["intel_iommu", "amd_iommu", "iommu"].compactMap { name in
+            params[name].flatMap { $0.split(separator: ",").contains("on") || $0 == "pt" || $0 == "force" ? "\(name)=\($0)" : nil }
+        }
+        if let error = listingUnreadable {
+            env.groupSource = .none(Unknown("\(directory) is not readable (\(error))", remedy: "read it as root"))
+        } else if !env.iommuUnits.isEmpty || !requested.isEmpty {
+            let why = !env.iommuUnits.isEmpty ? "sys/class/iommu lists \(env.iommuUnits.count) unit(s)" : "the command line asks for one (\(requested.joined(separator: " ")))"
+            env.groupSource = .none(Unknown("there is an IOMMU (\(why)) but \(directory) is \(ids == nil ? "absent" : "empty") and no device has an iommu_group link: the tree is incomplete",
+                                            remedy: "read the host's own sysfs, or a snapshot made by `vfio-inspect snapshot`"))
+        } else if !readable.isEmpty {
             var evidence = ["\(directory) is \(ids == nil ? "absent" : "empty")",
                             "none of the \(readable.count) device directories has an iommu_group link",
-                            "sys/class/iommu lists \(env.iommuUnits.count) unit(s)"]
+                            root.kind("sys/class/iommu") == nil ? "sys/class/iommu is absent" : "sys/class/iommu lists no unit"]
             if let line = env.kernelCommandLine.value { evidence.append("kernel command line: \(line)") }
             env.groupSource = .noneMade(evidence: evidence)
         } else {
@@ -766,6 +817,18 @@ public struct SysfsScanner {
         }
         var index: [PCIAddress: Int] = [:]
         for (i, f) in functions.enumerated() { index[f.address] = i }
+        // A VF whose physfn link is damaged is still named by its PF's virtfnN link: take the PF from there.
+        var claimedBy: [PCIAddress: PCIAddress] = [:]
+        for f in functions { for vf in f.virtualFunctions { claimedBy[vf] = f.address } }
+        for i in functions.indices where functions[i].physicalFunction == nil {
+            guard let pf = claimedBy[functions[i].address] else { continue }
+            let damaged = functions[i].diagnostics.contains { $0.message.hasPrefix("physfn") }
+            guard damaged || functions[i].isVirtualFunction else { continue }
+            functions[i].sriov = .virtualFunction(pf: pf)
+            functions[i].diagnostics.removeAll { $0.code == "detached-vf" }
+            functions[i].diagnostics.append(Diagnostic(code: "sriov-inconsistent",
+                message: "physfn is missing or damaged, but \(pf)'s virtfn link names this function: it is taken as a VF of \(pf)"))
+        }
         for i in functions.indices {
             let f = functions[i]
             let listed = groupOf[f.address]

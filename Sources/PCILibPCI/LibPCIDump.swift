@@ -8,6 +8,14 @@ public struct DumpedFunction: Hashable, Sendable {
     public let function: UInt8
     /// Config bytes from offset 0, as many as the dump contained (64, 256 or 4096 typically).
     public let config: [UInt8]
+
+    public init(domain: UInt32, bus: UInt8, device: UInt8, function: UInt8, config: [UInt8]) {
+        self.domain = domain
+        self.bus = bus
+        self.device = device
+        self.function = function
+        self.config = config
+    }
 }
 
 /// Reads `lspci -x`, `-xxx` and `-xxxx` hex dumps with libpci's own dump parser (`lspci -F`).

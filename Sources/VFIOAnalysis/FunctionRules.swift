@@ -21,7 +21,7 @@ public enum FunctionRules {
         let bridges = members.filter(isBridge)
         if !bridges.isEmpty {
             findings.append(Finding(.sharesWithBridge, .info,
-                "The group includes \(bridges.map(\.address.description).joined(separator: ", ")), a bridge that stays with the host on \(bridges.compactMap(\.driver).first ?? "no driver"); VFIO allows that.",
+                "The group includes \(bridges.map(\.address.description).joined(separator: ", ")), a bridge that stays with the host on \(bridges.first.map { $0.driverBinding.isKnown ? ($0.driver ?? "no driver") : "a driver the input does not show" } ?? "no driver"); VFIO allows that.",
                 functions: bridges.map(\.address)))
         }
         for f in members where !isBridge(f) && !isChipset(f) {

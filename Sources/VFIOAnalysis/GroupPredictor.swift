@@ -270,12 +270,13 @@ public enum GroupPredictor {
         guard model.environment.groupSource.isKnown, !model.groups.isEmpty else { return }
         let known = Set(model.functions.map(\.address))
         let inconsistent = model.functions.filter { f in f.diagnostics.contains { $0.code == "group-inconsistent" } }
+            + model.groups.filter { $0.inconsistency != nil }.flatMap(\.members).compactMap { model.function($0) }
         let grouped = Set(model.groups.flatMap(\.members))
         var matchedPredicted = Set<Int>()
         var unexplained: [[PCIAddress]] = []
         var onlyUnderAssumption = false
         var incomplete = false
-        for kernel in model.groups where !kernel.members.isEmpty {
+        for kernel in model.groups where !kernel.members.isEmpty && kernel.inconsistency == nil {
             let members = kernel.members.sorted()
             if members.contains(where: { !known.contains($0) }) {
                 incomplete = true

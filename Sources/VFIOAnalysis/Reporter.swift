@@ -85,6 +85,13 @@ public enum Reporter {
                 "Group \(g.id) lists \(missing.map(\.description).joined(separator: ", ")), which the input could not read: what they are, and whether the unit can go to a guest, is unknown.",
                 functions: missing, Unknown("the group names function(s) the scan skipped or that are not in the input", remedy: "read the host's own sysfs, or a complete snapshot")))
         }
+        if let u = model.environment.groupMembershipIncomplete {
+            findings.append(.unknown(.groupIncomplete, "Group \(g.id) may have members the input does not show.", functions: g.members, u))
+        }
+        if let why = g.inconsistency {
+            findings.append(.unknown(.groupIncomplete, "Group \(g.id)'s membership is not certain: \(why).", functions: g.members,
+                                     Unknown(why, remedy: "read the host's own sysfs")))
+        }
         let inconsistent = members.filter { f in f.diagnostics.contains { $0.code == "group-inconsistent" } }
         if !inconsistent.isEmpty {
             findings.append(.unknown(.groupIncomplete,
@@ -189,8 +196,10 @@ public enum Reporter {
                 result.findings.append(.unknown(.groupUnknown, "The dump has no `IOMMU group:` line for \(address): its group is unknown.", functions: [address],
                                                 Unknown("lspci printed no group for \(address)", remedy: "capture with `lspci -nnkvvvxxxx` on the host, as root")))
             case .noneMade:
-                // No groups to expand to; the iommu-off finding blocks.
-                add(address)
+                // No kernel groups: the unit is the predicted group, as report shows it (iommu-off blocks anyway).
+                guard let g = prediction.group(of: address) else { add(address); continue }
+                g.members.forEach(add)
+                if let f = uncertainGroupFinding(g) { result.findings.append(f) }
             case let .none(u):
                 guard let g = prediction.group(of: address) else { add(address); continue }
                 g.members.forEach(add)

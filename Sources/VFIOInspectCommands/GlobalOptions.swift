@@ -7,7 +7,7 @@ public struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Read the host under DIR instead of / (DIR/sys, DIR/proc): a snapshot or a chroot.", valueName: "DIR"))
     public var root: String = "/"
 
-    @Option(name: .long, help: ArgumentHelp("Read config space from an lspci -x/-xxx/-xxxx hex dump instead of sysfs (config space only: no drivers or groups).", valueName: "FILE"))
+    @Option(name: .long, help: ArgumentHelp("Read an lspci -x/-xxx/-xxxx hex dump instead of sysfs (- for standard input); its `IOMMU group:` and `Kernel driver in use:` lines give groups and drivers, other host facts are unknown.", valueName: "FILE"))
     public var dump: String?
 
     @Option(name: .customLong("pci-ids"), help: ArgumentHelp("The pci.ids file to take names from (default: libpci's).", valueName: "FILE"))

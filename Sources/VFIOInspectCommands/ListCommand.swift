@@ -37,6 +37,10 @@ public struct ListCommand: ParsableCommand {
             (selected?.contains(f.address) ?? true)
                 && (filter?.matches(vendor: f.vendorID, device: f.deviceID, classCode: f.classCode) ?? true)
         }
+        if let ids, filter != nil, chosen.isEmpty {
+            printError("vfio-inspect: -d \(ids) matches no function of \(model.source)")
+            throw ExitCode(ExitStatus.selectorUnmatched)
+        }
         if json {
             print(try JSONOutput.render(DescribedListing(model, functions: chosen)), terminator: "")
         } else {

@@ -27,6 +27,9 @@ public struct SnapshotCommand: ParsableCommand {
             throw ExitCode(ExitStatus.inputUnusable)
         }
         print("captured \(summary.functions) functions into \(outdir): \(summary.files) files, \(summary.links) links")
+        if let why = summary.processTableOmitted {
+            printError("warning: the process table was left out: \(why); whether a VM holds a VFIO group open will be unknown in the snapshot (run snapshot as root)")
+        }
         if !summary.limitedConfig.isEmpty {
             printError("warning: config space of \(summary.limitedConfig.count) function(s) was only partly readable (e.g. \(summary.limitedConfig[0])): run snapshot as root, or capabilities, ACS and reset facts will be unknown in the snapshot")
         }

@@ -107,7 +107,7 @@ public enum GroupsText {
         func member(_ address: String) -> String {
             guard let a = PCIAddress(sysfsName: address), let f = model.function(a) else { return "  " + address }
             let flags = ListText.flags(f, model: model)
-            return "  \(address)  \(f.className ?? "Class \(hex(f.classCode.deviceClass, 4))"): \(ListText.identity(f)) [\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))]  driver=\(f.driver ?? "-")"
+            return "  \(address)  \(f.className ?? "Class \(hex(f.classCode.deviceClass, 4))"): \(ListText.identity(f)) [\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))]  driver=\(ListText.driverLabel(f))"
                 + (flags.isEmpty ? "" : "  " + flags.joined(separator: ", "))
         }
         if !model.environment.groupSource.isKnown {
@@ -133,14 +133,15 @@ public enum GroupsText {
         } else {
             for g in analysis.groups {
                 let shared = g.members.count > 1 ? "\(g.members.count) functions" : "1 function"
-                out.append("IOMMU group \(g.id) (\(shared)\(g.type.map { ", \($0)" } ?? ""))\(g.predicted ? "" : "  [differs from the prediction]")")
+                let mark = g.predicted ? "" : analysis.groupPredictionMatches == false ? "  [differs from the prediction]" : "  [prediction uncertain]"
+                out.append("IOMMU group \(g.id) (\(shared)\(g.type.map { ", \($0)" } ?? ""))\(mark)")
                 out.append(contentsOf: g.members.map(member))
                 for c in g.why { out.append("  why: \(c.kind)\(c.at.map { " at \($0)" } ?? ""): \(c.explanation)") }
             }
             switch analysis.groupPredictionMatches {
             case true?: out.append("Prediction from config space: all \(analysis.groups.count) groups as the kernel made them.")
             case false?: out.append("Prediction from config space DIFFERS from the kernel's groups (see groups marked above).")
-            case nil: break
+            case nil: out.append("Prediction from config space: not decided (it rests on facts the input does not hold, or the kernel's groups are incomplete).")
             }
         }
         for u in analysis.predictionUncertainties { out.append("note: prediction uncertain: \(u)") }

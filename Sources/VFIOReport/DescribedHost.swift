@@ -210,7 +210,8 @@ public struct DescribedSlot: Encodable, Sendable {
     public let functions: [String]
     /// Functions other than VFs (VFs never make a slot multifunction).
     public let multifunction: Bool
-    public let hasFunction0: Bool
+    /// Whether function 0 is present; null when the input may leave it out (a dump).
+    @Nullable public var hasFunction0: Bool?
     @Nullable public var physicalSlot: String?
 }
 
@@ -241,8 +242,8 @@ public struct DescribedListing: Encodable, Sendable {
             let members = bySlot[slot] ?? []
             let physical = members.filter { !$0.isVirtualFunction }
             return DescribedSlot(slot: slot.description, functions: members.map(\.address.description),
-                                 multifunction: physical.count > 1,
-                                 hasFunction0: members.contains { $0.address.function == 0 },
+                                 multifunction: physical.count > 1 || physical.contains { $0.address.function > 0 || $0.multifunctionBit },
+                                 hasFunction0: members.contains { $0.address.function == 0 } ? true : members.first?.provenance == .dump ? nil : false,
                                  physicalSlot: members.first?.physicalSlot)
         }
         let wanted = Set(selected.map(\.address))

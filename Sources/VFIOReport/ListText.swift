@@ -11,8 +11,8 @@ public enum ListText {
             line += "  " + (f.className ?? "Class \(hex(f.classCode.deviceClass, 4))")
             line += ": " + identity(f)
             line += "  [\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))]"
-            var tail = "driver=" + (f.driver ?? "-")
-            tail += "  " + pad("group=" + (f.iommuGroup.map(String.init) ?? "-"), groupWidth)
+            var tail = "driver=" + driverLabel(f)
+            tail += "  " + pad("group=" + groupLabel(f, model), groupWidth)
             let flags = Self.flags(f, model: model)
             if !flags.isEmpty { tail += "  " + flags.joined(separator: ", ") }
             lines.append(String((line + "  " + tail).reversed().drop(while: { $0 == " " }).reversed()))
@@ -25,6 +25,23 @@ public enum ListText {
         case let (v?, d?): "\(v) \(d)"
         case let (v?, nil): "\(v) Device \(hex(f.deviceID, 4))"
         default: "Device \(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))"
+        }
+    }
+
+    /// The driver's name, `-` when the input shows none is bound, `?` when it cannot say.
+    public static func driverLabel(_ f: PCIFunction) -> String {
+        switch f.driverBinding {
+        case let .known(name, _): name ?? "-"
+        case .unknown: "?"
+        }
+    }
+
+    /// The IOMMU group, `-` when the kernel's groups are known and hold the function in none, `?` when unknown.
+    public static func groupLabel(_ f: PCIFunction, _ model: HostModel) -> String {
+        if let g = f.iommuGroup { return String(g) }
+        switch model.environment.groupSource {
+        case .groupDirectory, .deviceLinks, .noneMade: return "-"
+        case .dumpLines, .none: return "?"
         }
     }
 
@@ -42,7 +59,7 @@ public enum ListText {
                 flags.append("multifunction bit set")
             }
             if !slotFunctions.contains(where: { $0.address.function == 0 }) {
-                flags.append("no function 0 in slot")
+                flags.append(f.provenance == .dump ? "function 0 not in the dump" : "no function 0 in slot")
             }
         }
         switch f.sriov {

@@ -11,7 +11,12 @@ public enum PlanRender {
         var lines: [String] = []
         lines.append("vfio-inspect plan for a \(plan.machine.rawValue) guest: " + plan.selected.map(\.description).joined(separator: " "))
         let groups = Set(plan.unit.compactMap { model.function($0)?.iommuGroup }).sorted()
-        lines.append("Unit: " + (groups.isEmpty ? "no IOMMU groups on this host" : "IOMMU group\(groups.count == 1 ? "" : "s") \(groups.map(String.init).joined(separator: ", "))")
+        let noGroups: String
+        switch model.environment.groupSource {
+        case .noneMade: noGroups = "no IOMMU groups on this host"
+        default: noGroups = "the kernel's IOMMU groups are not in the input; the predicted group"
+        }
+        lines.append("Unit: " + (groups.isEmpty ? noGroups : "IOMMU group\(groups.count == 1 ? "" : "s") \(groups.map(String.init).joined(separator: ", "))")
             + " = " + plan.unit.map(\.description).joined(separator: " "))
         for (_, why) in plan.added { lines.append("Added (whole IOMMU group): \(why)") }
         let added = Set(plan.added.map(\.0))

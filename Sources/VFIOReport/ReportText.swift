@@ -59,7 +59,7 @@ public enum ReportText {
                 case .detachedVirtualFunction: role = "  VF, PF not visible"
                 default: break
                 }
-                lines.append("\(indent)\(a)  \(ListText.identity(f)) [\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))]  driver=\(f.driver ?? "-")\(role)")
+                lines.append("\(indent)\(a)  \(ListText.identity(f)) [\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))]  driver=\(ListText.driverLabel(f))\(role)")
             }
         }
         return lines

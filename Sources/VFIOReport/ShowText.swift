@@ -38,13 +38,13 @@ public enum ShowText {
         }
         line("Driver", driver + (f.driverOverride.map { " (driver_override: \($0))" } ?? ""))
         if let modules = f.kernelModules, !modules.isEmpty { line("Modules", modules.joined(separator: ", ")) }
-        line("IOMMU group", f.iommuGroup.map { g in
+        line("IOMMU group", ListText.groupLabel(f, model) == "?" ? "unknown (\(model.environment.groupSource.unknown?.reason ?? "the input has no group line for it"))" : f.iommuGroup.map { g in
             let members = model.groups.first { $0.id == g }?.members ?? []
             return "\(g)" + (members.count > 1 ? " (with " + members.filter { $0 != f.address }.map(\.description).joined(separator: ", ") + ")" : " (alone)")
         } ?? "none")
         switch f.sriov {
         case let .physicalFunction(state):
-            line("SR-IOV", "PF, \(state.numVFs ?? 0) of \(state.totalVFs ?? 0) VFs enabled" +
+            line("SR-IOV", "PF, \(state.numVFs.map(String.init) ?? "unknown (sriov_numvfs unreadable)") of \(state.totalVFs.map(String.init) ?? "unknown") VFs enabled" +
                  (state.virtualFunctions.isEmpty ? "" : ": " + state.virtualFunctions.map(\.description).joined(separator: " ")))
         case let .virtualFunction(pf): line("SR-IOV", "VF of \(pf)")
         case .detachedVirtualFunction: line("SR-IOV", "VF whose PF is not visible")
@@ -105,7 +105,9 @@ public enum ShowText {
             return "unknown (\(u.reason))"
         case let .known(methods, evidence):
             let list = methods.isEmpty ? "none" : methods.joined(separator: " ")
-            return "\(list) (\(evidence))"
+            let caveat = capability.unknownBeyondConfig != nil && !methods.contains(where: ResetRules.functionScoped.contains)
+                ? "; \(capability.unknownBeyondConfig?.reason ?? "")" : ""
+            return "\(list) (\(evidence)\(caveat))"
         }
     }
 

@@ -31,7 +31,7 @@ public enum TreeRender {
         var out: [String] = []
         func label(_ f: PCIFunction) -> String {
             "\(f.address.shortDescription) \(ListText.identity(f)) [\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))]"
-                + "  group=\(f.iommuGroup.map(String.init) ?? "-") driver=\(f.driver ?? "-")" + acsNote(f, policy)
+                + "  group=\(ListText.groupLabel(f, model)) driver=\(ListText.driverLabel(f))" + acsNote(f, policy)
         }
         func walk(_ fs: [PCIFunction], _ prefix: String) {
             let sorted = fs.sorted { $0.address < $1.address }
@@ -67,7 +67,7 @@ public enum TreeRender {
                 out.append("    label=\"no IOMMU group\"; style=dashed;")
             }
             for f in fs {
-                let text = "\(f.address.shortDescription)\\n\(escape(ListText.identity(f)))\\n\(f.driver ?? "no driver")" + escape(acsNote(f, policy))
+                let text = "\(f.address.shortDescription)\\n\(escape(ListText.identity(f)))\\n\(f.driverBinding.isKnown ? (f.driver ?? "no driver") : "driver unknown")" + escape(acsNote(f, policy))
                 out.append("    \(node(f.address)) [label=\"\(text)\"];")
             }
             out.append("  }")

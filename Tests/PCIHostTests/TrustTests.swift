@@ -312,6 +312,91 @@ struct TrustTests {
         #expect(try Command.tool(["check", "--root", copy, "01:00.0"]).stdout.contains("PID 1234 (qemu-system-x86)"))
     }
 
+    // MARK: Found by a fresh user's review
+
+    @Test("a snapshot that cannot read every process's open files leaves the process table out, so vfio-pci groups stay UNKNOWN")
+    func snapshotProcessTableAsNonRoot() throws {
+        guard getuid() == 0, let setpriv = Command.which("setpriv") else { return }
+        let root = try Fixtures.scratchCopy(of: "vfio-bound")
+        let snap = NSTemporaryDirectory() + "vfio-snap-nonroot-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: root); try? FileManager.default.removeItem(atPath: snap) }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: root + "/proc/4242/fd", withIntermediateDirectories: true)
+        try "qemu-system-x86\n".write(toFile: root + "/proc/4242/comm", atomically: false, encoding: .utf8)
+        _ = try Command.run("/bin/chmod", ["-R", "a+rX", root])
+        _ = try Command.run("/bin/chmod", ["700", root + "/proc/4242/fd"])
+        let r = try Command.run(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", Command.toolPath, "snapshot", "--root", root, snap])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("process table was left out"))
+        #expect(try Command.tool(["check", "--root", snap, "01:00.0"]).status == 4)
+    }
+
+    @Test("no groups in the input while an IOMMU unit or intel_iommu=on says there is one: UNKNOWN, not iommu-off")
+    func groupsMissingWithIOMMU() throws {
+        let root = try Fixtures.scratchCopy(of: "rp-acs")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.removeItem(atPath: root + "/sys/kernel/iommu_groups")
+        let out = try Command.run("/usr/bin/find", [root + "/sys/devices", "-name", "iommu_group", "-delete"])
+        #expect(out.status == 0)
+        let check = try Command.tool(["check", "--root", root, "03:00.0", "--json"])
+        #expect(!check.stdout.contains("iommu-off"))
+        #expect(Self.checkLines(try Command.json(check.stdout))["iommu"]?["result"] as? String == "UNKNOWN")
+    }
+
+    @Test("an iommu_group link to a group directory that is gone: every command shows that group, as UNKNOWN")
+    func groupDirectoryGone() throws {
+        let root = try Fixtures.scratchCopy(of: "rp-acs")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let model = try SysfsScanner(root: HostRoot(root)).scan()
+        let nvme = try #require(model.function(PCIAddress(bus: 2, device: 0, function: 0)))
+        let group = try #require(nvme.iommuGroup)
+        try FileManager.default.removeItem(atPath: root + "/sys/kernel/iommu_groups/\(group)")
+        let check = try Command.tool(["check", "--root", root, "02:00.0", "--json"])
+        #expect(!check.stdout.contains("not-in-group"))
+        let lines = Self.checkLines(try Command.json(check.stdout))
+        #expect(lines["whole-group"]?["result"] as? String == "UNKNOWN")
+        let report = try Command.json(try Command.tool(["report", "--root", root, "--json"]).stdout)
+        #expect(((report["host"] as? [String: Any])?["ungrouped"] as? [String])?.contains("0000:02:00.0") == false)
+        #expect((report["groups"] as? [[String: Any]])?.contains { $0["id"] as? Int == group } == true)
+        let groups = try Command.json(try Command.tool(["groups", "--root", root, "--json"]).stdout)
+        #expect((groups["groups"] as? [[String: Any]])?.contains { ($0["members"] as? [String]) == ["0000:02:00.0"] } == true)
+    }
+
+    @Test("a dump cut down to one device keeps its group lines, but the group may have members it does not show")
+    func filteredDumpGroups() throws {
+        let text = try String(contentsOfFile: Fixtures.realdata("nvidia-bug-report-lspci/msi-b550m-pro-vdh-wifi.lspci-nnDvvvxxxx.txt"), encoding: .utf8)
+        let blocks = text.components(separatedBy: "\n\n").filter { $0.hasPrefix("0000:0a:00.") }
+        #expect(blocks.count >= 1)
+        let r = try Command.run(Command.toolPath, ["check", "0a:00.0", "--dump", "-", "--json"], input: blocks.joined(separator: "\n\n") + "\n")
+        let lines = Self.checkLines(try Command.json(r.stdout))
+        #expect(lines["whole-group"]?["result"] as? String == "UNKNOWN", "\(r.stdout.prefix(300))")
+        #expect(Self.codes(lines["whole-group"]).contains("group-incomplete"))
+    }
+
+    @Test("a damaged physfn does not make a definite detached VF when the PF's virtfn link names it")
+    func physfnDamaged() throws {
+        let root = try Fixtures.scratchCopy(of: "sriov")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let physfn = root + "/sys/devices/pci0000:00/0000:00:02.0/0000:01:00.1/physfn"
+        try FileManager.default.removeItem(atPath: physfn)
+        FileManager.default.createFile(atPath: physfn, contents: Data())
+        let check = try Command.tool(["check", "--root", root, "01:00.1"])
+        #expect(!check.stdout.contains("detached-vf"))
+        let model = try SysfsScanner(root: HostRoot(root)).scan()
+        #expect(model.function(PCIAddress(bus: 1, device: 0, function: 1))?.physicalFunction == PCIAddress(bus: 1, device: 0, function: 0))
+    }
+
+    @Test("a dump with a missing hex row: only the bytes before the gap are known, never libpci's ff filler")
+    func dumpRowMissing() throws {
+        let text = try String(contentsOfFile: Self.cases("wx3100-rootport-acs-beyond-256"), encoding: .utf8)
+        let gap = text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("10: ") }.joined(separator: "\n")
+        let r = try Command.run(Command.toolPath, ["list", "--dump", "-", "--json"], input: gap)
+        let functions = (try Command.json(r.stdout)["functions"] as? [[String: Any]]) ?? []
+        let port = try #require(functions.first { $0["address"] as? String == "0000:00:01.1" })
+        #expect(port["configBytesReadable"] as? Int == 16)
+        #expect(((port["diagnostics"] as? [[String: Any]]) ?? []).contains { $0["code"] as? String == "dump-gap" })
+    }
+
     // MARK: Selectors and options
 
     @Test("a selector that matches nothing is named, with one exit status (5) across commands")
