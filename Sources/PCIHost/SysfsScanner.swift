@@ -94,7 +94,7 @@ public struct SysfsScanner {
         let modern = version.count == 2 && (version[0], version[1]) >= (5, 15)
         guard witness != nil || modern else { return }
         let evidence = witness.map { "no reset_method file, which this kernel shows for functions that have a reset method (e.g. \($0.address)): the kernel has none for it" }
-            ?? "no reset_method file on Linux \(kernelRelease ?? "")  (5.15 and later show it for every function with a reset method): the kernel has none for it"
+            ?? "no reset_method file on Linux \(kernelRelease ?? "") (5.15 and later show it for every function with a reset method): the kernel has none for it"
         for i in functions.indices where functions[i].resetMethods == nil && functions[i].sysfsPath != nil && functions[i].header != nil {
             functions[i].resetMethods = []
             functions[i].resetMethodsEvidence = evidence

@@ -187,15 +187,18 @@ public enum FunctionRules {
 
     static func busResetFinding(_ f: PCIFunction, _ capability: ResetCapability, _ evidence: String) -> Finding {
         let a = f.address
+        // From config space alone, only what it shows is claimed: a device-specific or ACPI reset is not visible there.
+        let none = capability.unknownBeyondConfig == nil ? "has no function-level reset"
+            : "shows no function-level reset in config space (a device-specific or ACPI _RST method would not show there)"
         guard let parent = capability.hotResetThrough else {
-            return Finding(.busResetOnly, .warn, "\(a) has no function-level reset; only a bus reset.", functions: [a], evidence: [evidence])
+            return Finding(.busResetOnly, .warn, "\(a) \(none); only a bus reset.", functions: [a], evidence: [evidence])
         }
         switch capability.busResetCollateral {
         case let .known(hit, _):
-            let message = "\(a) has no function-level reset; only a secondary bus reset at \(parent)\(hit.isEmpty ? "" : ", which also resets \(hit.map(\.description).joined(separator: ", "))")\(hit.isEmpty ? "" : ": VFIO performs it only when one user owns all of them")."
+            let message = "\(a) \(none); only a secondary bus reset at \(parent)\(hit.isEmpty ? "" : ", which also resets \(hit.map(\.description).joined(separator: ", "))")\(hit.isEmpty ? "" : ": VFIO performs it only when one user owns all of them")."
             return Finding(.busResetOnly, .warn, message, functions: [a] + hit, evidence: [evidence])
         case let .unknown(u):
-            return Finding(.resetUnknown, .unknown, "\(a) has no function-level reset; a secondary bus reset at \(parent) would also reset what is below it, which is not fully known.",
+            return Finding(.resetUnknown, .unknown, "\(a) \(none); a secondary bus reset at \(parent) would also reset what is below it, which is not fully known.",
                            functions: [a], evidence: [evidence, "unknown: \(u.reason)"], fix: u.remedy)
         }
     }

@@ -91,7 +91,9 @@ public enum ResetRules {
             return .unknown("\(model.skippedFunctions.count) function(s) of the input could not be read; some may sit below \(parent)",
                             remedy: "read the host's own sysfs")
         }
-        if f.provenance == .dump {
+        // A whole-machine dump (its group lines run 0…N and it has 00:00.0) shows every function; another may not.
+        let wholeMachine = model.environment.groupSource == .dumpLines && model.environment.groupMembershipIncomplete == nil
+        if f.provenance == .dump && !wholeMachine {
             return .unknown("a dump may leave out functions below \(parent) (it holds \(hit.count) besides \(f.address))",
                             remedy: "capture the whole machine: `lspci -nnkvvvxxxx` as root, or read the host")
         }
