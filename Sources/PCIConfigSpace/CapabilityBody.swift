@@ -77,7 +77,7 @@ public enum ExtendedCapabilityBody: Hashable, Sendable {
         case .advancedErrorReporting:
             return block(AER.length + 4, minimum: AER.length).map { .advancedErrorReporting(AER($0)) } ?? .truncated
         case .accessControlServices:
-            return block(ACS.length).map { .accessControlServices(ACS($0)) } ?? .truncated
+            return block(ACS.length + 4, minimum: ACS.length).map { .accessControlServices(ACS($0)) } ?? .truncated
         case .alternativeRoutingID:
             return block(ARI.length).map { .alternativeRoutingID(ARI($0)) } ?? .truncated
         case .singleRootIOV:

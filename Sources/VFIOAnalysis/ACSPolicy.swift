@@ -40,6 +40,10 @@ public struct ACSPolicy: Sendable {
         if f.vendorID == 0x8086, portType == .rootComplexIntegratedEndpoint {
             return .isolated(why: "Intel RCiEP (kernel quirk pci_quirk_rciep_acs)")
         }
+        // pci_quirk_intel_pch_acs, then pci_quirk_intel_spt_pch_acs (the order of pci_dev_acs_enabled[]).
+        if let quirk = IntelPCHACS.verdict(f, required: Self.required) {
+            return quirk
+        }
         guard let type = portType else {
             return .notIsolated(why: "conventional PCI or PCI-X function: ACS does not exist there", missing: [])
         }

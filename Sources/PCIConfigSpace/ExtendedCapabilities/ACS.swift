@@ -44,6 +44,10 @@ public struct ACS: Hashable, Sendable {
     public let control: ACSFlags
     /// Egress control vector size (bits 8–15 of the capability register; 0 means 256).
     public let egressControlVectorSize: Int
+    /// The dword at +8 when readable: the Egress Control Vector where EC is implemented. Intel Sunrise Point and
+    /// Union Point PCH root ports keep their real ACS control there instead of at +6 (kernel
+    /// `pci_quirk_intel_spt_pch_acs`, `INTEL_SPT_ACS_CTRL`).
+    public let dwordAt8: UInt32?
 
     init(_ r: RegisterBlock) {
         let cap = r.u16(Offset.capability)
@@ -51,6 +55,7 @@ public struct ACS: Hashable, Sendable {
         control = ACSFlags(rawValue: r.u16(Offset.control) & 0x7f)
         let size = Int(cap >> 8)
         egressControlVectorSize = size == 0 ? 256 : size
+        dwordAt8 = r.has(0x08, 4) ? r.u32(0x08) : nil
     }
 
     /// The kernel's `pci_acs_enabled` test: a flag the capability does not implement counts as enabled.

@@ -1,0 +1,67 @@
+import Foundation
+import PCIHost
+import Testing
+import TestSupport
+import VFIOAnalysis
+
+/// The kernel's ACS exceptions for Intel PCH root ports (drivers/pci/quirks.c), checked on real machines' dumps.
+@Suite("Intel PCH ACS quirks")
+struct QuirkTests {
+    @Test("pci_quirk_intel_spt_pch_acs: a 200-series (Union Point) root port keeps its ACS control at + 8; the ecs-h310ch5 groups are predicted as the kernel made them")
+    func unionPointRootPort() throws {
+        let path = Fixtures.realdata("coreboot-autoport-logs/ecs-h310ch5.lspci-nnvvvxxxx.txt")
+        let model = try DumpScanner(path: path, options: ScanOptions(decodeCapabilities: true)).scan()
+        let port = try #require(model.function(PCIAddress(bus: 0, device: 0x1c, function: 0)))
+        #expect(port.deviceID == 0xa294)
+        // lspci (and the specification) read the control word at + 6, where this port shows nothing enabled.
+        let acs = try #require(port.config?.acs)
+        #expect(acs.control.isEmpty)
+        let verdict = ACSPolicy().evaluate(port)
+        #expect(verdict.isIsolated, "\(verdict)")
+        let prediction = GroupPredictor.predict(model)
+        #expect(prediction.matchesKernel == true, "\(prediction.unexplainedKernelGroups)")
+        #expect(prediction.group(of: PCIAddress(bus: 2, device: 0, function: 0))?.members == [PCIAddress(bus: 2, device: 0, function: 0)])
+    }
+
+    @Test("pci_quirk_intel_spt_pch_acs: with the dword at + 8 cleared, the same port does not isolate")
+    func unionPointControlCleared() throws {
+        let text = try String(contentsOfFile: Fixtures.realdata("coreboot-autoport-logs/ecs-h310ch5.lspci-nnvvvxxxx.txt"), encoding: .utf8)
+        let model = try DumpScanner(path: Fixtures.realdata("coreboot-autoport-logs/ecs-h310ch5.lspci-nnvvvxxxx.txt"), options: ScanOptions(decodeCapabilities: true)).scan()
+        let port = try #require(model.function(PCIAddress(bus: 0, device: 0x1c, function: 0)))
+        let offset = try #require(port.config?.extendedCapabilities.first { $0.id == .accessControlServices }?.offset)
+        // Rewrite the port's dump row that holds capability + 8 with zeros there.
+        let rowOffset = (offset + 8) & ~0xf
+        let start = try #require(text.range(of: "\n00:1c.0 "))
+        let rowPrefix = String(format: "%03x: ", rowOffset)
+        let rowRange = try #require(text.range(of: "\n" + rowPrefix, range: start.upperBound..<text.endIndex))
+        let lineEnd = try #require(text.range(of: "\n", range: rowRange.upperBound..<text.endIndex))
+        var bytes = text[rowRange.upperBound..<lineEnd.lowerBound].split(separator: " ").map(String.init)
+        let at = (offset + 8) - rowOffset
+        for i in at..<(at + 4) { bytes[i] = "00" }
+        let edited = text.replacingCharacters(in: rowRange.upperBound..<lineEnd.lowerBound, with: bytes.joined(separator: " "))
+        let r = try Command.run(Command.toolPath, ["groups", "--dump", "-", "--json"], input: edited)
+        let json = try Command.json(r.stdout)
+        #expect(json["groupPredictionMatches"] as? Bool == false)
+        let predicted = (json["predictedGroups"] as? [[String: Any]]) ?? []
+        #expect(predicted.contains { ($0["members"] as? [String]) == ["0000:00:1c.0", "0000:02:00.0"] })
+    }
+
+    @Test("pci_quirk_intel_pch_acs: a 7-series (Panther Point) root port is isolated only if the boot-time workaround worked: uncertain, saying what to look for")
+    func pantherPointRootPort() throws {
+        let path = Fixtures.realdata("coreboot-autoport-logs/intel-dh77df.lspci-nnvvvxxxx.txt")
+        let model = try DumpScanner(path: path, options: ScanOptions(decodeCapabilities: true)).scan()
+        let port = try #require(model.function(PCIAddress(bus: 0, device: 0x1c, function: 0)))
+        #expect((0x1e10...0x1e1f).contains(port.deviceID))
+        guard case let .unknown(u) = ACSPolicy().evaluate(port) else {
+            Issue.record("expected unknown")
+            return
+        }
+        #expect(u.reason.contains("pci_quirk_intel_pch_acs"))
+        #expect(u.remedy.contains("Intel PCH root port ACS workaround enabled"))
+        let prediction = GroupPredictor.predict(model)
+        let below = model.functions.filter { $0.upstream.first == port.address }
+        for f in below {
+            #expect(prediction.group(of: f.address)?.isCertain == false)
+        }
+    }
+}
