@@ -286,6 +286,10 @@ public final class SnapshotWriter {
     /// wrote them: they are read, never followed). An `fd` directory in the snapshot is complete for VFIO.
     private func copyVFIOUsers(_ summary: inout SnapshotSummary) throws(SnapshotError) {
         guard let entries = try? source.list("proc") else { return }
+        if source.isLiveSystem && geteuid() != 0 {
+            summary.processTableOmitted = "not running as root: other users' processes may be hidden (hidepid) or unreadable"
+            return
+        }
         var tables: [(pid: String, links: [(String, String)])] = []
         var unreadable = 0
         for pid in entries where Int(pid) != nil {

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import PCIConfigSpace
 import PCILibPCI
 
@@ -77,7 +82,7 @@ public struct SysfsScanner {
         let groups = readGroups(functions, &environment, &hostDiagnostics)
         crossCheck(&functions, groups: groups, hostDiagnostics: &hostDiagnostics)
         crossCheckHostUse(&functions, &hostDiagnostics)
-        Self.inferAbsentResetMethods(&functions, kernelRelease: environment.kernelRelease)
+        inferAbsentResetMethods(&functions, kernelRelease: environment.kernelRelease)
         var model = HostModel(source: .sysfs(root: root.description), functions: functions, groups: groups,
                               environment: environment, diagnostics: hostDiagnostics)
         model.skippedFunctions = lost.sorted()
@@ -88,7 +93,7 @@ public struct SysfsScanner {
     /// (`pci_dev_reset_method_attr_is_visible`). So where other functions of the same tree have the file,
     /// its absence says the kernel has none for this one; where no function has it, nothing is known.
     /// The kernel release (`proc/sys/kernel/osrelease`, "6.1.0-13-amd64") says so too: 5.15 added the file.
-    static func inferAbsentResetMethods(_ functions: inout [PCIFunction], kernelRelease: String?) {
+    func inferAbsentResetMethods(_ functions: inout [PCIFunction], kernelRelease: String?) {
         let witness = functions.first(where: { $0.resetMethods != nil })
         let version = kernelRelease.map { $0.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) } } ?? []
         let modern = version.count == 2 && (version[0], version[1]) >= (5, 15)
@@ -96,6 +101,8 @@ public struct SysfsScanner {
         let evidence = witness.map { "no reset_method file, which this kernel shows for functions that have a reset method (e.g. \($0.address)): the kernel has none for it" }
             ?? "no reset_method file on Linux \(kernelRelease ?? "") (5.15 and later show it for every function with a reset method): the kernel has none for it"
         for i in functions.indices where functions[i].resetMethods == nil && functions[i].sysfsPath != nil && functions[i].header != nil {
+            // Only an absent file says so; one that is there but unreadable says nothing.
+            if let dir = functions[i].sysfsPath, root.kind(dir + "/reset_method") != nil { continue }
             functions[i].resetMethods = []
             functions[i].resetMethodsEvidence = evidence
         }
@@ -642,6 +649,10 @@ public struct SysfsScanner {
     /// A process whose fd table cannot be read (another user's, as non-root) leaves the answer unknown.
     func readVFIOUsers(_ diagnostics: inout [Diagnostic]) -> Fact<[VFIOUser]> {
         let provenance: Provenance = root.isLiveSystem ? .liveHost : .snapshot
+        if root.isLiveSystem && geteuid() != 0 {
+            // Other users' processes may be hidden (proc mounted with hidepid) or their fd tables unreadable.
+            return .unknown("not running as root: other users' processes may be hidden (hidepid) or their open files unreadable", remedy: "run as root")
+        }
         guard let entries = try? root.list("proc") else {
             return .unknown("the input holds no proc directory", remedy: provenance.fileRemedy("proc/PID/fd"))
         }
@@ -707,7 +718,12 @@ public struct SysfsScanner {
         if !linked.isEmpty {
             env.groupSource = .deviceLinks
             diagnostics.append(Diagnostic(code: "groups-from-links",
-                message: "\(directory) is \(ids == nil ? "absent" : "empty") but \(linked.count) function(s) have iommu_group links: the groups are taken from those links"))
+                message: "\(directory) is \(listingUnreadable != nil ? "not readable" : ids == nil ? "absent" : "empty") but \(linked.count) function(s) have iommu_group links: the groups are taken from those links"))
+            let unlinked = functions.filter { $0.iommuGroup == nil && $0.sysfsPath != nil }
+            if !unlinked.isEmpty {
+                env.groupMembershipIncomplete = Unknown("the groups come from the devices' iommu_group links, and \(unlinked.count) function(s) have none (e.g. \(unlinked[0].address)): where they belong is unknown",
+                                                        remedy: "read sys/kernel/iommu_groups of the host")
+            }
             let byID = Dictionary(grouping: linked, by: { $0.iommuGroup ?? -1 })
             return byID.map { IOMMUGroup(id: $0.key, members: $0.value.map(\.address).sorted(), type: nil) }.sorted { $0.id < $1.id }
         }

@@ -111,6 +111,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let pfWithVFs = Self("pf-with-vfs", .sriov)
     public static let vfSharesPFState = Self("vf-shares-pf-state", .sriov)
     public static let vfSharedStateUnknown = Self("vf-shared-state-unknown", .sriov)
+    public static let sriovUnknown = Self("sriov-unknown", .sriov)
     public static let detachedVF = Self("detached-vf", .sriov)
     public static let vfDependsOnPF = Self("vf-depends-on-pf", .sriov)
     public static let vfsNotCreated = Self("vfs-not-created", .sriov)
@@ -142,7 +143,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
         .resetAvailable, .noReset, .busResetOnly, .resetUnknown,
         .intxOnly, .intxMaskingBroken, .interruptsUnknown,
         .function0Missing,
-        .pfWithVFs, .vfSharesPFState, .vfSharedStateUnknown, .detachedVF, .vfDependsOnPF, .vfsNotCreated,
+        .pfWithVFs, .vfSharesPFState, .vfSharedStateUnknown, .sriovUnknown, .detachedVF, .vfDependsOnPF, .vfsNotCreated,
         .largeBAR,
         .planForced, .planHideIgnored, .planBridgeStays, .planNothingVisible, .planPFWithVFs, .planFunction0Missing,
         .planVFOwnSlot, .planRootPorts, .planSlotSplit, .planExtendedConfig, .planTooManyControllers, .planTooManySlots,

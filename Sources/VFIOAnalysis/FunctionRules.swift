@@ -112,6 +112,16 @@ public enum FunctionRules {
             decided = false
             findings.append(.unknown(.hostUseUnknown, "Whether \(a)'s block devices hold active swap is unknown.", functions: [a], u))
         }
+        // Mounts whose source names no block device (`/dev/root`, a ZFS dataset, a /dev/disk/by-* link): they may be on these disks.
+        let unmatched = (model.environment.mounts.value ?? []).filter {
+            $0.source == "/dev/root" || $0.fsType == "zfs" || $0.source.hasPrefix("/dev/disk/")
+        }
+        if decided && !unmatched.isEmpty && !findings.contains(where: { $0.code == .hostMounted || $0.code == .hostSwap }) {
+            let which = unmatched.map { "\($0.source) on \($0.mountPoint) (\($0.fsType))" }
+            return findings + [.unknown(.hostUseUnknown, "Whether \(a)'s block devices (\(use.blockDevices.joined(separator: ", "))) back \(which.joined(separator: ", ")) is unknown: that mount names no block device.",
+                                        functions: [a], Unknown("proc/mounts lists \(which.joined(separator: ", ")), whose device cannot be told from its name",
+                                                                remedy: "check with `findmnt -no SOURCE,MAJ:MIN` or `zpool status` on the host"))]
+        }
         if decided && !findings.contains(where: { $0.code == .hostMounted || $0.code == .hostSwap }) {
             let stacked = use.stackedDevices.map { "\($0.name)\($0.mapperName.map { " (\($0))" } ?? "") on \($0.on)" }
             findings.append(Finding(.hostBlockDevice, .warn,
@@ -276,11 +286,28 @@ public enum FunctionRules {
             }
             return findings
         case .detachedVirtualFunction:
+            if let damaged = f.diagnostics.first(where: { $0.message.hasPrefix("physfn") }) {
+                return [.unknown(.sriovUnknown, "\(a) looks like a VF, but its physfn link is damaged: which PF it belongs to is unknown.", functions: [a],
+                                 Unknown(damaged.message, remedy: "read the host's own sysfs"))]
+            }
             return [Finding(.detachedVF, .warn,
                 "\(a) is a VF whose PF is not visible to this host: the PF's driver, reset and VF state are out of this host's control.",
                 functions: [a], evidence: ["config space reads ffff:ffff at 0; no physfn link"])]
         case .none:
-            break
+            // No sysfs SR-IOV files (a dump, or a damaged tree): the SR-IOV capability itself says whether VFs are on.
+            if let cap = f.config?.sriov {
+                if cap.vfEnable && cap.numVFs > 0 {
+                    return [Finding(.pfWithVFs, .fail,
+                        "\(a) is an SR-IOV PF with \(cap.numVFs) VF(s) enabled: vfio-pci refuses to bind a PF with SR-IOV enabled (\"Cannot bind to PF with SR-IOV enabled\", vfio_pci_core_register_device).",
+                        functions: [a], evidence: ["SR-IOV capability: VF Enable+, NumVFs \(cap.numVFs)"],
+                        fix: "Assign the VFs instead, or echo 0 > /sys/bus/pci/devices/\(a)/sriov_numvfs before assigning the PF.")]
+                }
+                return []
+            }
+            if f.provenance == .dump || f.sysfsPath == nil, let u = f.capabilitiesUnknown ?? (f.config?.extendedCoverage == .unreadable
+                ? Unknown("extended config space of \(a) is beyond the bytes the input holds", remedy: f.provenance.configRemedy) : nil) {
+                return [.unknown(.sriovUnknown, "Whether \(a) is an SR-IOV PF with VFs enabled (which vfio-pci refuses) is unknown.", functions: [a], u)]
+            }
         }
         return []
     }

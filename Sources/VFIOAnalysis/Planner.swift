@@ -455,12 +455,15 @@ public enum Planner {
     static func pfWithVFsRefusals(_ membership: Membership, model: HostModel, unit: Set<PCIAddress>) -> [Finding] {
         var refusals: [Finding] = []
         for a in (membership.visible.map(\.address) + membership.hidden.map(\.host)).sorted() {
-            guard let f = model.function(a), let state = f.sriovPhysicalState,
-                  let n = state.numVFs ?? (state.virtualFunctions.isEmpty ? nil : state.virtualFunctions.count), n > 0 else { continue }
-            let own = state.virtualFunctions.filter { unit.contains($0) }
+            guard let f = model.function(a) else { continue }
+            let state = f.sriovPhysicalState
+            let fromConfig = f.config?.sriov.flatMap { $0.vfEnable && $0.numVFs > 0 ? $0.numVFs : nil }
+            guard let n = state.flatMap({ $0.numVFs ?? ($0.virtualFunctions.isEmpty ? nil : $0.virtualFunctions.count) }) ?? fromConfig, n > 0 else { continue }
+            let vfs = state?.virtualFunctions ?? []
+            let own = vfs.filter { unit.contains($0) }
             refusals.append(Finding(.planPFWithVFs, .fail,
                 "\(a) is an SR-IOV PF with \(n) VF(s) enabled: vfio-pci will not bind it (\"Cannot bind to PF with SR-IOV enabled\"), and unbinding its driver removes the VFs\(own.isEmpty ? "" : " (\(own.map(\.description).joined(separator: ", ")) in this plan)").",
-                functions: [a] + state.virtualFunctions,
+                functions: [a] + vfs,
                 fix: "Plan the VFs without the PF, or echo 0 > /sys/bus/pci/devices/\(a)/sriov_numvfs first."))
         }
         return refusals

@@ -62,7 +62,7 @@ public enum Reporter {
 
     /// Functions the kernel gave no group although it made groups (e.g. the AMD IOMMU function itself).
     static func ungrouped(_ model: HostModel) -> [PCIAddress] {
-        guard model.environment.groupSource.isKnown else { return [] }
+        guard model.environment.groupSource.isKnown, model.environment.groupMembershipIncomplete == nil else { return [] }
         let grouped = Set(model.groups.flatMap(\.members))
         return model.functions.map(\.address).filter { !grouped.contains($0) }
     }
@@ -184,6 +184,11 @@ public enum Reporter {
                 g.members.forEach(add)
                 let (members, missing) = resolve(g.members, model)
                 result.findings += groupIntegrity(g, members: members, missing: missing, model: model).filter { $0.code != .sharedGroup }
+                continue
+            }
+            if let u = model.environment.groupMembershipIncomplete {
+                add(address)
+                result.findings.append(.unknown(.groupUnknown, "Which IOMMU group \(address) is in is unknown.", functions: [address], u))
                 continue
             }
             switch source {

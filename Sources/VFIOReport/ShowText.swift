@@ -40,6 +40,9 @@ public enum ShowText {
         if let modules = f.kernelModules, !modules.isEmpty { line("Modules", modules.joined(separator: ", ")) }
         line("IOMMU group", ListText.groupLabel(f, model) == "?" ? "unknown (\(model.environment.groupSource.unknown?.reason ?? "the input has no group line for it"))" : f.iommuGroup.map { g in
             let members = model.groups.first { $0.id == g }?.members ?? []
+            let uncertain = model.groups.first { $0.id == g }?.inconsistency != nil || model.environment.groupMembershipIncomplete != nil
+                || f.diagnostics.contains { $0.code == "group-inconsistent" }
+            if uncertain { return "\(g) (membership not certain: see diagnostics)" }
             return "\(g)" + (members.count > 1 ? " (with " + members.filter { $0 != f.address }.map(\.description).joined(separator: ", ") + ")" : " (alone)")
         } ?? "none")
         switch f.sriov {

@@ -397,6 +397,51 @@ struct TrustTests {
         #expect(((port["diagnostics"] as? [[String: Any]]) ?? []).contains { $0["code"] as? String == "dump-gap" })
     }
 
+    @Test("second review: SR-IOV from the capability in a dump; a missing group link; /dev/root; an unreadable reset_method; physfn and virtfn both damaged")
+    func secondReview() throws {
+        // A dump of a PF whose SR-IOV capability has VF Enable set: blocked, as vfio-pci refuses it.
+        let pf = try Command.json(try Command.tool(["check", "--dump", Fixtures.realdata("pciutils-tests/cap-pcie-2"), "01:00.0", "--json"]).stdout)
+        #expect(Self.codes(Self.checkLines(pf)["sriov"]).contains("pf-with-vfs"))
+        #expect(pf["verdict"] as? String == "blocked")
+        let fm = FileManager.default
+        // Groups from links only, and one function without its link: its group is unknown, not "none".
+        let links = try Fixtures.scratchCopy(of: "rp-acs")
+        defer { try? fm.removeItem(atPath: links) }
+        try fm.removeItem(atPath: links + "/sys/kernel/iommu_groups")
+        try fm.removeItem(atPath: links + "/sys/devices/pci0000:00/0000:00:1f.3/iommu_group")
+        let missing = try Command.tool(["check", "--root", links, "00:1f.3", "--json"])
+        #expect(!missing.stdout.contains("not-in-group"))
+        #expect(Self.checkLines(try Command.json(missing.stdout))["whole-group"]?["result"] as? String == "UNKNOWN")
+        // The root file system as /dev/root: which disk backs it cannot be told, so an unmounted-looking disk is UNKNOWN.
+        let rootfs = try Fixtures.scratchCopy(of: "host-in-use")
+        defer { try? fm.removeItem(atPath: rootfs) }
+        let mounts = try String(contentsOfFile: rootfs + "/proc/mounts", encoding: .utf8).replacingOccurrences(of: "/dev/nvme0n1 /mnt ext2", with: "/dev/root / ext4")
+        try fm.removeItem(atPath: rootfs + "/proc/mounts")
+        try mounts.write(toFile: rootfs + "/proc/mounts", atomically: false, encoding: .utf8)
+        try "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n".write(toFile: rootfs + "/proc/swaps", atomically: false, encoding: .utf8)
+        let root = Self.checkLines(try Command.json(try Command.tool(["check", "--root", rootfs, "02:00.0", "--json"]).stdout))
+        #expect(root["host-use"]?["result"] as? String == "UNKNOWN")
+        // reset_method present but unreadable (a FIFO): not "the kernel has none".
+        let reset = try Fixtures.scratchCopy(of: "rp-acs")
+        defer { try? fm.removeItem(atPath: reset) }
+        let file = reset + "/sys/devices/pci0000:00/0000:00:02.2/0000:03:00.0/reset_method"
+        try fm.removeItem(atPath: file)
+        #expect(mkfifo(file, 0o644) == 0)
+        let r = try Command.tool(["check", "--root", reset, "03:00.0"])
+        #expect(!r.stdout.contains("no reset_method file"))
+        // physfn and the PF's virtfn0 both damaged: the VF's PF is unknown, not "not visible".
+        let vf = try Fixtures.scratchCopy(of: "sriov")
+        defer { try? fm.removeItem(atPath: vf) }
+        let port = vf + "/sys/devices/pci0000:00/0000:00:02.0"
+        for path in ["0000:01:00.1/physfn", "0000:01:00.0/virtfn0"] {
+            try fm.removeItem(atPath: port + "/" + path)
+            fm.createFile(atPath: port + "/" + path, contents: Data())
+        }
+        let both = try Command.tool(["check", "--root", vf, "01:00.1", "--json"])
+        #expect(!both.stdout.contains("detached-vf"))
+        #expect(Self.checkLines(try Command.json(both.stdout))["sriov"]?["result"] as? String == "UNKNOWN")
+    }
+
     // MARK: Selectors and options
 
     @Test("a selector that matches nothing is named, with one exit status (5) across commands")
