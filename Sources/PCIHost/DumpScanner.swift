@@ -63,8 +63,19 @@ public struct DumpScanner {
             let ids = Set(groups.map(\.id))
             let contiguous = ids.count == (ids.max() ?? -1) + 1
             let hasFirst = functions.contains { $0.address == PCIAddress(bus: 0, device: 0, function: 0) }
-            if !contiguous || !hasFirst {
-                let why = !contiguous ? "its group numbers have gaps (\(ids.count) groups, the highest \(ids.max() ?? 0))" : "it lacks 0000:00:00.0"
+            // lspci prints 64, 256 or 4096 bytes a function: another length means the text was cut off.
+            let cut = functions.first { ![64, 256, 4096].contains($0.configBytesReadable) && $0.configBytesReadable > 16 }
+            // An add-in endpoint (off bus 00, where chipset functions set the bit freely) whose function 0 sets the
+            // multifunction bit, with no other function of its slot in the dump.
+            let slots = Dictionary(grouping: functions, by: \.address.slot)
+            let lonely = functions.first { f in
+                f.address.bus != 0 && f.classCode.baseClass != 0x06 && f.address.function == 0 && f.multifunctionBit && f.header?.layout == .endpoint && (slots[f.address.slot]?.count ?? 0) == 1
+            }
+            if !contiguous || !hasFirst || cut != nil || lonely != nil {
+                let why = !contiguous ? "its group numbers have gaps (\(ids.count) groups, the highest \(ids.max() ?? 0))"
+                    : !hasFirst ? "it lacks 0000:00:00.0"
+                    : cut.map { "\($0.address) has \($0.configBytesReadable) bytes, not the 64, 256 or 4096 lspci prints: the text was cut off" }
+                    ?? "\(lonely?.address.description ?? "a function 0") sets the multifunction bit, but no other function of its slot is in the dump"
                 environment.groupMembershipIncomplete = Unknown("the dump looks filtered (\(why)): members of its groups that it does not show may exist",
                                                                 remedy: "capture the whole machine: `lspci -nnkvvvxxxx` as root")
                 hostDiagnostics.append(Diagnostic(code: "dump-partial", message: "the dump looks filtered (\(why)); group membership beyond it is unknown"))
