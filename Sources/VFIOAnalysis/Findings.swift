@@ -83,11 +83,13 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let bridgesOnly = Self("bridges-only", .candidate)
     public static let chipsetFunction = Self("chipset-function", .candidate)
     public static let identityUnknown = Self("identity-unknown", .candidate)
+    public static let directMapping = Self("direct-mapping", .candidate)
     // Drivers
     public static let hostDriver = Self("host-driver", .drivers)
     public static let noDriver = Self("no-driver", .drivers)
     public static let driverUnknown = Self("driver-unknown", .drivers)
     public static let vfioPCINotLoaded = Self("vfio-pci-not-loaded", .drivers)
+    public static let vfioDenylist = Self("vfio-denylist", .drivers)
     // Host use
     public static let hostMounted = Self("host-mounted", .hostUse)
     public static let hostSwap = Self("host-swap", .hostUse)
@@ -130,6 +132,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let planExtendedConfig = Self("plan-extended-config", .placement)
     public static let planTooManyControllers = Self("plan-too-many-controllers", .placement)
     public static let planTooManySlots = Self("plan-too-many-slots", .placement)
+    public static let planDomainTooLarge = Self("plan-domain-too-large", .placement)
 
     /// Every declared code.
     public static let all: [FindingCode] = [
@@ -137,8 +140,8 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
         .interruptRemappingOn, .noInterruptRemapping, .interruptRemappingOff, .interruptRemappingUnknown, .unsafeInterruptsAllowed, .noiommuMode,
         .acsOverride, .acsDisabled, .commandLineUnknown, .groupPredictionMismatch, .predictionUncertain,
         .groupExpanded, .sharedGroup, .sharesWithBridge, .groupIncomplete, .groupUncertain, .groupUnknown,
-        .bridgesOnly, .chipsetFunction, .identityUnknown,
-        .hostDriver, .noDriver, .driverUnknown, .vfioPCINotLoaded,
+        .bridgesOnly, .chipsetFunction, .identityUnknown, .directMapping,
+        .hostDriver, .noDriver, .driverUnknown, .vfioPCINotLoaded, .vfioDenylist,
         .hostMounted, .hostSwap, .hostNetUp, .bootVGA, .hostBlockDevice, .hostUseUnknown, .vfioInUse,
         .resetAvailable, .noReset, .busResetOnly, .resetUnknown,
         .intxOnly, .intxMaskingBroken, .interruptsUnknown,
@@ -146,7 +149,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
         .pfWithVFs, .vfSharesPFState, .vfSharedStateUnknown, .sriovUnknown, .detachedVF, .vfDependsOnPF, .vfsNotCreated,
         .largeBAR,
         .planForced, .planHideIgnored, .planBridgeStays, .planNothingVisible, .planPFWithVFs, .planFunction0Missing,
-        .planVFOwnSlot, .planRootPorts, .planSlotSplit, .planExtendedConfig, .planTooManyControllers, .planTooManySlots,
+        .planVFOwnSlot, .planRootPorts, .planSlotSplit, .planExtendedConfig, .planTooManyControllers, .planTooManySlots, .planDomainTooLarge,
     ]
 
     static let byName: [String: FindingCode] = Dictionary(all.map { ($0.rawValue, $0) }, uniquingKeysWith: { a, _ in a })

@@ -25,7 +25,7 @@ public enum FunctionRules {
                 functions: bridges.map(\.address)))
         }
         for f in members where !isBridge(f) && !isChipset(f) {
-            findings += hostUse(f, model) + drivers(f) + reset(f, model) + interrupts(f) + sriov(f, model) + mmioWindow(f)
+            findings += hostUse(f, model) + drivers(f) + KernelRefusals.denylisted(f) + reset(f, model) + interrupts(f) + sriov(f, model) + mmioWindow(f)
         }
         return findings
     }

@@ -201,6 +201,13 @@ public enum Planner {
         findings += limits.findings
         refusals += limits.refusals
         refusals += pfWithVFsRefusals(membership, model: model, unit: Set(check.unit))
+        // QEMU and libvirt address host devices with a 16-bit PCI domain; Intel VMD children live in domains
+        // from 0x10000 (vmd_enable_domain) and cannot be named there.
+        for f in membership.visible + membership.hidden.compactMap({ model.function($0.host) }) where f.address.domain > 0xffff {
+            refusals.append(Finding(.planDomainTooLarge, .fail,
+                "\(f.address) is in PCI domain \(hex(f.address.domain, 5)), above 0xffff (behind an Intel VMD controller): QEMU's and libvirt's host addresses cannot name it.",
+                functions: [f.address], fix: "Turn VMD off in the firmware (or assign the VMD controller itself), so the device appears in a normal domain."))
+        }
         if findings.contains(where: { $0.severity == .fail }) {
             let blocking = findings.filter { $0.severity == .fail }
             if options.force {

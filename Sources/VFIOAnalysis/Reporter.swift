@@ -99,6 +99,7 @@ public enum Reporter {
                 functions: inconsistent.map(\.address), Unknown(inconsistent.flatMap { $0.diagnostics.filter { $0.code == "group-inconsistent" }.map(\.message) }.joined(separator: "; "),
                                                              remedy: "read the host's own sysfs")))
         }
+        findings += KernelRefusals.directMappings(g)
         let endpoints = FunctionRules.endpoints(members)
         if endpoints.count > 1 {
             findings.append(Finding(.sharedGroup, .info,

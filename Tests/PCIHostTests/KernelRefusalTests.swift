@@ -1,0 +1,49 @@
+import Foundation
+import PCIHost
+import Testing
+import TestSupport
+
+/// What the kernel or vfio-pci refuses whatever the groups say: vfio-pci's denylist, firmware 1:1 mappings,
+/// and PCI domains QEMU cannot name.
+@Suite("Kernel refusals")
+struct KernelRefusalTests {
+    static func dump(_ header: String, _ row: String) -> String { header + "\n" + row + "\n" }
+
+    @Test("vfio-pci's denylist: a QAT C62x is refused (vfio_pci_dev_in_denylist)")
+    func denylist() throws {
+        let text = Self.dump("00:00.0 Host bridge", "00: 86 80 00 00 00 00 00 00 00 00 00 06 00 00 00 00")
+            + Self.dump("\n3d:00.0 Co-processor", "00: 86 80 c8 37 00 00 00 00 00 00 40 0b 00 00 00 00")
+        let r = try Command.run(Command.toolPath, ["check", "3d:00.0", "--dump", "-", "--json"], input: text)
+        let json = try Command.json(r.stdout)
+        let drivers = (json["checks"] as? [[String: Any]])?.first { $0["id"] as? String == "drivers" }
+        #expect(drivers?["result"] as? String == "FAIL")
+        #expect(((drivers?["findings"] as? [[String: Any]]) ?? []).contains { $0["code"] as? String == "vfio-denylist" })
+        #expect(r.status == 2)
+    }
+
+    @Test("a direct (RMRR/IVMD) reserved region blocks the group; direct-relaxable does not")
+    func directMapping() throws {
+        let root = try Fixtures.scratchCopy(of: "rp-acs")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let model = try SysfsScanner(root: HostRoot(root)).scan()
+        let group = try #require(model.function(PCIAddress(bus: 2, device: 0, function: 0))?.iommuGroup)
+        let before = try Command.tool(["check", "--root", root, "02:00.0"])
+        #expect(!before.stdout.contains("direct-mapping"))
+        let file = root + "/sys/kernel/iommu_groups/\(group)/reserved_regions"
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: file)
+        try (text + "0x000000007b800000 0x000000007fffffff direct\n").write(toFile: file, atomically: false, encoding: .utf8)
+        let after = try Command.tool(["check", "--root", root, "02:00.0"])
+        #expect(after.status == 2)
+        #expect(after.stdout.contains("direct-mapping") && after.stdout.contains("0x000000007b800000"))
+    }
+
+    @Test("a function in a PCI domain above 0xffff (behind Intel VMD) cannot be planned")
+    func vmdDomain() throws {
+        let text = Self.dump("10000:e1:00.0 Non-Volatile memory controller", "00: 86 80 53 09 00 00 00 00 00 02 08 01 00 00 00 00")
+        let r = try Command.run(Command.toolPath, ["plan", "10000:e1:00.0", "--dump", "-", "--json"], input: text)
+        #expect(r.status == 2)
+        let json = try Command.json(r.stdout)
+        #expect(((json["refusals"] as? [[String: Any]]) ?? []).contains { $0["code"] as? String == "plan-domain-too-large" })
+    }
+}
