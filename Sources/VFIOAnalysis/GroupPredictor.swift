@@ -288,7 +288,13 @@ public enum GroupPredictor {
                 prediction.kernelMatches[kernel.id] = i
                 matchedPredicted.insert(i)
                 if !predicted.isCertain { onlyUnderAssumption = true }
-            } else if predicted.ifIsolated.contains(where: { $0.filter(grouped.contains) == members }) {
+            } else if !predicted.isCertain, Set(members).isSubset(of: Set(predicted.members)),
+                      predicted.ifIsolated.allSatisfy({ piece in
+                          let inside = piece.filter { members.contains($0) }
+                          return inside.isEmpty || inside.count == piece.filter(grouped.contains).count
+                      }) {
+                // Between the two outcomes: inside the worst-case group, and made of whole best-case groups.
+                // Some mix of the unknown facts gives exactly this group.
                 onlyUnderAssumption = true
             } else {
                 unexplained.append(members)

@@ -66,7 +66,8 @@ public struct GroupAnalysis: Sendable {
         let acsOverride = model.environment.commandLineParameters["pcie_acs_override"]
         groups = model.groups.map { g in
             let match = prediction.match(forKernelGroup: g.id)
-            let why = describedWhy(causes: match?.causes ?? [], memberCount: g.members.count, predicted: match != nil, acsOverride: acsOverride)
+            let why = describedWhy(causes: match?.causes ?? [], memberCount: g.members.count, predicted: match != nil, acsOverride: acsOverride,
+                                   undecided: !prediction.unexplainedKernelGroups.contains(g.members.sorted()))
             return DescribedKernelGroup(id: g.id, members: g.members.map(\.description), type: g.type, why: why, predicted: match != nil)
         }
         predictedGroups = prediction.groups.map(DescribedPredictedGroup.init)
@@ -151,11 +152,13 @@ public enum GroupsText {
 
 /// A kernel group's causes as published: the predicted ones, `unknown` where config space predicts
 /// otherwise, and `acs-override` when the kernel was told to pretend.
-func describedWhy(causes: [GroupCause], memberCount: Int, predicted: Bool, acsOverride: String?) -> [DescribedCause] {
+func describedWhy(causes: [GroupCause], memberCount: Int, predicted: Bool, acsOverride: String?, undecided: Bool = false) -> [DescribedCause] {
     var why = causes.map(DescribedCause.init)
     if memberCount > 1 && !predicted {
-        why.append(DescribedCause(GroupCause(kind: .unknown, at: nil, missingACS: [],
-            explanation: "config space predicts a different grouping for these functions: a kernel quirk this tool does not model, or an override")))
+        why.append(DescribedCause(GroupCause(kind: undecided ? .factUnknown : .unknown, at: nil, missingACS: [],
+            explanation: undecided
+                ? "config space cannot decide this group: it lies between the best and worst outcome of facts the input does not hold (see predictedGroups)"
+                : "config space predicts a different grouping for these functions: a kernel quirk this tool does not model, or an override")))
     }
     if let acsOverride {
         why.append(DescribedCause(GroupCause(kind: .acsOverride, at: nil, missingACS: [],

@@ -66,7 +66,8 @@ public struct DescribedReport: Encodable, Sendable {
         functions = listing.functions
         let acsOverride = model.environment.commandLineParameters["pcie_acs_override"]
         groups = report.units.map { u in
-            let why = describedWhy(causes: u.causes, memberCount: u.members.count, predicted: u.predicted, acsOverride: acsOverride)
+            let why = describedWhy(causes: u.causes, memberCount: u.members.count, predicted: u.predicted, acsOverride: acsOverride,
+                                   undecided: !report.prediction.unexplainedKernelGroups.contains(u.members.sorted()))
             let certain = u.groupID != nil || report.prediction.group(of: u.members[0])?.isCertain ?? true
             return DescribedUnit(id: u.groupID, members: u.members.map(\.description), verdict: u.verdict.rawValue,
                                  findings: u.findings.map(DescribedFinding.init), why: why, predicted: u.predicted, certain: certain)
