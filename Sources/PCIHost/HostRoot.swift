@@ -230,6 +230,7 @@ public struct HostRoot: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Why `readAll` stopped: the errno of a failed `read`, or more than the limit.
     public enum ReadAllFailure: Error, Sendable {
         case errno(Int32)
         case tooLarge

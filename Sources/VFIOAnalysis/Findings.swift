@@ -161,6 +161,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
 /// `.unknown` is a result of its own: the rule needed a fact the input does not hold. Its `evidence`
 /// names the missing fact and `fix` what would supply it; it is never read as a pass or a fail.
 public struct Finding: Hashable, Sendable {
+    /// `info` (evidence, or a PASS), `warn` (preparation), `unknown` (a missing fact), `fail` (blocks); ordered so.
     public enum Severity: String, Hashable, Sendable, Comparable {
         case info, warn, unknown, fail
         var rank: Int { switch self { case .info: 0; case .warn: 1; case .unknown: 2; case .fail: 3 } }

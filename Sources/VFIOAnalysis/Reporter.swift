@@ -1,7 +1,8 @@
 import PCIConfigSpace
 import PCIHost
 
-/// One assignable unit (an IOMMU group, or a predicted one when the kernel made none) with its verdict.
+/// One assignable unit (an IOMMU group, or a predicted one when the kernel's groups are not in the input) with
+/// its verdict (`UnitVerdict`: an unknown fact makes it `undetermined` unless something known blocks it).
 public struct UnitReport: Sendable {
     public let groupID: Int?
     public let members: [PCIAddress]

@@ -103,6 +103,8 @@ public struct DescribedGroupsListing: Encodable, Sendable {
 }
 
 public enum GroupsText {
+    /// `groups` as text: the kernel's groups with why each is shared (or, without them, the predicted groups with
+    /// what each rests on), then whether the prediction matches: yes, no, or not decided.
     public static func render(_ model: HostModel, _ analysis: GroupAnalysis) -> String {
         var out: [String] = []
         func member(_ address: String) -> String {
