@@ -199,7 +199,7 @@ public enum FunctionRules {
         let a = f.address
         // From config space alone, only what it shows is claimed: a device-specific or ACPI reset is not visible there.
         let none = capability.unknownBeyondConfig == nil ? "has no function-level reset"
-            : "shows no function-level reset in config space (a device-specific or ACPI _RST method would not show there)"
+            : "shows no function-level reset in config space (an ACPI _RST method would not show there)"
         guard let parent = capability.hotResetThrough else {
             return Finding(.busResetOnly, .warn, "\(a) \(none); only a bus reset.", functions: [a], evidence: [evidence])
         }

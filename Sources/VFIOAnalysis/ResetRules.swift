@@ -43,24 +43,51 @@ public enum ResetRules {
         }
         var methods: [String] = []
         var evidence: [String] = []
-        if config.pciExpress?.flrCapable == true {
-            methods.append("flr")
-            evidence.append("PCIe DevCap FLR+")
+        let flrCapable = config.pciExpress?.flrCapable == true
+        let noFLR = ResetQuirks.noFLRQuirk(f)
+        if let special = ResetQuirks.deviceSpecific(f, flr: flrCapable && noFLR == nil) {
+            methods.append("device_specific")
+            evidence.append("device-specific reset \(special) (pci_dev_reset_methods)")
         }
-        if config.advancedFeatures?.flrUsable == true {
-            methods.append("af_flr")
-            evidence.append("Advanced Features TP+ FLR+")
+        if let noFLR, flrCapable || config.advancedFeatures?.flrUsable == true {
+            evidence.append("FLR advertised but barred: \(noFLR) (quirk_no_flr)")
+        } else {
+            if flrCapable {
+                methods.append("flr")
+                evidence.append("PCIe DevCap FLR+")
+            }
+            if config.advancedFeatures?.flrUsable == true {
+                methods.append("af_flr")
+                evidence.append("Advanced Features TP+ FLR+")
+            }
         }
+        var pmUnknown: Unknown?
         if let pm = config.powerManagement {
             if pm.noSoftReset {
                 evidence.append("PM NoSoftRst+ (D3hot→D0 keeps state: no PM reset)")
             } else {
-                methods.append("pm")
-                evidence.append("PM NoSoftRst- (D3hot→D0 resets)")
+                switch ResetQuirks.noPMResetQuirk(f) {
+                case .known(nil, _):
+                    methods.append("pm")
+                    evidence.append("PM NoSoftRst- (D3hot→D0 resets)")
+                case let .known(name?, _):
+                    evidence.append("PM NoSoftRst- but the PM reset is barred: \(name) (quirk_no_pm_reset)")
+                case let .unknown(u):
+                    pmUnknown = Unknown("whether quirk_no_pm_reset bars the PM reset of \(f.address) depends on whether it is on a root bus: \(u.reason)", remedy: u.remedy)
+                }
             }
         }
         let siblings = model.functions(onBusOf: f.address).filter { $0.address != f.address }
+        // quirk_no_bus_reset on the function, its parent, or anything else below the parent bars the bus reset.
+        let barred: String? = {
+            guard case let .known(.below(p), _) = f.position else { return nil }
+            let subtree = [f] + model.functions(below: p) + [model.function(p)].compactMap { $0 }
+            return subtree.lazy.compactMap { g in ResetQuirks.lookup(ResetQuirks.noBusReset, g).map { "\(g.address) (\($0))" } }.first
+        }()
+        if let barred { evidence.append("no bus reset: \(barred) is on quirk_no_bus_reset's list") }
         switch f.position {
+        case .known(.below, _) where barred != nil:
+            break
         case .known(.below(let p), _) where !FunctionRules.isBridge(f):
             if siblings.isEmpty {
                 methods.append("bus")
@@ -77,10 +104,13 @@ public enum ResetRules {
         default:
             break
         }
-        let beyond = Unknown("the kernel may also have a device-specific or ACPI _RST method for \(f.address), which config space does not show",
+        if let pmUnknown, !methods.contains(where: functionScoped.contains) {
+            return ResetCapability(methods: .unknown(pmUnknown), hotResetThrough: parent, busResetCollateral: collateral, unknownBeyondConfig: nil)
+        }
+        let beyond = Unknown("the kernel may also have an ACPI _RST method for \(f.address), which config space does not show",
                              remedy: "read `reset_method` on the host (Linux 5.15 and later)")
         return ResetCapability(methods: .known(methods, evidence: "from config space: " + evidence.joined(separator: "; ")),
-                               hotResetThrough: parent, busResetCollateral: collateral, unknownBeyondConfig: beyond)
+                               hotResetThrough: barred == nil ? parent : nil, busResetCollateral: collateral, unknownBeyondConfig: beyond)
     }
 
     /// A secondary bus reset at `parent` resets its whole subtree (every function whose upstream path

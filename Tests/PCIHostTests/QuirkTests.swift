@@ -65,3 +65,32 @@ struct QuirkTests {
         }
     }
 }
+
+/// The kernel's reset exceptions (drivers/pci/quirks.c), where reset methods are read from config space.
+@Suite("Reset quirks")
+struct ResetQuirkTests {
+    static func reset(_ dump: String, _ address: PCIAddress) throws -> ResetCapability {
+        let model = try DumpScanner(path: Fixtures.realdata(dump), options: ScanOptions(decodeCapabilities: true)).scan()
+        let f = try #require(model.function(address))
+        return ResetRules.capability(f, model)
+    }
+
+    @Test("quirk_no_flr: the Matisse HD Audio advertises FLR, which the kernel never uses (it hangs): no PASS from that FLR")
+    func matisseAudioNoFLR() throws {
+        let dump = "nvidia-bug-report-lspci/msi-b550m-pro-vdh-wifi.lspci-nnDvvvxxxx.txt"
+        let capability = try Self.reset(dump, PCIAddress(bus: 0x2c, device: 0, function: 4))
+        #expect(capability.methods.value?.contains("flr") == false)
+        #expect(capability.methods.evidence?.contains("quirk_no_flr") == true)
+        let check = try Command.json(try Command.tool(["check", "--dump", Fixtures.realdata(dump), "2c:00.4", "--json"]).stdout)
+        let reset = (check["checks"] as? [[String: Any]])?.first { $0["id"] as? String == "reset" }
+        #expect(reset?["result"] as? String != "PASS")
+    }
+
+    @Test("quirk_no_bus_reset: an Atheros QCA988x bars the secondary bus reset below its port")
+    func atherosNoBusReset() throws {
+        let capability = try Self.reset("pciutils-tests/tree-fsl-p2020", PCIAddress(bus: 5, device: 0, function: 0))
+        #expect(capability.methods.value?.contains("bus") == false)
+        #expect(capability.hotResetThrough == nil)
+        #expect(capability.methods.evidence?.contains("quirk_no_bus_reset") == true)
+    }
+}
