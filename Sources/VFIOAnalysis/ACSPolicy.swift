@@ -28,8 +28,12 @@ public struct ACSPolicy: Sendable {
         public var unknownFact: Unknown? { if case let .unknown(u) = self { u } else { nil } }
     }
 
-    /// `pci_acs_enabled(dev, REQ_ACS_FLAGS)`.
+    /// `pci_acs_enabled(dev, REQ_ACS_FLAGS)`: the device-specific quirks first (`pci_dev_specific_acs_enabled`, in
+    /// table order: multifunction endpoints, Intel RCiEPs, Intel PCH root ports), then the capability.
     public func evaluate(_ f: PCIFunction) -> Verdict {
+        if let name = MultifunctionEndpointACS.claims(f) {
+            return .isolated(why: "\(name) \(hex(f.vendorID, 4)):\(hex(f.deviceID, 4)): its functions do not talk peer-to-peer (kernel quirk pci_quirk_mf_endpoint_acs)")
+        }
         let portType: PCIExpress.PortType?
         switch f.portType {
         case let .known(type, _): portType = type

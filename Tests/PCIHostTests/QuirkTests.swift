@@ -94,3 +94,18 @@ struct ResetQuirkTests {
         #expect(capability.methods.evidence?.contains("quirk_no_bus_reset") == true)
     }
 }
+
+@Suite("Multifunction endpoint ACS quirk")
+struct MultifunctionEndpointQuirkTests {
+    @Test("pci_quirk_mf_endpoint_acs: an Intel 82576 counts as isolated though it has no ACS capability")
+    func intel82576() throws {
+        let model = try DumpScanner(path: Fixtures.realdata("pciutils-tests/cap-pcie-2"), options: ScanOptions(decodeCapabilities: true)).scan()
+        let nic = try #require(model.functions.first { $0.vendorID == 0x8086 && $0.deviceID == 0x10c9 })
+        #expect(nic.config?.acs == nil)
+        guard case let .isolated(why) = ACSPolicy().evaluate(nic) else {
+            Issue.record("expected isolated by quirk")
+            return
+        }
+        #expect(why.contains("pci_quirk_mf_endpoint_acs"))
+    }
+}
