@@ -82,7 +82,7 @@ public enum ResetRules {
         let barred: String? = {
             guard case let .known(.below(p), _) = f.position else { return nil }
             let subtree = [f] + model.functions(below: p) + [model.function(p)].compactMap { $0 }
-            return subtree.lazy.compactMap { g in ResetQuirks.lookup(ResetQuirks.noBusReset, g).map { "\(g.address) (\($0))" } }.first
+            return subtree.lazy.compactMap { g in ResetQuirks.noBusResetQuirk(g).map { "\(g.address) (\($0))" } }.first
         }()
         if let barred { evidence.append("no bus reset: \(barred) is on quirk_no_bus_reset's list") }
         switch f.position {

@@ -43,6 +43,13 @@ public enum ResetQuirks {
         return entry.name
     }
 
+    /// Whether a secondary bus reset is barred for `f`: `quirk_no_bus_reset`'s rows, and `quirk_nvidia_no_bus_reset`
+    /// (NVIDIA devices whose ID masked with 0xffc0 is 0x2340).
+    static func noBusResetQuirk(_ f: PCIFunction) -> String? {
+        if f.vendorID == 0x10de, f.deviceID & 0xffc0 == 0x2340 { return "NVIDIA 0x2340–0x237f (quirk_nvidia_no_bus_reset)" }
+        return lookup(noBusReset, f)
+    }
+
     /// Whether FLR is barred: quirk_no_flr, or quirk_no_flr_snet (SolidRun 1000 revision 1).
     static func noFLRQuirk(_ f: PCIFunction) -> String? {
         if f.vendorID == 0xd063, f.deviceID == 0x1000, f.revision == 0x01 { return "SolidRun SNET DPU rev 1" }
