@@ -19,6 +19,9 @@ public enum ResetQuirks {
         0x168c: ("Atheros AR9xxx/QCA988x", [0x0030, 0x0032, 0x0033, 0x0034, 0x003c, 0x003e]),
         0x177d: ("Cavium CN8xxx root port", [0xa100]),
         0x104c: ("TI KeyStone C667X", [0xb005]),
+        // LSI/Agere FW643 FireWire (PCI_VENDOR_ID_ATT): added upstream around 6.10; not in every stable tree. Kept,
+        // since claiming a bus reset the running kernel refuses is the worse error.
+        0x11c1: ("LSI/Agere FW643", [0x5900, 0x5901]),
     ]
 
     /// `quirk_no_pm_reset` (PCI_DEV_FLAGS_NO_PM_RESET): D3hot→D0 does not reset these although NoSoftRst is clear.
@@ -31,7 +34,7 @@ public enum ResetQuirks {
         case (0x8086, 0x10ed): return "reset_intel_82599_sfp_virtfn"
         case (0x8086, 0x0156), (0x8086, 0x0166): return "reset_ivb_igd"
         case (0x144d, 0xa804) where flr && f.classCode.rawValue == 0x010802: return "nvme_disable_and_flr"
-        case (0x8086, 0x0953) where flr, (0x8086, 0x0a54) where flr, (0x25e8, 0xf1ac) where flr: return "delay_250ms_after_flr"
+        case (0x8086, 0x0953) where flr, (0x8086, 0x0a54) where flr, (0x025e, 0xf1ac) where flr: return "delay_250ms_after_flr"
         case (0x1425, let d) where d & 0xf000 == 0x4000: return "reset_chelsio_generic_dev"
         case (0x19e5, 0x375e): return "reset_hinic_vf_dev"
         default: return nil
