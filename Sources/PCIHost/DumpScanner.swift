@@ -99,7 +99,9 @@ public struct DumpScanner {
 
     /// The dump's bytes, read by libpci's dump method from the normalised text.
     func readBytes(_ text: DumpText) throws(HostScanError) -> [DumpedFunction] {
-        var template = Array("/tmp/vfio-inspect-dump-XXXXXX".utf8CString)
+        // The C library's temporary directory (TMPDIR, else P_tmpdir): libpci's dump method reads a path.
+        let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? P_tmpdir
+        var template = Array((directory + "/vfio-inspect-dump-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw .dumpUnreadable(path, reason: "cannot create a temporary file: \(String(cString: strerror(errno)))") }
         let tempPath = String(cString: template)

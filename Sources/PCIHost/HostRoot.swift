@@ -221,10 +221,16 @@ public struct HostRoot: Sendable, CustomStringConvertible {
 
     /// The bytes of a regular file, at most `limit`.
     public func readBytes(_ relative: String, limit: Int = 65536, canonicalParent: Bool = false) throws(HostReadError) -> [UInt8] {
-        let (fd, _, _) = try openRegular(relative, canonicalParent: canonicalParent)
+        try readBytesAndSize(relative, limit: limit, canonicalParent: canonicalParent).bytes
+    }
+
+    /// The bytes of a regular file, at most `limit`, and the size `fstat` reports for it (sysfs reports the
+    /// attribute's full size even when the kernel lets this reader see fewer bytes).
+    public func readBytesAndSize(_ relative: String, limit: Int = 65536, canonicalParent: Bool = false) throws(HostReadError) -> (bytes: [UInt8], size: Int) {
+        let (fd, size, _) = try openRegular(relative, canonicalParent: canonicalParent)
         defer { close(fd) }
         switch Self.readAll(fd, limit: limit) {
-        case let .success(bytes): return bytes
+        case let .success(bytes): return (bytes, size)
         case let .failure(.tooLarge): throw .tooLarge(relative, limit: limit)
         case let .failure(.errno(code)): throw Self.error(code, relative)
         }
@@ -239,7 +245,8 @@ public struct HostRoot: Sendable, CustomStringConvertible {
     /// Reads a descriptor to its end (retrying on EINTR); fails past `limit` bytes.
     public static func readAll(_ fd: Int32, limit: Int) -> Result<[UInt8], ReadAllFailure> {
         var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        // One page a read: sysfs attributes are at most a page, and every small file costs one buffer.
+        var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {

@@ -136,8 +136,9 @@ public final class SnapshotWriter {
             switch kind {
             case .file:
                 guard !Self.isExcludedFile(name) else { continue }
-                try copyFile(path, to: path, summary: &summary, required: false, limit: name == "config" ? 4096 : 65536, canonicalParent: true)
-                if name == "config", let config = try? SysfsConfigFile(root: source, relative: path), config.readableCount < config.fileSize {
+                let copied = try copyFile(path, to: path, summary: &summary, required: false, limit: name == "config" ? 4096 : 65536, canonicalParent: true)
+                // The kernel gives a non-root reader fewer config bytes than the file's size.
+                if name == "config", let copied, copied.bytes < min(copied.size, 4096) {
                     summary.limitedConfig.append(dir)
                 }
             case .link:
@@ -398,16 +399,20 @@ public final class SnapshotWriter {
         }
     }
 
+    /// Copies one regular file; returns how many bytes were read and the size the source reported, or `nil`
+    /// when it was passed over (recorded in `summary.skipped` unless it is an optional file that is missing).
+    @discardableResult
     private func copyFile(_ from: String, to relative: String, summary: inout SnapshotSummary, required: Bool, limit: Int = 4 << 20,
-                          canonicalParent: Bool = false) throws(SnapshotError) {
+                          canonicalParent: Bool = false) throws(SnapshotError) -> (bytes: Int, size: Int)? {
         let bytes: [UInt8]
+        let size: Int
         do {
-            bytes = try source.readBytes(from, limit: limit, canonicalParent: canonicalParent)
+            (bytes, size) = try source.readBytesAndSize(from, limit: limit, canonicalParent: canonicalParent)
         } catch {
             if !(error.isMissing && !required) {
                 summary.skipped.append(Diagnostic(code: error.diagnosticCode, message: "\(from): \(error)"))
             }
-            return
+            return nil
         }
         if let slash = relative.lastIndex(of: "/") {
             try makeDirectories(String(relative[..<slash]))
@@ -415,7 +420,7 @@ public final class SnapshotWriter {
         let path = out(relative)
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o444)
         guard fd >= 0 else {
-            if errno == EEXIST { return }
+            if errno == EEXIST { return (bytes.count, size) }
             throw .cannotWrite(path, errno: errno)
         }
         defer { close(fd) }
@@ -431,6 +436,7 @@ public final class SnapshotWriter {
             offset += n
         }
         summary.files += 1
+        return (bytes.count, size)
     }
 
     private func copyLinkIfInside(_ link: String, summary: inout SnapshotSummary) throws(SnapshotError) {

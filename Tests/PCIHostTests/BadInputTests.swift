@@ -44,15 +44,12 @@ struct BadInputTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let fm = FileManager.default
         // A device entry that leads out of the root.
-        try fm.removeItem(atPath: dir + "/sys/bus/pci/devices/0000:05:00.0")
-        try fm.createSymbolicLink(atPath: dir + "/sys/bus/pci/devices/0000:05:00.0", withDestinationPath: "../../../../../../../../../../etc")
+        try Fixtures.replace(dir + "/sys/bus/pci/devices/0000:05:00.0", withLinkTo: "../../../../../../../../../../etc")
         // A config file that is a link to a file of this machine, absolute and relative.
         let nic = dir + "/sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0"
-        try fm.removeItem(atPath: nic + "/config")
-        try fm.createSymbolicLink(atPath: nic + "/config", withDestinationPath: "../../../../../../../../../../../etc/passwd")
+        try Fixtures.replace(nic + "/config", withLinkTo: "../../../../../../../../../../../etc/passwd")
         let nvme = dir + "/sys/devices/pci0000:00/0000:00:02.1/0000:02:00.0"
-        try fm.removeItem(atPath: nvme + "/vendor")
-        try fm.createSymbolicLink(atPath: nvme + "/vendor", withDestinationPath: "/etc/hostname")
+        try Fixtures.replace(nvme + "/vendor", withLinkTo: "/etc/hostname")
 
         let model = try SysfsScanner(root: HostRoot(dir)).scan()
         #expect(model.function(PCIAddress(bus: 5, device: 0, function: 0)) == nil)
@@ -72,8 +69,7 @@ struct BadInputTests {
         let dir = try Fixtures.scratchCopy(of: "multifunction")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let entry = dir + "/sys/bus/pci/devices/0000:02:00.0"
-        try FileManager.default.removeItem(atPath: entry)
-        try FileManager.default.createSymbolicLink(atPath: entry, withDestinationPath: "0000:02:00.0")
+        try Fixtures.replace(entry, withLinkTo: "0000:02:00.0")
         let model = try SysfsScanner(root: HostRoot(dir)).scan()
         #expect(model.diagnostics.contains { $0.code == "link-loop" })
         #expect(model.functions.count == 10)

@@ -31,8 +31,7 @@ struct KernelRefusalTests {
         #expect(!before.stdout.contains("direct-mapping"))
         let file = root + "/sys/kernel/iommu_groups/\(group)/reserved_regions"
         let text = try String(contentsOfFile: file, encoding: .utf8)
-        try FileManager.default.removeItem(atPath: file)
-        try (text + "0x000000007b800000 0x000000007fffffff direct\n").write(toFile: file, atomically: false, encoding: .utf8)
+        try Fixtures.replace(file, withText: (text + "0x000000007b800000 0x000000007fffffff direct\n"))
         let after = try Command.tool(["check", "--root", root, "02:00.0"])
         #expect(after.status == 2)
         #expect(after.stdout.contains("direct-mapping") && after.stdout.contains("0x000000007b800000"))

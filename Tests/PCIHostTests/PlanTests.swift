@@ -400,8 +400,7 @@ struct PlanTests {
         for fn in ["0000:01:00.2", "0000:01:00.3"] {
             try FileManager.default.moveItem(atPath: groups + "/4/devices/" + fn, toPath: groups + "/9/devices/" + fn)
             let link = root + "/sys/devices/pci0000:00/0000:00:02.0/\(fn)/iommu_group"
-            try FileManager.default.removeItem(atPath: link)
-            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "../../../../kernel/iommu_groups/9")
+            try Fixtures.replace(link, withLinkTo: "../../../../kernel/iommu_groups/9")
         }
         let json = try PlanChecks.planJSON(root, ["01:00", "--machine", "pseries"])
         #expect((json["controllers"] as? [[String: Any]])?.compactMap { $0["iommuGroup"] as? Int } == [4, 9])

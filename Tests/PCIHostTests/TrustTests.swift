@@ -207,8 +207,7 @@ struct TrustTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let cmdline = root + "/proc/cmdline"
         let text = try String(contentsOfFile: cmdline, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        try FileManager.default.removeItem(atPath: cmdline)
-        try (text + parameter + "\n").write(toFile: cmdline, atomically: false, encoding: .utf8)
+        try Fixtures.replace(cmdline, withText: (text + parameter + "\n"))
         let check = try Command.tool(["check", "--root", root, "02:00.0", "--json"])
         let lines = Self.checkLines(try Command.json(check.stdout))
         #expect(lines["interrupt-remapping"]?["result"] as? String == "FAIL", "\(fixture)\(parameter)")
@@ -226,8 +225,7 @@ struct TrustTests {
         #expect(groups.contains(["0000:02:00.0", "0000:03:00.0"]))
         let endpoint = "0000:03:00.0"
         let entry = root + "/sys/bus/pci/devices/" + endpoint
-        try FileManager.default.removeItem(atPath: entry)
-        try FileManager.default.createSymbolicLink(atPath: entry, withDestinationPath: endpoint)
+        try Fixtures.replace(entry, withLinkTo: endpoint)
         let r = try Command.tool(["report", "--root", root, "--json"])
         let json = try Command.json(r.stdout)
         let unit = try #require((json["groups"] as? [[String: Any]])?.first { ($0["members"] as? [String])?.contains(endpoint) == true })
@@ -243,8 +241,7 @@ struct TrustTests {
         let root = try Fixtures.scratchCopy(of: "rp-acs")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let link = root + "/sys/devices/pci0000:00/0000:00:02.1/0000:02:00.0/iommu_group"
-        try FileManager.default.removeItem(atPath: link)
-        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "../../../../kernel/iommu_groups/999")
+        try Fixtures.replace(link, withLinkTo: "../../../../kernel/iommu_groups/999")
         let json = try Command.json(try Command.tool(["report", "--root", root, "--json"]).stdout)
         #expect(json["groupPredictionMatches"] as? Bool != true)
         let unit = try #require((json["groups"] as? [[String: Any]])?.first { ($0["members"] as? [String])?.contains("0000:02:00.0") == true })
@@ -267,8 +264,7 @@ struct TrustTests {
         try fm.createSymbolicLink(atPath: disk + "/nvme1n1p1/holders/dm-0", withDestinationPath: "../../../../../../../../virtual/block/dm-0")
         let mounts = root + "/proc/mounts"
         let text = try String(contentsOfFile: mounts, encoding: .utf8)
-        try fm.removeItem(atPath: mounts)
-        try (text + "/dev/mapper/vg0-root / ext4 rw,relatime 0 0\n").write(toFile: mounts, atomically: false, encoding: .utf8)
+        try Fixtures.replace(mounts, withText: (text + "/dev/mapper/vg0-root / ext4 rw,relatime 0 0\n"))
         try "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n".write(toFile: root + "/proc/swaps", atomically: false, encoding: .utf8)
         let check = try Command.tool(["check", "--root", root, "03:00.0", "--json"])
         let lines = Self.checkLines(try Command.json(check.stdout))
@@ -276,8 +272,7 @@ struct TrustTests {
         #expect(Self.codes(lines["host-use"]).contains("host-mounted"))
         #expect(check.stdout.contains("vg0-root"))
         // The same disk as swap instead.
-        try fm.removeItem(atPath: mounts)
-        try text.write(toFile: mounts, atomically: false, encoding: .utf8)
+        try Fixtures.replace(mounts, withText: text)
         try fm.removeItem(atPath: root + "/proc/swaps")
         try "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/nvme1n1p1                          partition\t1048572\t\t0\t\t-2\n"
             .write(toFile: root + "/proc/swaps", atomically: false, encoding: .utf8)
@@ -420,8 +415,7 @@ struct TrustTests {
         let rootfs = try Fixtures.scratchCopy(of: "host-in-use")
         defer { try? fm.removeItem(atPath: rootfs) }
         let mounts = try String(contentsOfFile: rootfs + "/proc/mounts", encoding: .utf8).replacingOccurrences(of: "/dev/nvme0n1 /mnt ext2", with: "/dev/root / ext4")
-        try fm.removeItem(atPath: rootfs + "/proc/mounts")
-        try mounts.write(toFile: rootfs + "/proc/mounts", atomically: false, encoding: .utf8)
+        try Fixtures.replace(rootfs + "/proc/mounts", withText: mounts)
         try "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n".write(toFile: rootfs + "/proc/swaps", atomically: false, encoding: .utf8)
         let root = Self.checkLines(try Command.json(try Command.tool(["check", "--root", rootfs, "02:00.0", "--json"]).stdout))
         #expect(root["host-use"]?["result"] as? String == "UNKNOWN")

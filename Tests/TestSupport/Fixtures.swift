@@ -72,6 +72,20 @@ public enum Fixtures {
         return path
     }
 
+    /// Replaces whatever is at `path` in a scratch copy with a symbolic link to `target`.
+    public static func replace(_ path: String, withLinkTo target: String) throws {
+        try FileManager.default.removeItem(atPath: path)
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target)
+    }
+
+    /// Replaces whatever is at `path` in a scratch copy with a regular file holding `text`.
+    public static func replace(_ path: String, withText text: String) throws {
+        if FileManager.default.fileExists(atPath: path) || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil {
+            try FileManager.default.removeItem(atPath: path)
+        }
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+    }
+
     /// Copies a fixture (links kept as links) to a scratch directory for tests that damage it.
     public static func scratchCopy(of name: String) throws -> String {
         let dir = try temporaryDirectory(name)
