@@ -96,18 +96,15 @@ public enum GroupPredictor {
         var groups = worst.groups
         for i in groups.indices {
             let members = groups[i].members
-            var unknowns: [Unknown] = []
-            for m in members { for u in worst.unknowns[m] ?? [] where !unknowns.contains(u) { unknowns.append(u) } }
-            for m in members { for u in best.unknowns[m] ?? [] where !unknowns.contains(u) { unknowns.append(u) } }
-            // A missing parent leaves the path to the root unknown in either pass.
-            for m in members {
-                if let u = byAddress[m]?.position.unknown, !unknowns.contains(u) { unknowns.append(u) }
-            }
             let alternatives = Set(members.compactMap { best.groupOf[$0] }).sorted().map { best.groups[$0].members }
-            if alternatives == [members] && unknowns.allSatisfy({ u in members.allSatisfy { byAddress[$0]?.position.unknown != u } }) {
-                // Both outcomes make the same group: the unknown facts did not decide it.
-                unknowns = []
+            var unknowns: [Unknown] = []
+            func add(_ u: Unknown) { if !unknowns.contains(u) { unknowns.append(u) } }
+            // Facts the passes read matter only when the two outcomes differ for this group.
+            if alternatives != [members] {
+                for m in members { (worst.unknowns[m] ?? []).forEach(add); (best.unknowns[m] ?? []).forEach(add) }
             }
+            // A missing parent leaves the path to the root unknown in either pass.
+            for m in members { if let u = byAddress[m]?.position.unknown { add(u) } }
             groups[i].unknowns = unknowns
             groups[i].ifIsolated = unknowns.isEmpty ? [] : alternatives
         }
@@ -237,7 +234,14 @@ public enum GroupPredictor {
             if joined { continue }
             // 3. Other functions of a multifunction slot without ACS (get_pci_function_alias_group).
             let subjectVerdict = policy.evaluate(subject)
-            if policy.isMultifunction(subject), !isolates(subjectVerdict, for: address) {
+            // A function 0 whose header is unreadable may or may not be multifunction: the pass's assumption decides.
+            var multifunction = policy.isMultifunction(subject)
+            if subject.header == nil, subject.address.function == 0, !subject.isVirtualFunction {
+                note(address, Unknown("whether slot \(subject.address.slot) is multifunction is unknown: the header of \(subject.address) is not readable",
+                                      remedy: subject.provenance.configRemedy))
+                multifunction = assumption == .notIsolated
+            }
+            if multifunction, !isolates(subjectVerdict, for: address) {
                 let mates = (model.slots[subject.address.slot] ?? []).filter {
                     $0.address != subject.address && !$0.isVirtualFunction && !isolates(policy.evaluate($0), for: address)
                 }

@@ -402,7 +402,7 @@ public enum Planner {
         for f in slots.flatMap(\.functions) {
             guard let ext = f.extendedCapabilities else {
                 findings.append(Finding(.planExtendedConfig, .info,
-                    "\(f.host): extended config space could not be read here, so what the guest loses at 0x100+ is unknown (run as root).", functions: [f.host]))
+                    "\(f.host): extended config space could not be read here, so what the guest loses at 0x100+ is unknown (\(model.function(f.host)?.provenance.configRemedy ?? "run as root")).", functions: [f.host]))
                 continue
             }
             switch machine {

@@ -88,8 +88,8 @@ public struct DescribedFunction: Encodable, Sendable {
     @Nullable public var className: String?
     /// The header layout, 0–127 (bits 0–6 of byte 0x0e); null when the header was not readable.
     @Nullable public var headerType: Int?
-    /// Bit 7 of byte 0x0e.
-    public let multifunction: Bool
+    /// Bit 7 of byte 0x0e; null when the header was not readable.
+    @Nullable public var multifunction: Bool?
     /// The bound driver; null when none is bound or when that is unknown (`unknown` says which).
     @Nullable public var driver: String?
     /// Modules that can drive it (a dump's `Kernel modules:` line).
@@ -132,7 +132,7 @@ public struct DescribedFunction: Encodable, Sendable {
         subsystemName = f.subsystemName
         className = f.className
         headerType = f.header.map { Int($0.layout.rawValue) }
-        multifunction = f.multifunctionBit
+        multifunction = f.header?.multifunction
         driver = f.driver
         kernelModules = f.kernelModules
         driverOverride = f.driverOverride
@@ -208,8 +208,8 @@ public struct DescribedHost: Encodable, Sendable {
 public struct DescribedSlot: Encodable, Sendable {
     public let slot: String
     public let functions: [String]
-    /// Functions other than VFs (VFs never make a slot multifunction).
-    public let multifunction: Bool
+    /// Functions other than VFs (VFs never make a slot multifunction); null when a lone function 0's header is unreadable.
+    @Nullable public var multifunction: Bool?
     /// Whether function 0 is present; null when the input may leave it out (a dump).
     @Nullable public var hasFunction0: Bool?
     @Nullable public var physicalSlot: String?
@@ -242,7 +242,8 @@ public struct DescribedListing: Encodable, Sendable {
             let members = bySlot[slot] ?? []
             let physical = members.filter { !$0.isVirtualFunction }
             return DescribedSlot(slot: slot.description, functions: members.map(\.address.description),
-                                 multifunction: physical.count > 1 || physical.contains { $0.address.function > 0 || $0.multifunctionBit },
+                                 multifunction: physical.count > 1 || physical.contains { $0.address.function > 0 || $0.multifunctionBit }
+                                     ? true : physical.contains { $0.header == nil } ? nil : false,
                                  hasFunction0: members.contains { $0.address.function == 0 } ? true : members.first?.provenance == .dump ? nil : false,
                                  physicalSlot: members.first?.physicalSlot)
         }

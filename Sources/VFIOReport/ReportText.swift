@@ -78,7 +78,11 @@ public enum ReportText {
             for c in unit.causes {
                 out.append("    why shared: \(c.kind.rawValue)\(c.at.map { " at \($0)" } ?? "")\(c.missingACS.isEmpty ? "" : " (missing ACS \(c.missingACS.joined(separator: " ")))")")
             }
-            if !unit.predicted && unit.members.count > 1 { out.append("    why shared: unknown (config space predicts otherwise)") }
+            if !unit.predicted && unit.members.count > 1 {
+                let decided = report.prediction.unexplainedKernelGroups.contains(unit.members.sorted())
+                out.append(decided ? "    why shared: unknown (config space predicts otherwise)"
+                                   : "    why shared: not decided from config space (it rests on facts the input does not hold)")
+            }
             let hostCodes = Set(report.hostFindings.map(\.code))
             for f in unit.findings where !hostCodes.contains(f.code) && !f.code.isPassEvidence { out += findingLines(f, style, indent: "    ") }
         }
