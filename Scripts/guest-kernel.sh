@@ -2,7 +2,9 @@
 # Prints the path of an x86_64 Linux kernel image the tests boot under QEMU to see what a real guest enumerates.
 # It never installs a kernel on this machine: it uses $VFIO_INSPECT_GUEST_KERNEL, or a copy cached in
 # .build/guest-kernel/, or downloads the distribution's kernel package with apt-get download and unpacks
-# only the image from it (dpkg-deb -x) into that cache.
+# only the image from it (dpkg-deb -x) into that cache. Beside it goes the kernel's module alias table, made from
+# the package's own modules by kmod's depmod (the package ships modules, not the table), with its RELEASE:
+# the tests match real sysfs modalias files against it, as lspci -k does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ -n "${VFIO_INSPECT_GUEST_KERNEL:-}" ]]; then
@@ -10,7 +12,7 @@ if [[ -n "${VFIO_INSPECT_GUEST_KERNEL:-}" ]]; then
     echo "$VFIO_INSPECT_GUEST_KERNEL"; exit 0
 fi
 cache=.build/guest-kernel
-if [[ -r "$cache/vmlinuz" ]]; then echo "$PWD/$cache/vmlinuz"; exit 0; fi
+if [[ -r "$cache/vmlinuz" && -r "$cache/modules.alias" ]]; then echo "$PWD/$cache/vmlinuz"; exit 0; fi
 command -v apt-get >/dev/null || { echo "guest-kernel: no apt-get; set VFIO_INSPECT_GUEST_KERNEL to an x86_64 bzImage" >&2; exit 1; }
 
 # The versioned package behind the distribution's meta package (Debian linux-image-amd64, Ubuntu linux-image-virtual).
@@ -37,6 +39,14 @@ dpkg-deb -x "$work"/*.deb "$work/x"
 image=$(ls "$work"/x/boot/vmlinuz-* 2>/dev/null | head -1)
 [[ -n "$image" ]] || { echo "guest-kernel: $package holds no boot/vmlinuz-*" >&2; exit 1; }
 mkdir -p "$cache"
+release=$(basename "$image"); release=${release#vmlinuz-}
+if command -v depmod >/dev/null || [[ -x /usr/sbin/depmod ]]; then
+    PATH=$PATH:/usr/sbin depmod -b "$work/x" "$release"
+    cp "$work/x/lib/modules/$release/modules.alias" "$cache/modules.alias.tmp" && mv "$cache/modules.alias.tmp" "$cache/modules.alias"
+    echo "$release" > "$cache/RELEASE"
+else
+    echo "guest-kernel: no depmod (Debian package kmod): the module alias table is not made" >&2
+fi
 cp "$image" "$cache/vmlinuz.tmp" && mv "$cache/vmlinuz.tmp" "$cache/vmlinuz"
 echo "$package" > "$cache/PACKAGE"
 echo "$PWD/$cache/vmlinuz"

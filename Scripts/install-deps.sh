@@ -8,8 +8,8 @@ packages=(libpci-dev pciutils pci.ids pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
     # lspci is the cross-check oracle (pciutils, above). QEMU starts every generated guest topology
     # (slof.bin for pseries is in qemu-system-data); virt-xml-validate (with xmllint) checks every
-    # generated domain XML against libvirt's schema.
-    packages+=(python3-jsonschema graphviz qemu-system-x86 qemu-system-ppc qemu-system-data libvirt-clients libxml2-utils)
+    # generated domain XML against libvirt's schema. kmod's depmod makes the guest kernel's module alias table.
+    packages+=(python3-jsonschema graphviz qemu-system-x86 qemu-system-ppc qemu-system-data libvirt-clients libxml2-utils kmod)
 fi
 
 missing=()

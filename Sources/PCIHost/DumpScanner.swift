@@ -171,7 +171,12 @@ public struct DumpScanner {
         } else {
             function.driverBinding = .unknown("the dump has no `Kernel driver in use:` lines", remedy: "capture with `lspci -k` (e.g. `lspci -nnkvvvxxxx`)")
         }
-        function.kernelModules = annotations?.modules
+        if let modules = annotations?.modules {
+            function.kernelModules = .known(modules, evidence: "the dump's `Kernel modules:` line\(line)")
+        } else {
+            function.kernelModules = .unknown(text.hasKernelLines ? "the dump has no `Kernel modules:` line for \(address) (lspci prints one only when it finds a module)" : "the dump has no `Kernel modules:` lines",
+                                              remedy: "capture with `lspci -k` on the host, which has its modules installed")
+        }
         function.hostUse = .unknown("a dump holds no interfaces, block devices or displays", remedy: Provenance.dump.fileRemedy(""))
         if let names, !(function.vendorID == 0xffff && function.deviceID == 0xffff) { function.takeNames(from: names) }
         return function

@@ -88,6 +88,8 @@ public struct PCIFunction: Hashable, Sendable {
     public var vendorName: String?
     public var deviceName: String?
     public var subsystemName: String?
+    /// The subsystem vendor's name from pci.ids (lspci prints it before the subsystem's own name).
+    public var subsystemVendorName: String?
     public var className: String?
 
     /// The bound driver: sysfs `driver` link, or a dump's `Kernel driver in use:` line; `.known(nil)` when
@@ -95,8 +97,9 @@ public struct PCIFunction: Hashable, Sendable {
     public var driverBinding: Fact<String?> = .unknown("the input does not say which driver is bound", remedy: "read the host's sysfs, or capture the dump with `lspci -k`")
     /// The bound driver's name, when known and bound.
     public var driver: String? { driverBinding.value ?? nil }
-    /// Modules that can drive the function (a dump's `Kernel modules:` line).
-    public var kernelModules: [String]?
+    /// Modules that can drive the function: a dump's `Kernel modules:` line, or `modalias` matched against
+    /// the kernel's modules.alias (only when the scan resolves modules).
+    public var kernelModules: Fact<[String]> = .unknown("the scan did not look up modules", remedy: "use `show`, which reads the kernel's module table")
     public var driverOverride: String?
     /// The VFIO device file of a function bound to vfio-pci with the iommufd character device (`vfio-dev/vfioN`).
     public var vfioDevice: String?
@@ -397,6 +400,7 @@ extension PCIFunction {
         deviceName = names.device(vendor: vendorID, device: deviceID)
         if let sv = subsystemVendorID, let sd = subsystemDeviceID, sv != 0 || sd != 0 {
             subsystemName = names.subsystem(vendor: vendorID, device: deviceID, subsystemVendor: sv, subsystemDevice: sd)
+            subsystemVendorName = names.subsystemVendor(sv)
         }
         className = names.deviceClass(classCode.deviceClass)
     }

@@ -43,6 +43,8 @@ public final class SnapshotWriter {
     public let destination: String
     /// Directories already made below the destination (saves a failing mkdir per file).
     private var made: Set<String> = []
+    /// Called after each function is copied with (functions copied, functions in all); for a progress line.
+    public var progress: ((Int, Int) -> Void)?
 
     public init(source: HostRoot, destination: String) {
         self.source = source
@@ -109,6 +111,7 @@ public final class SnapshotWriter {
         for dir in deviceDirs {
             try copyDevice(dir, summary: &summary)
             summary.functions += 1
+            progress?(summary.functions, deviceDirs.count)
         }
         try copyBusFiles(&summary)
         try copyGroups(&summary)
@@ -117,6 +120,11 @@ public final class SnapshotWriter {
         try copyModuleParameters(&summary)
         for file in ["proc/cmdline", "proc/mounts", "proc/modules", "proc/swaps", "proc/interrupts", "proc/sys/kernel/osrelease"] {
             try copyFile(file, to: file, summary: &summary, required: false)
+        }
+        // The module alias table of the running kernel, for `show`'s kernel modules (lspci -k).
+        if let release = try? source.readText("proc/sys/kernel/osrelease") {
+            let table = ModuleAliases.path(release: release)
+            try copyFile(table, to: table, summary: &summary, required: false, limit: 32 << 20)
         }
         try copyVFIOUsers(&summary)
         return summary

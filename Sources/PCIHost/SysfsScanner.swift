@@ -41,9 +41,13 @@ public enum HostScanError: Error, Hashable, Sendable, CustomStringConvertible {
 public struct ScanOptions: Sendable {
     /// Walk and decode the capability chains (each read is a bus transaction on a live host).
     public var decodeCapabilities: Bool
+    /// Name the modules that can drive each function (lspci -k's `Kernel modules:`), from `modalias` and the
+    /// kernel's modules.alias; reads that table once (about a megabyte), so only `show` asks for it.
+    public var resolveModules: Bool
 
-    public init(decodeCapabilities: Bool = false) {
+    public init(decodeCapabilities: Bool = false, resolveModules: Bool = false) {
         self.decodeCapabilities = decodeCapabilities
+        self.resolveModules = resolveModules
     }
 }
 
@@ -83,10 +87,43 @@ public struct SysfsScanner {
         crossCheck(&functions, groups: groups, hostDiagnostics: &hostDiagnostics)
         crossCheckHostUse(&functions, &hostDiagnostics)
         inferAbsentResetMethods(&functions, kernelRelease: environment.kernelRelease)
+        if options.resolveModules { resolveModules(&functions, kernelRelease: environment.kernelRelease) }
         var model = HostModel(source: .sysfs(root: root.description), functions: functions, groups: groups,
                               environment: environment, diagnostics: hostDiagnostics)
         model.skippedFunctions = lost.sorted()
         return model
+    }
+
+    /// lspci -k's `Kernel modules:` for each function: its `modalias` matched against the root's
+    /// `lib/modules/RELEASE/modules.alias`. Unknown, with the reason, when either is missing.
+    func resolveModules(_ functions: inout [PCIFunction], kernelRelease: String?) {
+        guard let release = kernelRelease else {
+            for i in functions.indices {
+                functions[i].kernelModules = .unknown("the kernel release (proc/sys/kernel/osrelease) is not readable, so its module table cannot be found",
+                                                      remedy: "read the host itself, or a snapshot that holds proc/sys/kernel/osrelease")
+            }
+            return
+        }
+        let path = ModuleAliases.path(release: release)
+        let text: String
+        do {
+            text = try root.readText(path, limit: 64 << 20)
+        } catch {
+            for i in functions.indices {
+                functions[i].kernelModules = .unknown("the kernel's module table is not readable: \(error)",
+                                                      remedy: "read the host itself with its modules installed, or take a snapshot with this version (it copies the table's PCI lines)")
+            }
+            return
+        }
+        let aliases = ModuleAliases(text: text)
+        for i in functions.indices {
+            let dir = SysfsScanner.devicesDir + "/" + functions[i].address.description
+            guard let modalias = try? root.readText(dir + "/modalias") else {
+                functions[i].kernelModules = .unknown("\(dir)/modalias is not readable", remedy: "read the host's own sysfs")
+                continue
+            }
+            functions[i].kernelModules = .known(aliases.modules(for: modalias), evidence: "modalias \(modalias) matched against \(path)")
+        }
     }
 
     /// Linux 5.15+ shows `reset_method` only for functions that have a reset method

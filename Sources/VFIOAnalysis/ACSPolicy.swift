@@ -79,3 +79,12 @@ public struct ACSPolicy: Sendable {
         }
     }
 }
+
+extension ACSPolicy {
+    /// Whether a port or bridge isolates what is below it (`pci_acs_enabled` on it), for showing in a topology;
+    /// `nil` for an endpoint, where isolation is a matter of its slot, not of what is below it.
+    public func portIsolation(_ f: PCIFunction) -> Verdict? {
+        guard let type = f.config?.pciExpress?.portType, type.isDownstreamPort || FunctionRules.endpoints([f]).isEmpty else { return nil }
+        return evaluate(f)
+    }
+}

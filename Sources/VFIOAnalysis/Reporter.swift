@@ -236,3 +236,40 @@ public enum Reporter {
         return findings
     }
 }
+
+extension UnitVerdict {
+    /// How bad the verdict is, for taking the worst over several units: blocked, then undetermined, then
+    /// needs-preparation, then ready.
+    public var rank: Int {
+        switch self {
+        case .ready: 0
+        case .needsPreparation: 1
+        case .undetermined: 2
+        case .blocked: 3
+        }
+    }
+
+    /// The worst of `verdicts`; `ready` for none.
+    public static func worst<S: Sequence>(_ verdicts: S) -> UnitVerdict where S.Element == UnitVerdict {
+        verdicts.max { $0.rank < $1.rank } ?? .ready
+    }
+}
+
+extension UnitReport {
+    /// The finding that decides the verdict: the first of the unit's worst severity (`nil` for a ready unit).
+    public var decidingFinding: Finding? {
+        guard verdict != .ready, let worst = findings.map(\.severity).max() else { return nil }
+        return findings.first { $0.severity == worst }
+    }
+}
+
+extension HostReport {
+    /// The units holding any of `functions` (every unit when `nil`) whose verdict is `verdict` (any when `nil`),
+    /// in report order. Units stay whole: a selection picks units, never parts of one.
+    public func units(holding functions: Set<PCIAddress>?, verdict: UnitVerdict?) -> [UnitReport] {
+        units.filter { u in
+            (functions.map { chosen in u.members.contains(where: chosen.contains) } ?? true)
+                && (verdict.map { u.verdict == $0 } ?? true)
+        }
+    }
+}

@@ -1,6 +1,11 @@
 import ArgumentParser
 import PCIHost
 import PCILibPCI
+import VFIOAnalysis
+import VFIOReport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Options every subcommand that reads a host takes.
 public struct GlobalOptions: ParsableArguments {
@@ -13,7 +18,23 @@ public struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("pci-ids"), help: ArgumentHelp("The pci.ids file to take names from (default: libpci's).", valueName: "FILE"))
     public var pciIDs: String?
 
+    @Option(name: .long, help: ArgumentHelp("Colour text output: auto (a terminal, unless NO_COLOR is set or TERM is dumb), always or never.", valueName: "WHEN"))
+    public var color: ColorMode = .auto
+
     public init() {}
+
+    /// The text style `--color` asks for: `auto` colours only a terminal, and never with `NO_COLOR` set
+    /// (https://no-color.org) or `TERM=dumb`.
+    var style: Style {
+        switch color {
+        case .always: return Style(color: true)
+        case .never: return Style(color: false)
+        case .auto:
+            let env = { (name: String) in getenv(name).map { String(cString: $0) } }
+            let noColor = !(env("NO_COLOR") ?? "").isEmpty
+            return Style(color: isatty(1) != 0 && !noColor && env("TERM") != "dumb")
+        }
+    }
 
     /// Reads the host the options name. Prints a clear message and exits 3 when the input is unusable.
     func loadHost(options: ScanOptions = ScanOptions()) throws -> HostModel {
@@ -107,3 +128,47 @@ func printHostDiagnostics(_ model: HostModel) {
         printError("note: \(d.code): \(d.message)")
     }
 }
+
+/// When to colour text output.
+public enum ColorMode: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case auto, always, never
+}
+
+/// Options that choose which functions a command covers: lspci's `-s` and `-d`.
+public struct FunctionSelection: ParsableArguments {
+    @Option(name: [.customShort("s"), .customLong("select")], help: ArgumentHelp("Only functions matching [[[[domain]:]bus]:][device][.[func]] (as lspci -s). Repeatable.", valueName: "SELECTOR"))
+    public var select: [String] = []
+
+    @Option(name: [.customShort("d"), .customLong("ids")], help: ArgumentHelp("Only functions with these IDs, [vendor]:[device][:class] in hex (as lspci -d).", valueName: "VENDOR:DEVICE[:CLASS]"))
+    public var ids: String?
+
+    public init() {}
+
+    public var isEmpty: Bool { select.isEmpty && ids == nil }
+
+    public func validate() throws {
+        try validateSelectors(select)
+        if let ids {
+            do { _ = try IDFilter(parsing: ids) } catch { throw ValidationError(error.description) }
+        }
+    }
+
+    /// The functions both options name, in address order; `nil` when neither is given. Exits 5 when `-s` or `-d`
+    /// matches no function (`ExitStatus.selectorUnmatched`).
+    func chosen(in model: HostModel, extra: [String] = []) throws -> [PCIAddress]? {
+        guard !isEmpty || !extra.isEmpty else { return nil }
+        let bySelector = (select + extra).isEmpty ? nil : Set(try selectedFunctions(select + extra, in: model, option: extra.isEmpty ? "-s " : ""))
+        let filter = try ids.map { try IDFilter(parsing: $0) }
+        let chosen = model.functions.filter { f in
+            (bySelector?.contains(f.address) ?? true)
+                && (filter?.matches(vendor: f.vendorID, device: f.deviceID, classCode: f.classCode) ?? true)
+        }.map(\.address)
+        if let ids, chosen.isEmpty {
+            printError("vfio-inspect: -d \(ids) matches no function of \(model.source)\(bySelector == nil ? "" : " that the selectors name")")
+            throw ExitCode(ExitStatus.selectorUnmatched)
+        }
+        return chosen
+    }
+}
+
+extension UnitVerdict: ExpressibleByArgument {}

@@ -9,6 +9,13 @@ public struct GroupsCommand: ParsableCommand {
         abstract: "IOMMU groups with their members and, for shared groups, why the kernel could not split them.")
 
     @OptionGroup public var global: GlobalOptions
+    @OptionGroup public var selection: FunctionSelection
+
+    @Option(name: .long, help: ArgumentHelp("Only groups whose unit has this verdict (as report gives it): ready, needs-preparation, blocked or undetermined.", valueName: "VERDICT"))
+    public var verdict: UnitVerdict?
+
+    @Flag(name: .customLong("exit-status"), help: "Exit as check does, with the worst verdict of the groups shown: 0 ready, 1 needs preparation, 2 blocked, 4 undetermined.")
+    public var exitStatus = false
 
     @Flag(name: .long, help: "Machine-readable JSON: groups with `why`, predictedGroups, groupPredictionMatches.")
     public var json = false
@@ -17,12 +24,35 @@ public struct GroupsCommand: ParsableCommand {
 
     public func run() throws {
         let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
+        let chosen = try selection.chosen(in: model).map(Set.init)
         printHostDiagnostics(model)
-        let analysis = GroupAnalysis(model, GroupPredictor.predict(model))
+        let needVerdicts = verdict != nil || exitStatus
+        let report = needVerdicts ? Reporter.report(model) : nil
+        let prediction = report?.prediction ?? GroupPredictor.predict(model)
+        var analysis = GroupAnalysis(model, prediction)
+        var shownVerdicts: [UnitVerdict] = []
+        if chosen != nil || needVerdicts {
+            let verdicts: [[PCIAddress]: UnitVerdict] = Dictionary((report?.units ?? []).map { ($0.members.sorted(), $0.verdict) }, uniquingKeysWith: { a, _ in a })
+            func keep(_ members: [PCIAddress]) -> Bool {
+                (chosen.map { c in members.contains(where: c.contains) } ?? true)
+                    && (verdict.map { verdicts[members.sorted()] == $0 } ?? true)
+            }
+            let ids = Set(model.groups.filter { keep($0.members) }.map(\.id))
+            let predicted = Set(prediction.groups.indices.filter { keep(prediction.groups[$0].members) })
+            analysis = analysis.restricted(toGroups: ids, predicted: predicted)
+            let shownMembers = model.environment.groupSource.isKnown
+                ? model.groups.filter { ids.contains($0.id) }.map(\.members)
+                : predicted.map { prediction.groups[$0].members }
+            shownVerdicts = shownMembers.compactMap { verdicts[$0.sorted()] }
+        }
         if json {
             print(try JSONOutput.render(DescribedGroupsListing(model, analysis)), terminator: "")
         } else {
             print(GroupsText.render(model, analysis), terminator: "")
+        }
+        if exitStatus {
+            let status = CheckLines.exitStatus(UnitVerdict.worst(shownVerdicts))
+            if status != 0 { throw ExitCode(status) }
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import PCIHost
+import VFIOAnalysis
 import VFIOReport
 
 public struct ListCommand: ParsableCommand {
@@ -8,43 +9,29 @@ public struct ListCommand: ParsableCommand {
         abstract: "One line per PCI function: identity, driver, IOMMU group, multifunction and SR-IOV flags.")
 
     @OptionGroup public var global: GlobalOptions
+    @OptionGroup public var selection: FunctionSelection
 
-    @Option(name: [.customShort("s"), .long], help: ArgumentHelp("Only functions matching [[[[domain]:]bus]:][device][.[func]] (as lspci -s). Repeatable.", valueName: "SELECTOR"))
-    public var select: [String] = []
-
-    @Option(name: [.customShort("d"), .long], help: ArgumentHelp("Only functions with these IDs, [vendor]:[device] in hex (as lspci -d).", valueName: "VENDOR:DEVICE"))
-    public var ids: String?
+    @Option(name: .long, help: ArgumentHelp("Only functions whose unit (as report gives it) has this verdict: ready, needs-preparation, blocked or undetermined.", valueName: "VERDICT"))
+    public var verdict: UnitVerdict?
 
     @Flag(name: .long, help: "Machine-readable JSON (schemaVersion 1).")
     public var json = false
 
     public init() {}
 
-    public func validate() throws {
-        for s in select {
-            do { _ = try PCISelector(parsing: s) } catch { throw ValidationError(error.description) }
-        }
-        if let ids {
-            do { _ = try IDFilter(parsing: ids) } catch { throw ValidationError(error.description) }
-        }
-    }
-
     public func run() throws {
-        let model = try global.loadHost()
-        let selected = select.isEmpty ? nil : Set(try selectedFunctions(select, in: model, option: "-s "))
-        let filter = try ids.map { try IDFilter(parsing: $0) }
-        let chosen = model.functions.filter { f in
-            (selected?.contains(f.address) ?? true)
-                && (filter?.matches(vendor: f.vendorID, device: f.deviceID, classCode: f.classCode) ?? true)
+        // Verdicts need the capabilities decoded; a plain list reads only the bytes it shows.
+        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: verdict != nil))
+        var chosen = try selection.chosen(in: model).map(Set.init) ?? Set(model.functions.map(\.address))
+        if let verdict {
+            let inUnits = Reporter.report(model).units(holding: chosen, verdict: verdict).flatMap(\.members)
+            chosen.formIntersection(inUnits)
         }
-        if let ids, filter != nil, chosen.isEmpty {
-            printError("vfio-inspect: -d \(ids) matches no function of \(model.source)")
-            throw ExitCode(ExitStatus.selectorUnmatched)
-        }
+        let functions = model.functions.filter { chosen.contains($0.address) }
         if json {
-            print(try JSONOutput.render(DescribedListing(model, functions: chosen)), terminator: "")
+            print(try JSONOutput.render(DescribedListing(model, functions: functions)), terminator: "")
         } else {
-            print(ListText.render(model, functions: chosen), terminator: "")
+            print(ListText.render(model, functions: functions), terminator: "")
             printHostDiagnostics(model)
         }
     }

@@ -2,35 +2,55 @@ import ArgumentParser
 import PCIHost
 import VFIOAnalysis
 import VFIOReport
-#if canImport(Glibc)
-import Glibc
-#endif
-
-func terminalStyle() -> Style {
-    let noColor = getenv("NO_COLOR").map { String(cString: $0).isEmpty == false } ?? false
-    return Style(color: isatty(1) != 0 && !noColor)
-}
 
 public struct ReportCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Every IOMMU group with its verdict (ready, needs-preparation, blocked), its members and the findings; host findings first.")
+        abstract: "Every IOMMU group with its verdict (ready, needs-preparation, blocked, undetermined), its members and the findings; host findings first.",
+        discussion: """
+            --summary prints one line per unit: the verdict, the group, its members (a slot's functions collapsed as \
+            01:00.{0-3}), what they are, and the finding that decides the verdict. The full report stays the default \
+            whatever the terminal size, so what a terminal shows is what a pipe gets. -s/-d/--verdict pick whole units.
+            """)
 
     @OptionGroup public var global: GlobalOptions
+    @OptionGroup public var selection: FunctionSelection
+
+    @Option(name: .long, help: ArgumentHelp("Only units with this verdict: ready, needs-preparation, blocked or undetermined.", valueName: "VERDICT"))
+    public var verdict: UnitVerdict?
+
+    @Flag(name: .long, help: "One line per unit, then the counts.")
+    public var summary = false
+
+    @Flag(name: .customLong("exit-status"), help: "Exit as check does, with the worst verdict of the units shown: 0 ready, 1 needs preparation, 2 blocked, 4 undetermined.")
+    public var exitStatus = false
 
     @Flag(name: .long, help: "Machine-readable JSON: the list contract plus host.findings, groups with verdict/findings/why, predictedGroups.")
     public var json = false
 
     public init() {}
 
+    public func validate() throws {
+        if summary && json { throw ValidationError("--summary and --json exclude each other") }
+    }
+
     public func run() throws {
         let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
+        let chosen = try selection.chosen(in: model).map(Set.init)
         let report = Reporter.report(model)
+        let units = report.units(holding: chosen, verdict: verdict)
         printHostDiagnostics(model)
         if json {
-            print(try JSONOutput.render(DescribedReport(model, report)), terminator: "")
+            let kept = Set(units.map(\.members))
+            print(try JSONOutput.render(DescribedReport(model, report, keepingUnits: { kept.contains($0.members) })), terminator: "")
+        } else if summary {
+            print(ReportText.renderSummary(model, report, units: units, style: global.style), terminator: "")
         } else {
-            print(ReportText.render(model, report, style: terminalStyle()), terminator: "")
+            print(ReportText.render(model, report, units: units, style: global.style), terminator: "")
+        }
+        if exitStatus {
+            let status = CheckLines.exitStatus(UnitVerdict.worst(units.map(\.verdict)))
+            if status != 0 { throw ExitCode(status) }
         }
     }
 }
@@ -54,9 +74,13 @@ public struct CheckCommand: ParsableCommand {
     @Flag(name: .long, help: "Machine-readable JSON.")
     public var json = false
 
+    @Flag(name: [.customShort("q"), .long], help: "Quiet: print only the lines that are not PASS (nothing when ready); the exit status carries the verdict.")
+    public var quiet = false
+
     public init() {}
 
     public func validate() throws {
+        if quiet && json { throw ValidationError("--quiet and --json exclude each other") }
         guard !selectors.isEmpty else { throw ValidationError("name the functions to check (e.g. 01:00.0)") }
         try validateSelectors(selectors)
     }
@@ -71,7 +95,7 @@ public struct CheckCommand: ParsableCommand {
             let described = DescribedCheck(result)
             print(try JSONOutput.render(described), terminator: "")
         } else {
-            print(ReportText.renderCheck(model, result, style: terminalStyle()), terminator: "")
+            print(ReportText.renderCheck(model, result, style: global.style, quiet: quiet), terminator: "")
         }
         if status != 0 { throw ExitCode(status) }
     }

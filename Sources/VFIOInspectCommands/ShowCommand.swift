@@ -12,8 +12,7 @@ public struct ShowCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("Functions to show, as lspci -s takes them (01:00.0, 01:00, 1f.3).", valueName: "SELECTOR"))
     public var selectors: [String] = []
 
-    @Option(name: [.customShort("s"), .customLong("select")], help: ArgumentHelp("Also functions matching this selector (as lspci -s). Repeatable.", valueName: "SELECTOR"))
-    public var select: [String] = []
+    @OptionGroup public var selection: FunctionSelection
 
     @Flag(name: .customShort("v"), help: "More detail (-vv: all capability fields).")
     public var verbose: Int
@@ -27,15 +26,13 @@ public struct ShowCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard !(selectors + select).isEmpty else { throw ValidationError("name at least one function (e.g. 01:00.0, or -s 01:00.0)") }
-        for s in selectors + select {
-            do { _ = try PCISelector(parsing: s) } catch { throw ValidationError(error.description) }
-        }
+        guard !selectors.isEmpty || !selection.isEmpty else { throw ValidationError("name at least one function (e.g. 01:00.0, -s 01:00.0 or -d 10de:)") }
+        try validateSelectors(selectors)
     }
 
     public func run() throws {
-        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
-        let chosen = try selectedFunctions(selectors + select, in: model).compactMap { model.function($0) }
+        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true, resolveModules: true))
+        let chosen = try (selection.chosen(in: model, extra: selectors) ?? []).compactMap { model.function($0) }
         if json {
             print(try JSONOutput.render(DescribedShow(model, functions: chosen)), terminator: "")
             return

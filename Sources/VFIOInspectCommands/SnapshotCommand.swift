@@ -1,5 +1,8 @@
 import ArgumentParser
 import PCIHost
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public struct SnapshotCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -21,7 +24,17 @@ public struct SnapshotCommand: ParsableCommand {
     public func run() throws {
         let summary: SnapshotSummary
         do {
-            summary = try SnapshotWriter(source: HostRoot(root), destination: outdir).write()
+            let writer = SnapshotWriter(source: HostRoot(root), destination: outdir)
+            // Progress only for a person watching: on a terminal, and at most about a hundred updates.
+            let onTerminal = isatty(2) != 0
+            if onTerminal {
+                writer.progress = { done, total in
+                    guard done == total || done % max(1, total / 100) == 0 else { return }
+                    var stream = StandardError()
+                    print("\rcopying functions: \(done)/\(total)", terminator: done == total ? "\n" : "", to: &stream)
+                }
+            }
+            summary = try writer.write()
         } catch {
             printError("vfio-inspect: \(error)")
             throw ExitCode(ExitStatus.inputUnusable)

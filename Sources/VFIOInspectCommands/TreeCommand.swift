@@ -1,40 +1,50 @@
 import ArgumentParser
 import PCIHost
+import VFIOAnalysis
 import VFIOReport
 
 public struct TreeCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "tree",
-        abstract: "The bus topology as a tree (like lspci -tv) with each port's ACS state, groups and drivers; --format dot for Graphviz, one cluster per group.")
+        abstract: "The bus topology as a tree (like lspci -tv) with each port's ACS state, groups and drivers; --format dot for Graphviz, one cluster per group; --json for nested nodes.")
 
     public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable {
-        case text, dot
+        case text, dot, json
     }
 
     @OptionGroup public var global: GlobalOptions
+    @OptionGroup public var selection: FunctionSelection
 
-    @Option(name: .long, help: "text (default) or dot.")
+    @Option(name: .long, help: "text (default), dot or json.")
     public var format: Format = .text
 
-    @Option(name: [.customShort("s"), .customLong("select")], help: ArgumentHelp("Only the functions matching this selector (as lspci -s), with the bridges above them. Repeatable.", valueName: "SELECTOR"))
-    public var select: [String] = []
-
-    public func validate() throws {
-        try validateSelectors(select)
-    }
+    @Flag(name: .long, help: "Machine-readable JSON (the same as --format json).")
+    public var json = false
 
     public init() {}
+
+    public func validate() throws {
+        if json && format != .text && format != .json { throw ValidationError("--json and --format \(format.rawValue) exclude each other") }
+    }
 
     public func run() throws {
         let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
         printHostDiagnostics(model)
         var shown = model
-        if !select.isEmpty {
-            let chosen = try selectedFunctions(select, in: model)
+        if let chosen = try selection.chosen(in: model) {
+            // The chosen functions with the bridges above them, so each still hangs from its root bus.
             var keep = Set(chosen)
             for a in chosen { keep.formUnion(model.function(a)?.upstream ?? []) }
             shown = model.restricted(to: keep)
         }
-        print(format == .dot ? TreeRender.dot(shown) : TreeRender.text(shown), terminator: "")
+        switch json ? .json : format {
+        case .text: print(TreeRender.text(shown, style: global.style), terminator: "")
+        case .dot:
+            let report = Reporter.report(model)
+            var verdicts: [PCIAddress: UnitVerdict] = [:]
+            for u in report.units { for m in u.members { verdicts[m] = u.verdict } }
+            print(TreeRender.dot(shown, verdicts: verdicts), terminator: "")
+        case .json: print(try JSONOutput.render(DescribedTree(shown)), terminator: "")
+        }
     }
 }

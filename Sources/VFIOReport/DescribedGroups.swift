@@ -57,8 +57,8 @@ public struct DescribedUnknown: Encodable, Sendable {
 
 /// Kernel groups with their causes, and the prediction they are checked against.
 public struct GroupAnalysis: Sendable {
-    public let groups: [DescribedKernelGroup]
-    public let predictedGroups: [DescribedPredictedGroup]
+    public private(set) var groups: [DescribedKernelGroup]
+    public private(set) var predictedGroups: [DescribedPredictedGroup]
     public let groupPredictionMatches: Bool?
     public let predictionUncertainties: [String]
 
@@ -73,6 +73,17 @@ public struct GroupAnalysis: Sendable {
         predictedGroups = prediction.groups.map(DescribedPredictedGroup.init)
         groupPredictionMatches = prediction.matchesKernel
         predictionUncertainties = prediction.uncertainties
+    }
+}
+
+extension GroupAnalysis {
+    /// Only the kernel groups whose id is in `ids` and the predicted groups at `predicted` (indices into the
+    /// prediction); whether the prediction matches stays the whole host's answer.
+    public func restricted(toGroups ids: Set<Int>, predicted: Set<Int>) -> GroupAnalysis {
+        var copy = self
+        copy.groups = groups.filter { ids.contains($0.id) }
+        copy.predictedGroups = predictedGroups.enumerated().filter { predicted.contains($0.offset) }.map(\.element)
+        return copy
     }
 }
 

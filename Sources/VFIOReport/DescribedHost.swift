@@ -134,7 +134,7 @@ public struct DescribedFunction: Encodable, Sendable {
         headerType = f.header.map { Int($0.layout.rawValue) }
         multifunction = f.header?.multifunction
         driver = f.driver
-        kernelModules = f.kernelModules
+        kernelModules = f.kernelModules.value
         driverOverride = f.driverOverride
         iommuGroup = f.iommuGroup
         numaNode = f.numaNode

@@ -56,7 +56,8 @@ public struct DescribedReport: Encodable, Sendable {
     @Nullable public var groupPredictionMatches: Bool?
     public let predictionUncertainties: [String]
 
-    public init(_ model: HostModel, _ report: HostReport) {
+    /// `keepingUnits` picks the units (`groups`) to publish; everything else is the whole host's.
+    public init(_ model: HostModel, _ report: HostReport, keepingUnits: (UnitReport) -> Bool = { _ in true }) {
         schemaVersion = JSONSchemaVersion.current
         source = DescribedSource(model.source)
         let listing = DescribedListing(model, functions: model.functions)
@@ -65,7 +66,7 @@ public struct DescribedReport: Encodable, Sendable {
                                    diagnostics: listing.host.diagnostics, ungrouped: report.ungrouped.map(\.description))
         functions = listing.functions
         let acsOverride = model.environment.commandLineParameters["pcie_acs_override"]
-        groups = report.units.map { u in
+        groups = report.units.filter(keepingUnits).map { u in
             let why = describedWhy(causes: u.causes, memberCount: u.members.count, predicted: u.predicted, acsOverride: acsOverride,
                                    undecided: !report.prediction.unexplainedKernelGroups.contains(u.members.sorted()))
             let certain = u.groupID != nil || report.prediction.group(of: u.members[0])?.isCertain ?? true

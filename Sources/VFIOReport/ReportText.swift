@@ -65,12 +65,14 @@ public enum ReportText {
         return lines
     }
 
-    public static func render(_ model: HostModel, _ report: HostReport, style: Style) -> String {
+    /// The full report of `units` (every unit when `nil`), host findings first, then the counts.
+    public static func render(_ model: HostModel, _ report: HostReport, units selected: [UnitReport]? = nil, style: Style) -> String {
+        let units = selected ?? report.units
         var out: [String] = []
         out.append("Host")
         if !report.hostFindings.contains(where: { $0.severity != .info }) { out.append("  " + style.result("PASS") + " IOMMU on, interrupt remapping present, no ACS override") }
         for f in report.hostFindings where !f.code.isPassEvidence { out += findingLines(f, style, indent: "  ") }
-        for unit in report.units {
+        for unit in units {
             out.append("")
             let title = unit.groupID.map { "IOMMU group \($0)" } ?? "predicted group"
             out.append("\(title): \(style.verdict(unit.verdict))")
@@ -86,18 +88,25 @@ public enum ReportText {
             let hostCodes = Set(report.hostFindings.map(\.code))
             for f in unit.findings where !hostCodes.contains(f.code) && !f.code.isPassEvidence { out += findingLines(f, style, indent: "    ") }
         }
-        if !report.ungrouped.isEmpty {
+        if selected == nil, !report.ungrouped.isEmpty {
             out.append("")
             out.append("Not in any IOMMU group (not candidates): " + report.ungrouped.map(\.description).joined(separator: ", "))
         }
-        let counts = Dictionary(grouping: report.units, by: \.verdict).mapValues(\.count)
+        let counts = Dictionary(grouping: units, by: \.verdict).mapValues(\.count)
         out.append("")
-        out.append("\(report.units.count) units: \(counts[.ready] ?? 0) ready, \(counts[.needsPreparation] ?? 0) need preparation, \(counts[.blocked] ?? 0) blocked, \(counts[.undetermined] ?? 0) undetermined")
+        out.append("\(units.count == report.units.count ? "\(units.count) units" : "\(units.count) of \(report.units.count) units"): \(counts[.ready] ?? 0) ready, \(counts[.needsPreparation] ?? 0) need preparation, \(counts[.blocked] ?? 0) blocked, \(counts[.undetermined] ?? 0) undetermined")
         return out.joined(separator: "\n") + "\n"
     }
 
-    public static func renderCheck(_ model: HostModel, _ result: CheckResult, style: Style) -> String {
+    /// `check` as text; `quiet` keeps only the lines that are not PASS, with their findings.
+    public static func renderCheck(_ model: HostModel, _ result: CheckResult, style: Style, quiet: Bool = false) -> String {
         var out: [String] = []
+        if quiet {
+            for line in CheckLines.lines(result.findings) where line.result != "PASS" {
+                out.append("\(style.result(line.result)) \(line.id): " + result.findings.filter { $0.code.line.id == line.id && $0.severity != .info }.map(\.message).joined(separator: " "))
+            }
+            return out.isEmpty ? "" : out.joined(separator: "\n") + "\n"
+        }
         out.append("Checking assignment of " + result.selected.map(\.description).joined(separator: " "))
         if !result.added.isEmpty {
             out.append("The unit is whole IOMMU groups; it also holds:")
@@ -110,6 +119,101 @@ public enum ReportText {
             }
         }
         out.append("Verdict: \(style.verdict(result.verdict))")
+        return out.joined(separator: "\n") + "\n"
+    }
+}
+
+extension ReportText {
+    /// Addresses with each slot's functions collapsed as `01:00.{0-3}` (domain 0000 left out, as lspci does).
+    public static func collapsed(_ addresses: [PCIAddress]) -> String {
+        var slots: [(PCISlotAddress, [UInt8])] = []
+        for a in addresses.sorted() {
+            if let last = slots.last, last.0 == a.slot { slots[slots.count - 1].1.append(a.function) } else { slots.append((a.slot, [a.function])) }
+        }
+        return slots.map { slot, functions in
+            let prefix = (slot.domain == 0 ? "" : hex(slot.domain, 4) + ":") + "\(hex(slot.bus, 2)):\(hex(slot.device, 2))."
+            guard functions.count > 1 else { return prefix + String(functions[0], radix: 16) }
+            var runs: [String] = []
+            var start = functions[0], end = functions[0]
+            func close() { runs.append(start == end ? String(start, radix: 16) : "\(String(start, radix: 16))-\(String(end, radix: 16))") }
+            for f in functions.dropFirst() {
+                if f == end + 1 { end = f } else { close(); start = f; end = f }
+            }
+            close()
+            return prefix + "{" + runs.joined(separator: ",") + "}"
+        }.joined(separator: " ")
+    }
+
+    /// `report --summary`: the units ordered ready, needs-preparation, undetermined, blocked (the answer first),
+    /// one line each: verdict, group, members collapsed by slot, what they are, and the finding that decides the
+    /// verdict; then the counts. Single-function units that say the same thing about functions of one slot or
+    /// the VFs of one PF share a line (`groups 18-144  01:00.1 … 01:0f.7 (127 VFs of 01:00.0)`).
+    public static func renderSummary(_ model: HostModel, _ report: HostReport, units: [UnitReport], style: Style) -> String {
+        var out: [String] = []
+        let blocking = report.hostFindings.filter { $0.severity == .fail || $0.severity == .unknown }
+        for f in blocking { out.append("host: \(style.severity(f.severity)) \(f.code): \(f.message)") }
+        struct Row {
+            var verdict: UnitVerdict
+            var groups: [Int?]
+            var members: [PCIAddress]
+            var what: String
+            var finding: Finding?
+            var family: String?
+        }
+        func names(_ u: UnitReport) -> String {
+            let fs = u.members.compactMap { model.function($0) }
+            let endpoints = FunctionRules.endpoints(fs)
+            var names: [String] = []
+            for f in endpoints.isEmpty ? fs : endpoints where !names.contains(ListText.identity(f)) { names.append(ListText.identity(f)) }
+            return names.prefix(2).joined(separator: "; ") + (names.count > 2 ? "; +\(names.count - 2) more" : "")
+        }
+        /// What lets single-function units share a line: the PF of a VF, else the slot.
+        func family(_ u: UnitReport) -> String? {
+            guard u.members.count == 1, let f = model.function(u.members[0]) else { return nil }
+            if case let .virtualFunction(pf) = f.sriov { return "vf:" + (pf.domain == 0 ? pf.shortDescription : pf.description) }
+            return "slot:\(f.address.slot)"
+        }
+        var rows: [Row] = []
+        for u in units.sorted(by: { ($0.verdict.rank == 3 ? 4 : $0.verdict.rank, $0.groupID ?? -1) < ($1.verdict.rank == 3 ? 4 : $1.verdict.rank, $1.groupID ?? -1) }) {
+            let row = Row(verdict: u.verdict, groups: [u.groupID], members: u.members, what: names(u), finding: u.decidingFinding, family: family(u))
+            if var last = rows.last, last.family != nil, last.family == row.family, last.verdict == row.verdict,
+               last.what == row.what, last.finding?.code == row.finding?.code {
+                last.groups += row.groups
+                last.members += row.members
+                rows[rows.count - 1] = last
+            } else {
+                rows.append(row)
+            }
+        }
+        func groupText(_ ids: [Int?]) -> String {
+            let known = ids.compactMap { $0 }
+            guard known.count == ids.count, !known.isEmpty else { return ids.count == 1 ? "predicted" : "\(ids.count) predicted" }
+            if known.count == 1 { return "group \(known[0])" }
+            let contiguous = zip(known, known.dropFirst()).allSatisfy { $1 == $0 + 1 }
+            if contiguous { return "groups \(known[0])-\(known[known.count - 1])" }
+            return known.count <= 4 ? "groups " + known.map(String.init).joined(separator: ",") : "\(known.count) groups"
+        }
+        func memberText(_ r: Row) -> String {
+            if r.members.count > 3, let family = r.family, family.hasPrefix("vf:") {
+                let sorted = r.members.sorted()
+                return "\(sorted[0].shortDescription) … \(sorted[sorted.count - 1].shortDescription) (\(sorted.count) VFs of \(family.dropFirst(3)))"
+            }
+            return collapsed(r.members)
+        }
+        let cells = rows.map { (groupText($0.groups), memberText($0)) }
+        let w0 = rows.map(\.verdict.rawValue.count).max() ?? 0, w1 = cells.map(\.0.count).max() ?? 0
+        let w2 = min(28, cells.map(\.1.count).max() ?? 0)
+        for (r, cell) in zip(rows, cells) {
+            let verdict = style.verdict(r.verdict) + String(repeating: " ", count: max(0, w0 - r.verdict.rawValue.count))
+            var line = "\(verdict)  \(ListText.pad(cell.0, w1))  \(ListText.pad(cell.1, w2))  \(r.what)"
+            if let f = r.finding {
+                line += "  — \(f.code): \(f.message)" + (r.members.count > 1 && r.family != nil ? " (the same for each of the \(r.members.count))" : "")
+            }
+            out.append(line)
+        }
+        let counts = Dictionary(grouping: units, by: \.verdict).mapValues(\.count)
+        let shown = units.count == report.units.count ? "\(units.count) units" : "\(units.count) of \(report.units.count) units"
+        out.append("\(shown): \(counts[.ready] ?? 0) ready, \(counts[.needsPreparation] ?? 0) need preparation, \(counts[.blocked] ?? 0) blocked, \(counts[.undetermined] ?? 0) undetermined")
         return out.joined(separator: "\n") + "\n"
     }
 }

@@ -5,13 +5,22 @@ import VFIOAnalysis
 /// `show` as text, ordered for someone about to pass the function through: identity, position,
 /// driver and group, reset, interrupts, then the capabilities in chain order.
 public enum ShowText {
+    /// lspci -k's `Kernel modules:`, or why they are unknown.
+    static func modulesText(_ f: PCIFunction) -> String {
+        switch f.kernelModules {
+        case let .known(modules, _): modules.isEmpty ? "none match its modalias" : modules.joined(separator: ", ")
+        case let .unknown(u): "unknown (\(u.reason))"
+        }
+    }
+
     public static func render(_ f: PCIFunction, model: HostModel, verbosity: Int, hexDump: [UInt8]?) -> String {
         var out: [String] = []
         func line(_ label: String, _ text: String) { out.append("  " + ListText.pad(label + ":", 14) + text) }
         let cls = f.className.map { "\($0) [\(hex(f.classCode.deviceClass, 4))]" } ?? "Class [\(hex(f.classCode.deviceClass, 4))]"
         out.append("\(f.address) \(cls): \(ListText.identity(f)) [\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))] (rev \(hex(f.revision, 2)))")
         if let sv = f.subsystemVendorID, let sd = f.subsystemDeviceID {
-            line("Subsystem", (f.subsystemName.map { $0 + " " } ?? "") + "[\(hex(sv, 4)):\(hex(sd, 4))]")
+            // As lspci -nn prints it: the subsystem vendor's name (or "Vendor"), the subsystem's name (or "Device"), the IDs.
+            line("Subsystem", "\(f.subsystemVendorName ?? "Vendor") \(f.subsystemName ?? "Device") [\(hex(sv, 4)):\(hex(sd, 4))]")
         }
         if let h = f.header {
             line("Header", "\(h.layout), multifunction bit \(h.multifunction ? "set" : "clear")")
@@ -37,7 +46,7 @@ public enum ShowText {
         case let .unknown(u): driver = "unknown (\(u.reason))"
         }
         line("Driver", driver + (f.driverOverride.map { " (driver_override: \($0))" } ?? ""))
-        if let modules = f.kernelModules, !modules.isEmpty { line("Modules", modules.joined(separator: ", ")) }
+        line("Modules", modulesText(f))
         line("IOMMU group", ListText.groupLabel(f, model) == "?" ? "unknown (\(model.environment.groupSource.unknown?.reason ?? "the input has no group line for it"))" : f.iommuGroup.map { g in
             let members = model.groups.first { $0.id == g }?.members ?? []
             let uncertain = model.groups.first { $0.id == g }?.inconsistency != nil || model.environment.groupMembershipIncomplete != nil

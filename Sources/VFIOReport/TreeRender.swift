@@ -13,25 +13,25 @@ public enum TreeRender {
         return (roots, below)
     }
 
-    static func acsNote(_ f: PCIFunction, _ policy: ACSPolicy) -> String {
-        guard let type = f.config?.pciExpress?.portType, type.isDownstreamPort || FunctionRules.endpoints([f]).isEmpty else { return "" }
-        switch policy.evaluate(f) {
-        case .isolated: return f.config?.acs != nil ? "  ACS: isolates" : ""
+    static func acsNote(_ f: PCIFunction, _ policy: ACSPolicy, style: Style = Style(color: false)) -> String {
+        guard let verdict = policy.portIsolation(f), let type = f.config?.pciExpress?.portType else { return "" }
+        switch verdict {
+        case .isolated: return f.config?.acs != nil ? "  ACS: " + style.paint("isolates", "32") : ""
         case let .notIsolated(_, missing):
-            if f.config?.acs == nil { return type.isDownstreamPort ? "  ACS: none" : "" }
-            return "  ACS: missing \(missing.names.joined(separator: " "))"
+            if f.config?.acs == nil { return type.isDownstreamPort ? "  ACS: " + style.paint("none", "33") : "" }
+            return "  ACS: " + style.paint("missing \(missing.names.joined(separator: " "))", "33")
         case .unknown:
-            return "  ACS: unknown"
+            return "  ACS: " + style.paint("unknown", "35")
         }
     }
 
-    public static func text(_ model: HostModel) -> String {
+    public static func text(_ model: HostModel, style: Style = Style(color: false)) -> String {
         let (roots, below) = children(model)
         let policy = ACSPolicy()
         var out: [String] = []
         func label(_ f: PCIFunction) -> String {
             "\(f.address.shortDescription) \(ListText.identity(f)) [\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))]"
-                + "  group=\(ListText.groupLabel(f, model)) driver=\(ListText.driverLabel(f))" + acsNote(f, policy)
+                + "  group=\(ListText.groupLabel(f, model)) driver=\(ListText.driverLabel(f))" + acsNote(f, policy, style: style)
         }
         func walk(_ fs: [PCIFunction], _ prefix: String) {
             let sorted = fs.sorted { $0.address < $1.address }
@@ -49,19 +49,45 @@ public enum TreeRender {
         return out.joined(separator: "\n") + "\n"
     }
 
-    /// Graphviz: one coloured cluster per IOMMU group, edges from each bridge to what is below it.
-    public static func dot(_ model: HostModel) -> String {
-        let palette = ["#e6f2ff", "#e8f8e8", "#fff4e0", "#f5e6ff", "#ffe6e6", "#e6fffb", "#fffde6", "#f0f0f0"]
+    /// Graphviz: one cluster per IOMMU group (or predicted group), filled with the colour of its unit's verdict,
+    /// edges from each bridge to what is below it, and a legend. A PF's VFs past `vfLimit` collapse into one
+    /// node that says how many and which groups they are in. `verdicts` maps each function to its unit's verdict
+    /// (from `Reporter.report`); the renderer only draws it.
+    public static func dot(_ model: HostModel, verdicts: [PCIAddress: UnitVerdict] = [:], vfLimit: Int = 4) -> String {
         let policy = ACSPolicy()
         func node(_ a: PCIAddress) -> String { "\"\(a)\"" }
         func escape(_ s: String) -> String { s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") }
-        var out = ["digraph pci {", "  rankdir=LR;", "  node [shape=box, fontname=\"monospace\", fontsize=10];"]
-        let byGroup = Dictionary(grouping: model.functions, by: \.iommuGroup)
-        for (i, key) in byGroup.keys.sorted(by: { ($0 ?? -1) < ($1 ?? -1) }).enumerated() {
+        func fill(_ v: UnitVerdict?) -> String {
+            switch v {
+            case .ready?: "#d4f4d4"
+            case .needsPreparation?: "#fff1c2"
+            case .blocked?: "#f8d4d4"
+            case .undetermined?: "#e8dcf4"
+            case nil: "#f0f0f0"
+            }
+        }
+        var out = ["digraph pci {", "  rankdir=LR; newrank=true; nodesep=0.15; ranksep=0.5;",
+                   "  node [shape=box, style=filled, fillcolor=white, fontname=\"monospace\", fontsize=10];",
+                   "  edge [color=\"#555555\"];"]
+        // VFs past the limit, per PF, become one summary node.
+        var hidden: Set<PCIAddress> = []
+        var summaries: [(pf: PCIAddress, vfs: [PCIFunction])] = []
+        for f in model.functions {
+            guard case let .physicalFunction(state) = f.sriov else { continue }
+            let vfs = state.virtualFunctions.sorted().compactMap { model.function($0) }
+            guard vfs.count > vfLimit else { continue }
+            let rest = Array(vfs.dropFirst(vfLimit - 1))
+            hidden.formUnion(rest.map(\.address))
+            summaries.append((f.address, rest))
+        }
+        let shown = model.functions.filter { !hidden.contains($0.address) }
+        let byGroup = Dictionary(grouping: shown, by: \.iommuGroup)
+        for key in byGroup.keys.sorted(by: { ($0 ?? -1) < ($1 ?? -1) }) {
             let fs = byGroup[key] ?? []
+            let verdict = fs.lazy.compactMap { verdicts[$0.address] }.first
             if let g = key {
                 out.append("  subgraph \"cluster_group_\(g)\" {")
-                out.append("    label=\"IOMMU group \(g)\"; style=filled; color=\"\(palette[i % palette.count])\";")
+                out.append("    label=\"IOMMU group \(g)\(verdict.map { ": \($0.rawValue)" } ?? "")\"; style=filled; fillcolor=\"\(fill(verdict))\"; color=\"#888888\";")
             } else {
                 out.append("  subgraph \"cluster_nogroup\" {")
                 out.append("    label=\"no IOMMU group\"; style=dashed;")
@@ -72,8 +98,25 @@ public enum TreeRender {
             }
             out.append("  }")
         }
-        for f in model.functions {
-            if let parent = f.upstream.first { out.append("  \(node(parent)) -> \(node(f.address));") }
+        for (pf, vfs) in summaries {
+            let groups = vfs.compactMap(\.iommuGroup)
+            let groupText = groups.isEmpty ? "" : "\\n(one group each, \(groups.min() ?? 0)–\(groups.max() ?? 0))"
+            let ids = "\"vfs_of_\(pf)\""
+            out.append("  \(ids) [label=\"… \(vfs.count) more VFs of \(pf.shortDescription)\\n\(vfs[0].address.shortDescription) – \(vfs[vfs.count - 1].address.shortDescription)\(groupText)\", style=\"filled,dashed\", fillcolor=\"\(fill(verdicts[vfs[0].address]))\"];")
+            out.append("  \(node(pf)) -> \(ids) [style=dashed, label=\"SR-IOV\", fontsize=8];")
+        }
+        for f in shown {
+            // A VF hangs from its PF (dashed), not from the bridge: that is the dependency a reader needs.
+            if case let .virtualFunction(pf) = f.sriov, model.function(pf) != nil {
+                out.append("  \(node(pf)) -> \(node(f.address)) [style=dashed, label=\"VF\", fontsize=8];")
+            } else if let parent = f.upstream.first {
+                out.append("  \(node(parent)) -> \(node(f.address));")
+            }
+        }
+        if !verdicts.isEmpty {
+            // One table node, so the legend takes one column whatever the layout does.
+            let rows = UnitVerdict.allCases.map { "<TR><TD BGCOLOR=\"\(fill($0))\">\($0.rawValue)</TD></TR>" }.joined()
+            out.append("  legend [shape=plaintext, style=\"\", label=<<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\" CELLPADDING=\"4\"><TR><TD><B>group verdict</B></TD></TR>\(rows)</TABLE>>];")
         }
         out.append("}")
         return out.joined(separator: "\n") + "\n"

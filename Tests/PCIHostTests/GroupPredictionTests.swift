@@ -51,14 +51,9 @@ struct GroupPredictionTests {
 
     @Test("1,036 functions: 1,034 groups predicted, equal to the kernel's")
     func large() throws {
-        let dir = try Fixtures.temporaryDirectory("large")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let tarball = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/fixtures/large.tar.gz").path
-        try #require(FileManager.default.fileExists(atPath: tarball), "needs ../shared/fixtures/large.tar.gz")
-        let untar = try Command.run("/bin/tar", ["-xzf", tarball, "-C", dir])
-        #expect(untar.status == 0)
-        let m = try model(dir + "/large")
+        let (root, scratch) = try Fixtures.largeSnapshot("large")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let m = try model(root)
         #expect(m.functions.count == 1036)
         let prediction = GroupPredictor.predict(m)
         #expect(prediction.groups.count == 1034)

@@ -465,13 +465,8 @@ struct PlanTests {
 
     @Test("the large SR-IOV snapshot: its multi-function unit starts in QEMU and validates; a VF of it too")
     func largeSnapshot() throws {
-        let dir = try Fixtures.temporaryDirectory("plan-large")
+        let (root, dir) = try Fixtures.largeSnapshot("plan-large")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let tarball = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/fixtures/large.tar.gz").path
-        try #require(FileManager.default.fileExists(atPath: tarball), "needs ../shared/fixtures/large.tar.gz")
-        #expect(try Command.run("/bin/tar", ["-xzf", tarball, "-C", dir]).status == 0)
-        let root = dir + "/large"
         // Its kernel groups, read like the small fixtures': only the ICH9 group shares a slot between endpoints.
         let groups = try String(contentsOfFile: root + "/groups.txt", encoding: .utf8).split(separator: "\n")
             .map { $0.split(separator: ":", maxSplits: 1).last.map { $0.split(separator: " ").map(String.init) } ?? [] }

@@ -22,6 +22,8 @@ struct SamplesTests {
         #expect(withoutPath(json.stdout) == withoutPath(recorded))
         let report = try Command.tool(["report", "--root", root])
         #expect(report.stdout == (try String(contentsOf: dir.appendingPathComponent("report.txt"), encoding: .utf8)))
+        let summary = try Command.tool(["report", "--summary", "--root", root])
+        #expect(summary.stdout == (try String(contentsOf: dir.appendingPathComponent("summary.txt"), encoding: .utf8)))
         let reportJSON = try Command.tool(["report", "--root", root, "--json"])
         let recordedReport = try String(contentsOf: dir.appendingPathComponent("report.json"), encoding: .utf8)
         #expect(withoutPath(reportJSON.stdout) == withoutPath(recordedReport))
@@ -46,6 +48,34 @@ struct SamplesTests {
         let recorded = try String(contentsOf: Self.repository.appendingPathComponent("Samples/\(file)"), encoding: .utf8)
         func withoutPath(_ s: String) -> [Substring] { s.split(separator: "\n").filter { !$0.contains("\"path\" :") } }
         #expect(withoutPath(r.stdout) == withoutPath(recorded), "\(file) is stale: Scripts/make-samples.sh")
+    }
+
+    @Test("the README's picture is the tree of the SR-IOV sample as the tool draws it now")
+    func picture() throws {
+        let root = Self.repository.appendingPathComponent("Samples/sriov/root").path
+        let r = try Command.tool(["tree", "--format", "dot", "--root", root])
+        let recorded = try String(contentsOf: Self.repository.appendingPathComponent("Samples/sriov/tree.dot"), encoding: .utf8)
+        #expect(r.stdout == recorded, "Samples/sriov/tree.dot is stale: Scripts/make-samples.sh")
+        let svg = try String(contentsOf: Self.repository.appendingPathComponent("Samples/sriov/tree.svg"), encoding: .utf8)
+        for address in ["01:00.0", "01:00.2", "02:00.0"] { #expect(svg.contains(address)) }
+    }
+
+    @Test("the man page covers every subcommand and every long option the help has")
+    func manual() throws {
+        let page = try String(contentsOf: Self.repository.appendingPathComponent("Samples/vfio-inspect.1"), encoding: .utf8)
+        let help = try Command.json(try Command.tool(["--experimental-dump-help"]).stdout)
+        var missing: [String] = []
+        func walk(_ command: [String: Any]) {
+            if let name = command["commandName"] as? String, !page.contains(name) { missing.append(name) }
+            for argument in command["arguments"] as? [[String: Any]] ?? [] {
+                for n in argument["names"] as? [[String: Any]] ?? [] where n["kind"] as? String == "long" {
+                    if let name = n["name"] as? String, !page.contains("Fl -" + name) && !page.contains(", -" + name) { missing.append("--" + name) }
+                }
+            }
+            for sub in command["subcommands"] as? [[String: Any]] ?? [] { walk(sub) }
+        }
+        walk(try #require(help["command"] as? [String: Any]))
+        #expect(missing.isEmpty, "Samples/vfio-inspect.1 is stale (Scripts/make-samples.sh): \(missing)")
     }
 
     @Test("each sample lists the same functions as its fixture's lspci", arguments: samples)

@@ -86,6 +86,20 @@ public enum Fixtures {
         try text.write(toFile: path, atomically: false, encoding: .utf8)
     }
 
+    /// Unpacks ../shared/fixtures/large.tar.gz (1,036 functions of a real kernel) into a scratch directory
+    /// and returns the snapshot's root; the caller removes `scratch`.
+    public static func largeSnapshot(_ label: String) throws -> (root: String, scratch: String) {
+        let tarball = directory.deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/fixtures/large.tar.gz").path
+        guard FileManager.default.fileExists(atPath: tarball) else {
+            throw CommandFailure(result: CommandResult(status: -1, stdout: "", stderr: "needs ../shared/fixtures/large.tar.gz beside the project"))
+        }
+        let dir = try temporaryDirectory(label)
+        let untar = try Command.run("/bin/tar", ["-xzf", tarball, "-C", dir])
+        guard untar.status == 0 else { throw CommandFailure(result: untar) }
+        return (dir + "/large", dir)
+    }
+
     /// Copies a fixture (links kept as links) to a scratch directory for tests that damage it.
     public static func scratchCopy(of name: String) throws -> String {
         let dir = try temporaryDirectory(name)

@@ -1,0 +1,279 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The options an admin reaches for (issue 11): the summary, filters, quiet checks, colour, tree JSON, exit
+/// statuses for a whole host, lspci's subsystem and module lines, and the Graphviz picture.
+@Suite("the admin's day")
+struct AdminDayTests {
+    /// `report --json`'s units as (members, verdict).
+    func units(_ arguments: [String]) throws -> [(members: [String], verdict: String)] {
+        let r = try Command.tool(["report", "--json"] + arguments)
+        #expect(r.status == 0, "\(r.stderr)")
+        let groups = try #require(try Command.json(r.stdout)["groups"] as? [[String: Any]])
+        return groups.map { (($0["members"] as? [String]) ?? [], ($0["verdict"] as? String) ?? "") }
+    }
+
+    @Test("report --summary: one line per unit (or per run of like VFs), verdicts and counts as report --json gives them",
+          arguments: Fixtures.sysfsNames)
+    func summary(_ fixture: String) throws {
+        let root = Fixtures.sysfs(fixture)
+        let all = try units(["--root", root])
+        let r = try Command.tool(["report", "--summary", "--root", root])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n").filter { !$0.hasPrefix("host:") }
+        let counts = try #require(lines.last)
+        let expected = ["ready", "needs-preparation", "blocked", "undetermined"].map { v in all.filter { $0.verdict == v }.count }
+        #expect(counts == "\(all.count) units: \(expected[0]) ready, \(expected[1]) need preparation, \(expected[2]) blocked, \(expected[3]) undetermined")
+        // Every unit's first member appears on a line that starts with its verdict (a shared line names a range).
+        let body = lines.dropLast()
+        for u in all where u.members.count > 0 {
+            let short = String(u.members[0].dropFirst(5))
+            let slot = String(short.dropLast(2))
+            let found = body.contains { l in
+                l.hasPrefix(u.verdict + " ") && (l.contains(short) || l.contains(slot + ".{") || l.contains("VFs of"))
+            }
+            #expect(found, "\(fixture): \(u.members) \(u.verdict) not on a summary line")
+        }
+        // The answer first: ready, then needs-preparation, undetermined, blocked.
+        let order = ["ready", "needs-preparation", "undetermined", "blocked"]
+        let ranks = body.compactMap { l in order.firstIndex { l.hasPrefix($0 + " ") } }
+        #expect(ranks == ranks.sorted())
+    }
+
+    @Test("report --summary on the 1,036-function snapshot fits a screen: the 1,016 VFs share one line per PF")
+    func summaryLarge() throws {
+        let (root, scratch) = try Fixtures.largeSnapshot("summary-large")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let r = try Command.tool(["report", "--summary", "--root", root])
+        #expect(r.status == 0)
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count <= 30)
+        #expect(lines.filter { $0.contains("127 VFs of") }.count == 8)
+        #expect(lines.last == "1034 units: 0 ready, 1016 need preparation, 18 blocked, 0 undetermined")
+    }
+
+    @Test("--verdict splits report, groups and list into parts that add up to the whole", arguments: ["switch", "sriov", "host-in-use"])
+    func verdictFilter(_ fixture: String) throws {
+        let root = Fixtures.sysfs(fixture)
+        let all = try units(["--root", root])
+        var seen = 0
+        var listed = 0
+        for v in ["ready", "needs-preparation", "blocked", "undetermined"] {
+            let some = try units(["--root", root, "--verdict", v])
+            #expect(some.allSatisfy { $0.verdict == v })
+            #expect(some.count == all.filter { $0.verdict == v }.count)
+            seen += some.count
+            let groups = try Command.tool(["groups", "--json", "--root", root, "--verdict", v])
+            let ids = (try Command.json(groups.stdout)["groups"] as? [[String: Any]])?.count
+            #expect(ids == some.count)
+            let list = try Command.tool(["list", "--json", "--root", root, "--verdict", v])
+            let functions = try #require(try Command.json(list.stdout)["functions"] as? [[String: Any]])
+            #expect(Set(functions.compactMap { $0["address"] as? String }) == Set(some.flatMap(\.members)))
+            listed += functions.count
+        }
+        #expect(seen == all.count)
+        #expect(listed == Set(all.flatMap(\.members)).count)
+        let bad = try Command.tool(["report", "--root", root, "--verdict", "fine"])
+        #expect(bad.status == 64)
+    }
+
+    @Test("-s and -d pick whole units in report and groups, functions in tree and show; unmatched exits 5")
+    func selectors() throws {
+        let root = Fixtures.sysfs("switch")
+        // 05:00.0 (virtio) shares group 7 with its downstream port 02:02.0.
+        let byDevice = try units(["--root", root, "-d", "1af4:"])
+        #expect(byDevice.map(\.members) == [["0000:02:02.0", "0000:05:00.0"]])
+        #expect(try units(["--root", root, "-s", "05:00.0"]).map(\.members) == byDevice.map(\.members))
+        let byClass = try units(["--root", root, "-d", "::0200"]) // Ethernet controllers
+        #expect(byClass.count == 3)
+        let groups = try Command.tool(["groups", "--root", root, "-d", "1af4:1041"])
+        #expect(groups.stdout.contains("IOMMU group 7") && !groups.stdout.contains("IOMMU group 5"))
+        let tree = try Command.tool(["tree", "--root", root, "-d", "1af4:"])
+        #expect(tree.stdout.split(separator: "\n").filter { $0.contains("group=") }.count == 4) // root port, upstream, downstream, device
+        let show = try Command.tool(["show", "--root", root, "-d", "8086:10d3"])
+        #expect(show.stdout.components(separatedBy: "Ethernet controller [0200]").count - 1 == 2)
+        for command in ["report", "groups", "tree", "show", "list"] {
+            let r = try Command.tool([command, "--root", root, "-d", "dead:"])
+            #expect(r.status == 5, "\(command): \(r.stderr)")
+            #expect(r.stderr.contains("matches no function"))
+        }
+    }
+
+    @Test("check -q prints exactly the lines that are not PASS and exits as check does", arguments: ["01:00.1", "01:00.0", "00:1f.2"])
+    func quietCheck(_ selector: String) throws {
+        let root = Fixtures.sysfs("sriov")
+        let full = try Command.tool(["check", "--json", "--root", root, selector])
+        let quiet = try Command.tool(["check", "-q", "--root", root, selector])
+        #expect(quiet.status == full.status)
+        let checks = try #require(try Command.json(full.stdout)["checks"] as? [[String: Any]])
+        let notPass = checks.filter { $0["result"] as? String != "PASS" }.compactMap { c in (c["result"] as? String).map { "\($0) \(c["id"] as? String ?? "")" } }
+        let printed = quiet.stdout.split(separator: "\n").map { $0.split(separator: ":").first.map(String.init) ?? "" }
+        #expect(printed == notPass)
+        #expect(try Command.tool(["check", "-q", "--json", "--root", root, selector]).status == 64)
+    }
+
+    @Test("--exit-status on report and groups is check's status for the worst unit shown")
+    func exitStatus() throws {
+        let root = Fixtures.sysfs("switch")
+        let statuses = ["ready": 0, "needs-preparation": 1, "blocked": 2, "undetermined": 4]
+        let rank = ["ready": 0, "needs-preparation": 1, "undetermined": 2, "blocked": 3]
+        for selector in ["03:00.0", "00:00.0", "02:03.0", "04:00.0"] {
+            let shown = try units(["--root", root, "-s", selector])
+            let worst = try #require(shown.map(\.verdict).max { rank[$0]! < rank[$1]! })
+            for command in ["report", "groups"] {
+                let r = try Command.tool([command, "--root", root, "-s", selector, "--exit-status"])
+                #expect(r.status == Int32(statuses[worst]!), "\(command) -s \(selector)")
+            }
+        }
+        #expect(try Command.tool(["report", "--root", root]).status == 0) // without the flag, a report is not a gate
+    }
+
+    @Test("--color: always paints, never and auto (a pipe) do not; NO_COLOR and TERM=dumb keep auto plain")
+    func color() throws {
+        let root = Fixtures.sysfs("switch")
+        let escape = "\u{1b}["
+        for command in [["report"], ["report", "--summary"], ["check", "03:00.0"], ["tree"]] {
+            let always = try Command.tool(command + ["--root", root, "--color", "always"])
+            #expect(always.stdout.contains(escape), "\(command)")
+            let never = try Command.tool(command + ["--root", root, "--color", "never"])
+            #expect(!never.stdout.contains(escape))
+            #expect(never.stdout == (try Command.tool(command + ["--root", root])).stdout)
+        }
+        // A pseudo-terminal makes `auto` colour; NO_COLOR or TERM=dumb then keeps it plain (script(1) gives the terminal).
+        let script = try #require(Command.which("script"), "needs script (bsdutils)")
+        func onTerminal(_ env: String) throws -> String {
+            let r = try Command.run(script, ["-qec", "env -u NO_COLOR \(env) \(Command.toolPath) report --summary --root \(root)", "/dev/null"])
+            return r.stdout + r.stderr
+        }
+        let plain = try onTerminal("TERM=xterm")
+        #expect(plain.contains(escape), "\(plain)")
+        #expect(!(try onTerminal("TERM=xterm NO_COLOR=1")).contains(escape))
+        #expect(!(try onTerminal("TERM=dumb")).contains(escape))
+    }
+
+    @Test("tree --json validates against its schema and nests every function under its parent", arguments: Fixtures.sysfsNames)
+    func treeJSON(_ fixture: String) throws {
+        let python = try #require(JSONSchemaCheck.python, "needs python3-jsonschema (Scripts/install-deps.sh --test)")
+        let root = Fixtures.sysfs(fixture)
+        let r = try Command.tool(["tree", "--json", "--root", root])
+        #expect(r.status == 0)
+        let dir = try Fixtures.temporaryDirectory("tree-json")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try r.stdout.write(toFile: dir + "/tree.json", atomically: true, encoding: .utf8)
+        let schema = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Schemas/vfio-inspect-tree.schema.json").path
+        let v = try JSONSchemaCheck.validate(python: python, schema: schema, document: dir + "/tree.json")
+        #expect(v.status == 0, "\(v.stdout) \(v.stderr)")
+        // Each node's parent in the JSON is the function whose bus range holds it: compare with list's upstream.
+        var parentOf: [String: String] = [:]
+        func walk(_ nodes: [[String: Any]], parent: String?) {
+            for n in nodes {
+                let a = n["address"] as? String ?? ""
+                parentOf[a] = parent ?? "root"
+                walk(n["children"] as? [[String: Any]] ?? [], parent: a)
+            }
+        }
+        let roots = try #require(try Command.json(r.stdout)["roots"] as? [[String: Any]])
+        for bus in roots { walk(bus["functions"] as? [[String: Any]] ?? [], parent: nil) }
+        #expect(Set(parentOf.keys) == (try Fixtures.lspciFunctions(fixture)))
+        let text = try Command.tool(["tree", "--root", root]).stdout
+        #expect(text.split(separator: "\n").filter { $0.contains("group=") }.count == parentOf.count)
+    }
+
+    @Test("show's Subsystem line is lspci -nn's, for every function of every fixture", arguments: Fixtures.sysfsNames)
+    func subsystemLines(_ fixture: String) throws {
+        let lspci = try String(contentsOfFile: Fixtures.sysfsFile(fixture, "lspci.txt"), encoding: .utf8)
+        var expected: [String: String] = [:]
+        var current = ""
+        for line in lspci.split(separator: "\n") {
+            if let first = line.first, first.isHexDigit { current = String(line.prefix { $0 != " " }) }
+            if line.hasPrefix("\tSubsystem: ") { expected[current] = String(line.dropFirst("\tSubsystem: ".count)) }
+        }
+        #expect(!expected.isEmpty)
+        let show = try Command.tool(["show", "--root", Fixtures.sysfs(fixture), "-s", "::"] )
+        var got: [String: String] = [:]
+        for line in show.stdout.split(separator: "\n") {
+            if let first = line.first, first.isHexDigit { current = String(line.prefix { $0 != " " }.dropFirst(5)) }
+            if line.hasPrefix("  Subsystem:") { got[current] = line.dropFirst("  Subsystem:".count).trimmingCharacters(in: .whitespaces) }
+        }
+        for (address, text) in expected {
+            #expect(got[address] == text, "\(fixture) \(address)")
+        }
+    }
+
+    @Test("show names the kernel modules from modalias and the kernel's own modules.alias, as lspci -k; unknown without the table")
+    func kernelModules() throws {
+        let kernel = try #require(GuestTopology.guestKernel, "needs a guest kernel: Scripts/guest-kernel.sh")
+        let cache = URL(fileURLWithPath: kernel).deletingLastPathComponent()
+        let alias = cache.appendingPathComponent("modules.alias").path
+        let release = try String(contentsOfFile: cache.appendingPathComponent("RELEASE").path, encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let root = try Fixtures.scratchCopy(of: "switch")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let before = try Command.tool(["show", "--root", root, "03:00.0"])
+        #expect(before.stdout.contains("Modules:      unknown ("))
+        try FileManager.default.createDirectory(atPath: root + "/proc/sys/kernel", withIntermediateDirectories: true)
+        try (release + "\n").write(toFile: root + "/proc/sys/kernel/osrelease", atomically: true, encoding: .utf8)
+        let before2 = try Command.tool(["show", "--root", root, "03:00.0"])
+        #expect(before2.stdout.contains("module table is not readable"))
+        try FileManager.default.createDirectory(atPath: root + "/lib/modules/\(release)", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: alias, toPath: root + "/lib/modules/\(release)/modules.alias")
+        let show = try Command.tool(["show", "--root", root, "-s", "::"])
+        // Every function bound to a modular driver names that driver among its modules (the fixture's kernel
+        // and the table's are both Debian's, so the aliases agree); the JSON carries the same list.
+        var driver: [String: String] = [:], modules: [String: String] = [:]
+        var current = ""
+        for line in show.stdout.split(separator: "\n") {
+            if let first = line.first, first.isHexDigit { current = String(line.prefix { $0 != " " }) }
+            if line.hasPrefix("  Driver:") { driver[current] = line.dropFirst(9).trimmingCharacters(in: .whitespaces) }
+            if line.hasPrefix("  Modules:") { modules[current] = line.dropFirst(10).trimmingCharacters(in: .whitespaces) }
+        }
+        // A driver's name is not always its module's (lspci -k shows the same: i801_smbus is module i2c_i801).
+        let moduleOf = ["e1000e": "e1000e", "nvme": "nvme", "ahci": "ahci", "i801_smbus": "i2c_i801", "lpc_ich": "lpc_ich", "virtio-pci": "virtio_pci"]
+        var checked = 0
+        for (a, d) in driver {
+            guard let module = moduleOf[d] else { continue }
+            #expect(modules[a]?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.contains(module) == true, "\(a): driver \(d), modules \(modules[a] ?? "-")")
+            checked += 1
+        }
+        #expect(checked == 7)
+        // Ports bind pcieport, which is built in: no module alias names them.
+        #expect(modules["0000:02:00.0"] == "none match its modalias")
+        let json = try Command.json(try Command.tool(["show", "--json", "--root", root, "03:00.0"]).stdout)
+        let f = try #require((json["functions"] as? [[String: Any]])?.first)
+        #expect((f["kernelModules"] as? [String])?.contains("e1000e") == true)
+    }
+
+    @Test("the Graphviz picture: verdict-coloured clusters, a legend, VFs past four collapsed; dot renders it", arguments: ["sriov", "switch", "pcie-pci-bridge", "large"])
+    func picture(_ fixture: String) throws {
+        let dot = try #require(Command.which("dot"), "needs graphviz (Scripts/install-deps.sh --test)")
+        var root = Fixtures.sysfs(fixture)
+        var scratch: String?
+        if fixture == "large" {
+            let large = try Fixtures.largeSnapshot("picture-large")
+            root = large.root
+            scratch = large.scratch
+        }
+        defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
+        let r = try Command.tool(["tree", "--format", "dot", "--root", root])
+        #expect(r.status == 0)
+        let verdicts = try units(["--root", root])
+        // Each cluster's label carries its unit's verdict.
+        for u in verdicts.prefix(fixture == "large" ? 3 : 40) {
+            let list = try Command.json(try Command.tool(["list", "--json", "--root", root, "-s", u.members[0]]).stdout)
+            guard let g = ((list["functions"] as? [[String: Any]])?.first?["iommuGroup"]) as? Int else { continue }
+            #expect(r.stdout.contains("label=\"IOMMU group \(g): \(u.verdict)\""), "group \(g)")
+        }
+        #expect(r.stdout.contains("group verdict"))
+        if fixture == "large" {
+            #expect(r.stdout.components(separatedBy: "more VFs of").count - 1 == 8)
+            #expect(r.stdout.split(separator: "\n").count < 400) // 2,000+ lines with every VF drawn
+        }
+        let dir = try Fixtures.temporaryDirectory("picture")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try r.stdout.write(toFile: dir + "/t.dot", atomically: true, encoding: .utf8)
+        let svg = try Command.run(dot, ["-Tsvg", dir + "/t.dot", "-o", dir + "/t.svg"])
+        #expect(svg.status == 0, "\(svg.stderr)")
+        #expect(svg.stderr.isEmpty, "dot warned: \(svg.stderr)")
+    }
+}
