@@ -14,6 +14,7 @@ for name in sriov multifunction host-in-use; do
     "$bin" list --root "Samples/$name/root" > "Samples/$name/list.txt"
     "$bin" list --root "Samples/$name/root" --json > "Samples/$name/list.json"
     NO_COLOR=1 "$bin" report --root "Samples/$name/root" > "Samples/$name/report.txt"
+    "$bin" report --summary --root "Samples/$name/root" > "Samples/$name/summary.txt"
     "$bin" report --root "Samples/$name/root" --json > "Samples/$name/report.json"
 done
 # Plans (exit 1: planned with preparation to do; 4: planned, something that decides readiness is unknown).
@@ -26,4 +27,10 @@ plan "$mf/plan-hidden.xml" --root "$mf/root" 01:00.0 01:00.2 --hide 01:00.3
 plan "$mf/plan-hidden.hotplug.sh" --root "$mf/root" 01:00.0 01:00.2 --hide 01:00.3 --format virsh-hotplug
 plan "$mf/plan.json" --root "$mf/root" 01:00 --json
 plan Samples/sriov/plan-vf.hotplug.sh --root Samples/sriov/root 01:00.2 --format virsh-hotplug
+# The picture the README shows: Graphviz's SVG of the SR-IOV sample's tree.
+"$bin" tree --format dot --root Samples/sriov/root > Samples/sriov/tree.dot
+dot -Tsvg Samples/sriov/tree.dot -o Samples/sriov/tree.svg
+# The man page, from the same help text (argument-parser's generate-manual plugin).
+swift package plugin generate-manual --configuration debug --date 2026-11-30 >&2
+cp .build/plugins/GenerateManual/outputs/vfio-inspect/vfio-inspect.1 Samples/vfio-inspect.1
 echo "Samples re-recorded; review with git diff Samples/" >&2
