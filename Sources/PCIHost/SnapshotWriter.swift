@@ -121,6 +121,7 @@ public final class SnapshotWriter {
         for file in ["proc/cmdline", "proc/mounts", "proc/modules", "proc/swaps", "proc/interrupts", "proc/sys/kernel/osrelease"] {
             try copyFile(file, to: file, summary: &summary, required: false)
         }
+        try copyACPITables(&summary)
         // The module alias table of the running kernel, for `show`'s kernel modules (lspci -k).
         if let release = try? source.readText("proc/sys/kernel/osrelease") {
             let table = ModuleAliases.path(release: release)
@@ -328,6 +329,27 @@ public final class SnapshotWriter {
                 }
                 summary.links += 1
             }
+        }
+    }
+
+    /// The IOMMU tables (IVRS: AMD-Vi, DMAR: Intel VT-d), whose presence the ACS quirks read. The directory
+    /// is made only when every one that exists was copied, so a snapshot never shows a table as absent that
+    /// was only unreadable (they are root-only).
+    private func copyACPITables(_ summary: inout SnapshotSummary) throws(SnapshotError) {
+        let dir = "sys/firmware/acpi/tables"
+        guard let names = try? source.list(dir) else { return }
+        let wanted = names.filter { $0 == "IVRS" || $0 == "DMAR" }
+        var readable: [(String, [UInt8])] = []
+        for name in wanted {
+            guard let bytes = try? source.readBytes(dir + "/" + name, limit: 1 << 20) else {
+                summary.skipped.append(Diagnostic(code: "unreadable", message: "\(dir)/\(name) is not readable (run snapshot as root); the snapshot leaves out the ACPI tables"))
+                return
+            }
+            readable.append((name, bytes))
+        }
+        try makeDirectories(dir)
+        for (name, _) in readable {
+            try copyFile(dir + "/" + name, to: dir + "/" + name, summary: &summary, required: false, limit: 1 << 20)
         }
     }
 

@@ -600,6 +600,16 @@ public struct SysfsScanner {
             env.swaps = table("proc/swaps", fields: 3, header: "Filename").map { rows in rows.map { unescapeMount($0[0]) } }
         }
         env.kernelRelease = try? root.readText("proc/sys/kernel/osrelease")
+        // ACPI table names: their presence is the fact (IVRS for pci_quirk_amd_sb_acs). A live host without the
+        // directory has no ACPI (device-tree machines); a snapshot without it may just not have copied it.
+        let tablesDir = "sys/firmware/acpi/tables"
+        if let names = try? root.list(tablesDir) {
+            env.acpiTables = .known(Set(names), evidence: "\(tablesDir) lists \(names.isEmpty ? "no table" : names.sorted().joined(separator: " "))")
+        } else if root.isLiveSystem && root.kind("sys/firmware") == .directory && root.kind("sys/firmware/acpi") == nil {
+            env.acpiTables = .known([], evidence: "sys/firmware has no acpi directory: the firmware has no ACPI")
+        } else {
+            env.acpiTables = .unknown("\(tablesDir) is not in the input", remedy: provenance == .liveHost ? "read \(tablesDir) on the host" : "take the snapshot with this version, which keeps the IVRS and DMAR tables")
+        }
         var interruptsText: String?
         if root.kind("proc/interrupts") != nil {
             do { interruptsText = try root.readText("proc/interrupts", limit: 16 << 20) } catch {

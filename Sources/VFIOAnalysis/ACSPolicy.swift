@@ -7,7 +7,16 @@ public struct ACSPolicy: Sendable {
     /// What isolation needs: `REQ_ACS_FLAGS` = SV | RR | CR | UF (drivers/iommu/iommu.c).
     public static let required: ACSFlags = .isolationRequired
 
-    public init() {}
+    /// What the quirks read besides the function (IVRS table, kernel rules, `pcie_acs_override`).
+    public let context: ACSContext
+
+    /// A policy that knows nothing of the host beyond each function (IVRS table and kernel release unknown).
+    public init() { context = ACSContext() }
+
+    /// The policy of `model`'s host: its IVRS table, kernel release and `pcie_acs_override`.
+    public init(_ model: HostModel) { context = ACSContext(model) }
+
+    public init(context: ACSContext) { self.context = context }
 
     /// The kernel's `dev->multifunction`: function 0 takes its header bit, any function above 0 is
     /// multifunction (`pci_scan_slot`), and VFs, created by `pci_iov_add_virtfn`, never are.
@@ -28,9 +37,14 @@ public struct ACSPolicy: Sendable {
         public var unknownFact: Unknown? { if case let .unknown(u) = self { u } else { nil } }
     }
 
-    /// `pci_acs_enabled(dev, REQ_ACS_FLAGS)`: the device-specific quirks first (`pci_dev_specific_acs_enabled`, in
-    /// table order: multifunction endpoints, Intel RCiEPs, Intel PCH root ports), then the capability.
+    /// `pci_acs_enabled(dev, REQ_ACS_FLAGS)`: the device-specific quirks first (`pci_dev_specific_acs_enabled`,
+    /// walking `pci_dev_acs_enabled[]` in order: AMD southbridge, multifunction endpoints, Intel RCiEPs,
+    /// Qualcomm, Intel PCH and SPT root ports, Cavium, X-Gene/Ampere, Broadcom, Loongson, Annapurna, NXP,
+    /// Zhaoxin, Wangxun, then `pcie_acs_override` where the kernel carries it), then the capability.
     public func evaluate(_ f: PCIFunction) -> Verdict {
+        if let quirk = VendorACS.amdSouthbridge(f, multifunction: isMultifunction(f), context: context) {
+            return quirk
+        }
         if let name = MultifunctionEndpointACS.claims(f) {
             return .isolated(why: "\(name) \(hex(f.vendorID, 4)):\(hex(f.deviceID, 4)): its functions do not talk peer-to-peer (kernel quirk pci_quirk_mf_endpoint_acs)")
         }
@@ -44,9 +58,24 @@ public struct ACSPolicy: Sendable {
         if f.vendorID == 0x8086, portType == .rootComplexIntegratedEndpoint {
             return .isolated(why: "Intel RCiEP (kernel quirk pci_quirk_rciep_acs)")
         }
+        if let quirk = VendorACS.qualcomm(f) { return quirk }
         // pci_quirk_intel_pch_acs, then pci_quirk_intel_spt_pch_acs (the order of pci_dev_acs_enabled[]).
-        if let quirk = IntelPCHACS.verdict(f, required: Self.required) {
+        if let quirk = IntelPCHACS.verdict(f, required: Self.required, rules: context.rules) {
             return quirk
+        }
+        if let quirk = VendorACS.verdict(f, portType: portType, context: context) {
+            return quirk
+        }
+        // pcie_acs_overrides (out of tree): only for PCIe functions without an ACS capability.
+        if let override = context.override {
+            switch f.acsCapability {
+            case .known(nil, _):
+                if let why = override.covers(f, portType: portType) { return .isolated(why: why + " (the kernel was told to assume isolation)") }
+            case let .unknown(u) where override.wouldCover(f, portType: portType) != nil:
+                return .unknown(Unknown("whether pcie_acs_override=\(override.text) covers \(f.address) depends on whether it has an ACS capability: \(u.reason)", remedy: u.remedy))
+            default:
+                break
+            }
         }
         guard let type = portType else {
             return .notIsolated(why: "conventional PCI or PCI-X function: ACS does not exist there", missing: [])

@@ -69,6 +69,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     // Groups trustworthy
     public static let acsOverride = Self("acs-override", .acsOverride)
     public static let acsDisabled = Self("acs-disabled", .acsOverride)
+    public static let acsConfigured = Self("acs-configured", .acsOverride)
     public static let commandLineUnknown = Self("command-line-unknown", .acsOverride)
     public static let groupPredictionMismatch = Self("group-prediction-mismatch", .acsOverride)
     public static let predictionUncertain = Self("prediction-uncertain", .acsOverride)
@@ -138,7 +139,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let all: [FindingCode] = [
         .iommuOn, .iommuOff, .iommuUnknown, .notInGroup, .iommuPassthroughDefault,
         .interruptRemappingOn, .noInterruptRemapping, .interruptRemappingOff, .interruptRemappingUnknown, .unsafeInterruptsAllowed, .noiommuMode,
-        .acsOverride, .acsDisabled, .commandLineUnknown, .groupPredictionMismatch, .predictionUncertain,
+        .acsOverride, .acsDisabled, .acsConfigured, .commandLineUnknown, .groupPredictionMismatch, .predictionUncertain,
         .groupExpanded, .sharedGroup, .sharesWithBridge, .groupIncomplete, .groupUncertain, .groupUnknown,
         .bridgesOnly, .chipsetFunction, .identityUnknown, .directMapping,
         .hostDriver, .noDriver, .driverUnknown, .vfioPCINotLoaded, .vfioDenylist,
@@ -212,11 +213,23 @@ public enum UnitVerdict: String, Hashable, Sendable, CaseIterable {
     }
 }
 
-/// Drivers that let VFIO use a function (vfio-pci, its variant drivers, pci-stub holds it off the host).
+/// Drivers that let VFIO use a function, and those that leave its group viable (`driver_managed_dma`: the
+/// kernel lets VFIO claim a group only when every bound member's driver manages its own DMA, Linux 5.19+).
+/// Names as sysfs spells them (KBUILD_MODNAME turns - into _), from a 6.18 tree: vfio-pci and its variant
+/// drivers, pci-stub and pcieport.
 public enum VFIODrivers {
+    /// vfio-pci and the variant drivers built on vfio-pci-core (drivers/vfio/pci/*).
+    public static let vfioPCIDrivers: Set<String> = [
+        "vfio-pci", "mlx5_vfio_pci", "hisi_acc_vfio_pci", "pds_vfio_pci", "virtio_vfio_pci", "nvgrace_gpu_vfio_pci",
+        "qat_vfio_pci", "xe-vfio-pci", "ism_vfio_pci",
+    ]
+    /// Every PCI driver that sets `driver_managed_dma`.
+    public static let driverManagedDMA: Set<String> = vfioPCIDrivers.union(["pci-stub", "pcieport"])
+
     public static func isVFIO(_ driver: String?) -> Bool {
         guard let driver else { return false }
-        return driver == "vfio-pci" || driver.hasSuffix("-vfio-pci") || driver.hasPrefix("vfio-pci-") || driver.hasPrefix("vfio_pci")
+        // A variant driver newer than the list still follows the naming of the others.
+        return vfioPCIDrivers.contains(driver) || driver.hasSuffix("_vfio_pci") || driver.hasSuffix("-vfio-pci") || driver.hasPrefix("vfio-pci")
     }
 
     public static func isHeldFromHost(_ driver: String?) -> Bool {

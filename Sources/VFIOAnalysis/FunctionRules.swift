@@ -182,7 +182,7 @@ public enum FunctionRules {
                                 functions: [a], evidence: [evidence])]
             }
             if methods.contains(where: { $0 == "bus" || $0 == "cxl_bus" }) || capability.hotResetThrough != nil {
-                return [busResetFinding(f, capability, evidence)]
+                return [busResetFinding(f, capability, evidence, model: model)]
             }
             if methods.isEmpty && f.resetMethods != nil {
                 return [Finding(.noReset, .warn, "\(a) cannot be reset: the kernel has no reset method for it, so device state carries over from one guest (or the host) to the next.",
@@ -195,7 +195,7 @@ public enum FunctionRules {
         }
     }
 
-    static func busResetFinding(_ f: PCIFunction, _ capability: ResetCapability, _ evidence: String) -> Finding {
+    static func busResetFinding(_ f: PCIFunction, _ capability: ResetCapability, _ evidence: String, model: HostModel) -> Finding {
         let a = f.address
         // From config space alone, only what it shows is claimed: a device-specific or ACPI reset is not visible there.
         let none = capability.unknownBeyondConfig == nil ? "has no function-level reset"
@@ -205,8 +205,29 @@ public enum FunctionRules {
         }
         switch capability.busResetCollateral {
         case let .known(hit, _):
-            let message = "\(a) \(none); only a secondary bus reset at \(parent)\(hit.isEmpty ? "" : ", which also resets \(hit.map(\.description).joined(separator: ", "))")\(hit.isEmpty ? "" : ": VFIO performs it only when one user owns all of them")."
-            return Finding(.busResetOnly, .warn, message, functions: [a] + hit, evidence: [evidence])
+            // vfio_pci_dev_set_resettable: every device the reset reaches must be a vfio-pci device of the same
+            // dev_set (and, since 6.6, the opened ones owned by the caller); a bridge below stays on pcieport.
+            let others = hit.compactMap { model.function($0) }
+            let bridges = others.filter { FunctionRules.isBridge($0) }
+            if !bridges.isEmpty {
+                return Finding(.busResetOnly, .warn,
+                    "\(a) \(none); a secondary bus reset at \(parent) would also reset \(hit.map(\.description).joined(separator: ", ")), including the bridge(s) \(bridges.map(\.address.description).joined(separator: ", ")), which vfio-pci never drives: VFIO cannot perform this hot reset (every device it reaches must be bound to vfio-pci, vfio_pci_dev_set_resettable), so device state carries over between guests.",
+                    functions: [a] + hit, evidence: [evidence])
+            }
+            var message = "\(a) \(none); only a secondary bus reset at \(parent)"
+            if !others.isEmpty {
+                let named = others.map { o -> String in
+                    switch o.driverBinding {
+                    case let .known(d?, _): return "\(o.address) (\(d))"
+                    case .known(nil, _): return "\(o.address) (no driver)"
+                    case .unknown: return "\(o.address) (driver unknown)"
+                    }
+                }
+                let notVFIO = others.filter { !VFIODrivers.isVFIO($0.driver) }
+                message += ", which also resets \(named.joined(separator: ", ")): VFIO performs it only when all of them are bound to vfio-pci and the opened ones belong to the same user (vfio_pci_dev_set_hot_reset)"
+                if !notVFIO.isEmpty { message += "; not yet bound to vfio-pci: \(notVFIO.map(\.address.description).joined(separator: ", "))" }
+            }
+            return Finding(.busResetOnly, .warn, message + ".", functions: [a] + hit, evidence: [evidence])
         case let .unknown(u):
             return Finding(.resetUnknown, .unknown, "\(a) \(none); a secondary bus reset at \(parent) would also reset what is below it, which is not fully known.",
                            functions: [a], evidence: [evidence, "unknown: \(u.reason)"], fix: u.remedy)

@@ -63,6 +63,10 @@ public struct GroupPrediction: Sendable {
     /// Kernel group id → index of the predicted group with exactly its members (over grouped functions).
     public var kernelMatches: [Int: Int]
     var groupIndex: [PCIAddress: Int]
+    /// The kernel rules replayed (from the kernel release).
+    public var rules: KernelRuleSet = .mainline(release: nil)
+    /// `pcie_acs_override` as replayed, when the command line has it.
+    public var acsOverride: ACSOverride?
 
     public func group(of address: PCIAddress) -> PredictedGroup? {
         groupIndex[address].map { groups[$0] }
@@ -86,8 +90,10 @@ public enum GroupPredictor {
     /// Predicts the groups of a host whose config space has been decoded: `pci_device_group`
     /// (drivers/iommu/iommu.c) replayed twice, once assuming the worst and once the best of every
     /// unknown fact, so that a group resting on an unknown says so, with both outcomes.
-    public static func predict(_ model: HostModel, policy: ACSPolicy = ACSPolicy()) -> GroupPrediction {
-        let uncertainties = hostUncertainties(model)
+    public static func predict(_ model: HostModel, policy given: ACSPolicy? = nil) -> GroupPrediction {
+        let policy = given ?? ACSPolicy(model)
+        var uncertainties = hostUncertainties(model)
+        if case let .pchQuirkMaybeLost(_, why) = policy.context.rules { uncertainties.append(why) }
         let order = scanOrder(model)
         let byAddress = Dictionary(uniqueKeysWithValues: model.functions.map { ($0.address, $0) })
         let worst = assign(order, model, byAddress, policy, .notIsolated)
@@ -113,7 +119,8 @@ public enum GroupPredictor {
             for m in g.members { groupIndex[m] = i }
         }
         var prediction = GroupPrediction(groups: groups, uncertainties: uncertainties, matchesKernel: nil,
-                                         unexplainedKernelGroups: [], kernelMatches: [:], groupIndex: groupIndex)
+                                         unexplainedKernelGroups: [], kernelMatches: [:], groupIndex: groupIndex,
+                                         rules: policy.context.rules, acsOverride: policy.context.override)
         compareWithKernel(&prediction, model)
         return prediction
     }
@@ -123,10 +130,13 @@ public enum GroupPredictor {
         var uncertainties: [String] = []
         let params = model.environment.commandLineParameters
         if let override = params["pcie_acs_override"] {
-            uncertainties.append("pcie_acs_override=\(override) is on the kernel command line: the kernel pretends ACS where there is none, so groups prove nothing")
+            let parsed = ACSOverride(parsing: override)
+            if !parsed.ignored.isEmpty {
+                uncertainties.append("pcie_acs_override=\(override) has parts the patch does not take (\(parsed.ignored.joined(separator: ", "))); the prediction replays the rest")
+            }
         }
         if let pci = params["pci"], pci.split(separator: ",").contains("noacs") {
-            uncertainties.append("pci=noacs is on the kernel command line: the kernel does not enable ACS")
+            uncertainties.append("pci=noacs is on the kernel command line: mainline has no such option (it prints \"Unknown option\"), but a vendor kernel may, and then ACS is not enabled")
         }
         if let u = model.environment.kernelCommandLine.unknown {
             uncertainties.append("the kernel command line is unknown (\(u.reason)), so an ACS override cannot be ruled out")
@@ -179,14 +189,36 @@ public enum GroupPredictor {
             }
         }
 
+        // Functions that a quirk gives DMA aliases, and the buses they are on (most buses have none).
+        var quirkAliases: [PCIAddress: (quirk: String, alias: DMAAliasQuirks.Alias)] = [:]
+        for f in model.functions { if let a = DMAAliasQuirks.aliases(of: f) { quirkAliases[f.address] = a } }
+        let aliasBuses = Set(quirkAliases.keys.map { UInt64($0.domain) << 8 | UInt64($0.bus) })
+        let vmdEndpoints = model.functions.filter(DMAAliasQuirks.isVMDEndpoint)
+
         for address in order {
             guard let f = byAddress[address] else { continue }
+            // 0. A function in a VMD domain issues DMA as the VMD endpoint (pci_real_dma_dev): its group.
+            if address.domain > 0xffff {
+                let vmd = f.upstream.lazy.compactMap { byAddress[$0] }.first(where: DMAAliasQuirks.isVMDEndpoint)
+                    ?? (vmdEndpoints.count == 1 ? vmdEndpoints[0] : nil)
+                if let vmd, let g = state.groupOf[vmd.address] {
+                    join(address, g, GroupCause(kind: .dmaAliasQuirk, at: vmd.address, missingACS: [],
+                        explanation: "\(address) is in the PCI domain of the Intel VMD controller \(vmd.address), which issues its DMA under its own requester ID (pci_real_dma_dev): everything behind a VMD shares its group"))
+                    continue
+                }
+                if vmd == nil, !vmdEndpoints.isEmpty {
+                    note(address, Unknown("\(address) is in a VMD domain, and which of the \(vmdEndpoints.count) VMD controllers it is behind is not in the input",
+                                          remedy: "read the host's sysfs, whose paths name the VMD controller"))
+                }
+            }
             // 1. DMA aliases (pci_for_each_dma_alias, drivers/pci/search.c): a conventional PCI or PCI-X bridge
             //    (not PCI Express) and a PCIe-to-PCI bridge take over the requester IDs of what is below them;
             //    Root Ports and switch ports never do. A bridge of unknown type may or may not.
             var aliasGroup: (Int, PCIAddress, GroupCause.Kind)?
             for bridgeAddress in f.upstream {
                 guard let bridge = byAddress[bridgeAddress] else { continue }
+                // quirk_bridge_cavm_thrx2_pcie_root: the walk stops at a bridge that translates to the root.
+                if DMAAliasQuirks.stopsAliasWalk(bridge) { break }
                 let aliases: Bool
                 var kind = GroupCause.Kind.pciBridgeAlias
                 switch bridge.portType {
@@ -232,6 +264,37 @@ public enum GroupPredictor {
                 }
             }
             if joined { continue }
+            // 3. DMA aliases on the subject's bus, in either direction (get_pci_alias_group, pci_devs_are_dma_aliases).
+            if aliasBuses.contains(UInt64(subject.address.domain) << 8 | UInt64(subject.address.bus)) {
+                let devfn = subject.address.device << 3 | subject.address.function
+                var partner: (PCIAddress, String)?
+                for other in model.functions(onBusOf: subject.address) where other.address != subject.address {
+                    guard let g = state.groupOf[other.address] else { continue }
+                    let otherDevfn = other.address.device << 3 | other.address.function
+                    var quirk: String?
+                    for (from, to, target) in [(subject.address, other.address, otherDevfn), (other.address, subject.address, devfn)] {
+                        guard let (name, alias) = quirkAliases[from] else { continue }
+                        switch alias {
+                        case let .devfns(list) where list.contains(target):
+                            quirk = name
+                        case .devfns:
+                            break
+                        case .fromDeviceMemory:
+                            note(address, Unknown("\(from) is a Switchtec NTB endpoint whose DMA aliases the kernel reads from its BAR 0 at boot (quirk_switchtec_ntb_dma_alias): whether \(to) is one of them is not in config space",
+                                                  remedy: "read the kernel's own IOMMU groups"))
+                            if assumption == .notIsolated { quirk = name + " (aliases unknown: the worst case)" }
+                        }
+                        if quirk != nil { break }
+                    }
+                    if let quirk, state.groups.indices.contains(g) { partner = (other.address, quirk); break }
+                }
+                if let (other, quirk) = partner, let g = state.groupOf[other] {
+                    let kind: GroupCause.Kind = quirk.contains("unknown") ? .factUnknown : .dmaAliasQuirk
+                    join(address, g, GroupCause(kind: kind, at: other, missingACS: [],
+                        explanation: "\(subject.address) and \(other) are DMA aliases of each other (kernel quirk \(quirk)), so they share a group"))
+                    continue
+                }
+            }
             // 3. Other functions of a multifunction slot without ACS (get_pci_function_alias_group).
             let subjectVerdict = policy.evaluate(subject)
             // A function 0 whose header is unreadable may or may not be multifunction: the pass's assumption decides.

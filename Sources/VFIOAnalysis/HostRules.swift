@@ -151,11 +151,48 @@ public enum HostRules {
                 "pcie_acs_override=\(override) makes the kernel pretend that devices are isolated: the groups no longer prove that devices cannot reach each other by peer-to-peer DMA.",
                 evidence: cmdline.map { [$0] } ?? [], fix: "Remove pcie_acs_override unless you accept that risk for every group it splits."))
         }
+        for option in (params["pci"] ?? "").split(separator: ",") {
+            if option.hasPrefix("config_acs=") || option.hasPrefix("disable_acs_redir=") {
+                findings.append(acsParameter(String(option), evidence: cmdline))
+            }
+        }
         if let pci = params["pci"], pci.split(separator: ",").contains("noacs") {
             findings.append(Finding(.acsDisabled, .warn, "pci=noacs: the kernel does not enable ACS, so groups are larger than the hardware allows.",
                                     evidence: cmdline.map { [$0] } ?? [], fix: "Remove pci=noacs."))
         }
         return findings
+    }
+
+    /// `pci=config_acs=FLAGS@DEVICE[;…]` (Linux 6.11+) and `pci=disable_acs_redir=DEVICE[;…]` (4.19+), applied by
+    /// `pci_enable_acs` at enumeration, before groups are made: the ACS control bits read now already show
+    /// them, and so do the groups. Flags are read right to left (bit 0 SV, TB, RR, CR, UF, EC, DT); `0` clears,
+    /// `1` sets, `x` keeps the firmware's value (6.15 and later). Only devices with an ACS capability are touched.
+    static func acsParameter(_ option: String, evidence: String?) -> Finding {
+        let isConfig = option.hasPrefix("config_acs=")
+        let value = option.drop { $0 != "=" }.dropFirst()
+        var malformed: [String] = []
+        var meaning: [String] = []
+        let names = ["SV", "TB", "RR", "CR", "UF", "EC", "DT"]
+        for entry in value.split(separator: ";") {
+            if isConfig {
+                guard let at = entry.firstIndex(of: "@"), !entry[..<at].isEmpty,
+                      entry[..<at].allSatisfy({ "01xX".contains($0) }), entry[..<at].count <= 7 else {
+                    malformed.append(String(entry)); continue
+                }
+                let flags = Array(entry[..<at].reversed())
+                let set = flags.indices.filter { flags[$0] == "1" }.map { names[$0] }
+                let cleared = flags.indices.filter { flags[$0] == "0" }.map { names[$0] }
+                meaning.append("\(entry[entry.index(after: at)...]): " + [set.isEmpty ? nil : "set " + set.joined(separator: " "), cleared.isEmpty ? nil : "clear " + cleared.joined(separator: " ")].compactMap { $0 }.joined(separator: ", "))
+            } else {
+                meaning.append("\(entry): clear RR CR EC")
+            }
+        }
+        let what = isConfig ? "pci=config_acs" : "pci=disable_acs_redir"
+        var message = "\(what) sets the ACS control of the devices it names at boot, before the groups are made (\(meaning.joined(separator: "; "))): the groups and the ACS bits read now both show it; a port with RR or CR cleared no longer isolates what is below it."
+        if !malformed.isEmpty {
+            message += " The kernel ignores what it cannot parse: \(malformed.joined(separator: ", "))."
+        }
+        return Finding(.acsConfigured, .info, message, evidence: evidence.map { [$0] } ?? [])
     }
 
     static func vfioDriver(_ model: HostModel) -> [Finding] {

@@ -44,6 +44,23 @@ public struct DescribedPredictedGroup: Encodable, Sendable {
     }
 }
 
+/// Which kernel's grouping rules the prediction replays.
+public struct DescribedGroupRules: Encodable, Sendable {
+    @Nullable public var kernelRelease: String?
+    /// `mainline`, `pch-acs-quirk-lost`, `pch-acs-quirk-maybe-lost` (`KernelRuleSet.name`).
+    public let ruleSet: String
+    public let explanation: String
+    /// `pcie_acs_override=` as replayed; null when the command line has none.
+    @Nullable public var acsOverride: String?
+
+    public init(_ prediction: GroupPrediction) {
+        kernelRelease = prediction.rules.release
+        ruleSet = prediction.rules.name
+        explanation = prediction.rules.explanation
+        acsOverride = prediction.acsOverride?.text
+    }
+}
+
 /// A fact the input does not hold: why, and what would supply it.
 public struct DescribedUnknown: Encodable, Sendable {
     public let reason: String
@@ -61,8 +78,10 @@ public struct GroupAnalysis: Sendable {
     public private(set) var predictedGroups: [DescribedPredictedGroup]
     public let groupPredictionMatches: Bool?
     public let predictionUncertainties: [String]
+    public let groupRules: DescribedGroupRules
 
     public init(_ model: HostModel, _ prediction: GroupPrediction) {
+        groupRules = DescribedGroupRules(prediction)
         let acsOverride = model.environment.commandLineParameters["pcie_acs_override"]
         groups = model.groups.map { g in
             let match = prediction.match(forKernelGroup: g.id)
@@ -97,8 +116,10 @@ public struct DescribedGroupsListing: Encodable, Sendable {
     public let predictedGroups: [DescribedPredictedGroup]
     @Nullable public var groupPredictionMatches: Bool?
     public let predictionUncertainties: [String]
+    public let groupRules: DescribedGroupRules
 
     public init(_ model: HostModel, _ analysis: GroupAnalysis) {
+        groupRules = analysis.groupRules
         schemaVersion = JSONSchemaVersion.current
         source = DescribedSource(model.source)
         switch model.environment.groupSource {
@@ -158,6 +179,7 @@ public enum GroupsText {
             case nil: out.append("Prediction from config space: not decided (it rests on facts the input does not hold, or the kernel's groups are incomplete).")
             }
         }
+        out.append("Kernel rules replayed: \(analysis.groupRules.explanation)" + (analysis.groupRules.acsOverride.map { "; with pcie_acs_override=\($0) as the out-of-tree patch defines it" } ?? ""))
         for u in analysis.predictionUncertainties { out.append("note: prediction uncertain: \(u)") }
         return out.joined(separator: "\n") + "\n"
     }

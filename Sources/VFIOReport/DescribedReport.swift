@@ -55,6 +55,7 @@ public struct DescribedReport: Encodable, Sendable {
     public let predictedGroups: [DescribedPredictedGroup]
     @Nullable public var groupPredictionMatches: Bool?
     public let predictionUncertainties: [String]
+    public let groupRules: DescribedGroupRules
 
     /// `keepingUnits` picks the units (`groups`) to publish; everything else is the whole host's.
     public init(_ model: HostModel, _ report: HostReport, keepingUnits: (UnitReport) -> Bool = { _ in true }) {
@@ -76,6 +77,7 @@ public struct DescribedReport: Encodable, Sendable {
         predictedGroups = report.prediction.groups.map(DescribedPredictedGroup.init)
         groupPredictionMatches = report.prediction.matchesKernel
         predictionUncertainties = report.prediction.uncertainties
+        groupRules = DescribedGroupRules(report.prediction)
     }
 }
 

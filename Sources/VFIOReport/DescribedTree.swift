@@ -42,7 +42,7 @@ public struct DescribedTree: Encodable, Sendable {
         schemaVersion = JSONSchemaVersion.current
         source = DescribedSource(model.source)
         let (roots, below) = TreeRender.children(model)
-        let policy = ACSPolicy()
+        let policy = ACSPolicy(model)
         let groupKnown = model.environment.groupSource.isKnown || {
             if case .noneMade = model.environment.groupSource { return true } else { return false }
         }()

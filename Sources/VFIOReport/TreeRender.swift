@@ -27,7 +27,7 @@ public enum TreeRender {
 
     public static func text(_ model: HostModel, style: Style = Style(color: false)) -> String {
         let (roots, below) = children(model)
-        let policy = ACSPolicy()
+        let policy = ACSPolicy(model)
         var out: [String] = []
         func label(_ f: PCIFunction) -> String {
             "\(f.address.shortDescription) \(ListText.identity(f)) [\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))]"
@@ -54,7 +54,7 @@ public enum TreeRender {
     /// node that says how many and which groups they are in. `verdicts` maps each function to its unit's verdict
     /// (from `Reporter.report`); the renderer only draws it.
     public static func dot(_ model: HostModel, verdicts: [PCIAddress: UnitVerdict] = [:], vfLimit: Int = 4) -> String {
-        let policy = ACSPolicy()
+        let policy = ACSPolicy(model)
         func node(_ a: PCIAddress) -> String { "\"\(a)\"" }
         func escape(_ s: String) -> String { s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") }
         func fill(_ v: UnitVerdict?) -> String {

@@ -21,6 +21,28 @@ struct KernelRefusalTests {
         #expect(r.status == 2)
     }
 
+    @Test("vfio-pci's denylist in distribution kernels only: a Sapphire Rapids DSA is a warning, never a PASS and never a certain FAIL")
+    func denylistDSA() throws {
+        let text = Self.dump("00:00.0 Host bridge", "00: 86 80 00 00 00 00 00 00 00 00 00 06 00 00 00 00")
+            + Self.dump("\n6a:01.0 System peripheral", "00: 86 80 25 0b 00 00 00 00 00 00 80 08 00 00 00 00")
+        let r = try Command.run(Command.toolPath, ["check", "6a:01.0", "--dump", "-", "--json"], input: text)
+        let drivers = (try Command.json(r.stdout)["checks"] as? [[String: Any]])?.first { $0["id"] as? String == "drivers" }
+        let finding = ((drivers?["findings"] as? [[String: Any]]) ?? []).first { $0["code"] as? String == "vfio-denylist" }
+        #expect(finding?["severity"] as? String == "warn")
+    }
+
+    @Test("VFIO's hot reset names what it also resets: a GPU's audio function and the GPU on a real laptop; a bridge below makes it impossible")
+    func hotResetScope() throws {
+        let laptop = try Command.tool(["check", "--json", "--dump", Fixtures.realdata("nvidia-bug-report-lspci/asus-tuf-fx505dt-laptop.lspci-nnDvvvxxx.txt"), "01:00.1"])
+        let reset = (try Command.json(laptop.stdout)["checks"] as? [[String: Any]])?.first { $0["id"] as? String == "reset" }
+        let message = (((reset?["findings"] as? [[String: Any]]) ?? []).first { $0["code"] as? String == "bus-reset-only" })?["message"] as? String ?? ""
+        #expect(message.contains("0000:01:00.0 (nvidia)"), "\(message)")
+        #expect(message.contains("not yet bound to vfio-pci: 0000:01:00.0"))
+        // Behind the PCIe-to-PCI bridge of a real kernel's snapshot, the bus also holds a PCI-PCI bridge.
+        let bridged = try Command.tool(["check", "--root", Fixtures.sysfs("pcie-pci-bridge"), "02:01.0"])
+        #expect(bridged.stdout.contains("including the bridge(s) 0000:02:05.0") && bridged.stdout.contains("VFIO cannot perform this hot reset"))
+    }
+
     @Test("a direct (RMRR/IVMD) reserved region blocks the group; direct-relaxable does not")
     func directMapping() throws {
         let root = try Fixtures.scratchCopy(of: "rp-acs")

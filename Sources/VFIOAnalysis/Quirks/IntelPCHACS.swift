@@ -40,9 +40,20 @@ public enum IntelPCHACS {
     ///   space (the kernel logs "Intel PCH root port ACS workaround enabled", or "Failed to enable Intel PCH ACS quirk").
     /// - `pci_quirk_intel_spt_pch_acs`: the required flags, limited to those the capability dword at + 4
     ///   implements (plus EC), must all be set in the dword at + 8.
-    static func verdict(_ f: PCIFunction, required: ACSFlags) -> ACSPolicy.Verdict? {
+    /// - On the kernels that lost the workaround (`KernelRuleSet`), a PCH quirk port is not isolated (6.11.0–6.11.6)
+    ///   or unknown (5.9.y).
+    static func verdict(_ f: PCIFunction, required: ACSFlags, rules: KernelRuleSet = .mainline(release: nil)) -> ACSPolicy.Verdict? {
         guard f.vendorID == 0x8086, f.config?.pciExpress?.portType == .rootPort else { return nil }
         if let name = family(pchRootPorts, f.deviceID) {
+            switch rules {
+            case let .pchQuirkLost(_, why):
+                return .notIsolated(why: "\(f.address) is an Intel \(name) PCH root port without an ACS capability, and this kernel never enables its ACS workaround: \(why) (pci_quirk_intel_pch_acs)", missing: [])
+            case let .pchQuirkMaybeLost(_, why):
+                return .unknown(Unknown("\(f.address) is an Intel \(name) PCH root port counted as isolated only if its ACS workaround ran: \(why)",
+                                        remedy: "look for \"Intel PCH root port ACS workaround enabled\" in the host's kernel log, or read the host's own IOMMU groups"))
+            case .mainline:
+                break
+            }
             return .unknown(Unknown(
                 "\(f.address) is an Intel \(name) PCH root port without an ACS capability: the kernel counts it as isolated only if its boot-time workaround succeeded (pci_quirk_intel_pch_acs), which config space does not show",
                 remedy: "look for \"Intel PCH root port ACS workaround enabled\" in the host's kernel log (dmesg), or read the host's own IOMMU groups"))

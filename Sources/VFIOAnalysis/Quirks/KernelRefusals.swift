@@ -3,20 +3,32 @@ import PCIHost
 
 /// What the kernel or vfio-pci refuses outright, whatever the groups say.
 public enum KernelRefusals {
-    /// vfio-pci's denylist (`vfio_pci_dev_in_denylist`, drivers/vfio/pci/vfio_pci.c): Intel QuickAssist devices
-    /// and their VFs (since Linux 5.10), and the Sapphire Rapids DSA and IAA accelerators (added in 6.x), refused with
-    /// "exists in vfio-pci device denylist" unless `disable_denylist=1`.
+    /// vfio-pci's denylist (`vfio_pci_dev_in_denylist`, drivers/vfio/pci/vfio_pci.c, mainline since 5.10): Intel
+    /// QuickAssist DH895xCC, C3xxx and C62x and their VFs, refused with "exists in vfio-pci device denylist"
+    /// unless `disable_denylist=1`. It applies to vfio-pci itself, not to variant drivers.
     static let denylist: [UInt16: (name: String, devices: Set<UInt16>)] = [
-        0x8086: ("Intel QAT C3xxx/C62x/DH895xCC or their VFs, or the DSA/IAA accelerators",
-                 [0x19e2, 0x19e3, 0x37c8, 0x37c9, 0x0435, 0x0443, 0x0b25, 0x0cfe]),
+        0x8086: ("Intel QAT DH895xCC, C3xxx or C62x (or one of their VFs)", [0x0435, 0x0443, 0x19e2, 0x19e3, 0x37c8, 0x37c9]),
+    ]
+    /// Sapphire Rapids DSA (0x0b25) and IAA (0x0cfe): a patch seen in distribution kernels adds them to the
+    /// denylist; mainline 6.18 does not have it, so whether this host's vfio-pci refuses them is not known.
+    static let sometimesDenied: [UInt16: (name: String, devices: Set<UInt16>)] = [
+        0x8086: ("Intel DSA or IAA accelerator (Sapphire Rapids)", [0x0b25, 0x0cfe]),
     ]
 
     public static func denylisted(_ f: PCIFunction) -> [Finding] {
-        guard let entry = denylist[f.vendorID], entry.devices.contains(f.deviceID) else { return [] }
-        return [Finding(.vfioDenylist, .fail,
-            "\(f.address) is on vfio-pci's denylist (\(entry.name)): vfio-pci refuses to bind it (\"exists in vfio-pci device denylist\", vfio_pci_dev_in_denylist).",
-            functions: [f.address], evidence: ["\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))"],
-            fix: "Load vfio-pci with disable_denylist=1 only if you accept what the denylist guards against.")]
+        if let entry = denylist[f.vendorID], entry.devices.contains(f.deviceID) {
+            return [Finding(.vfioDenylist, .fail,
+                "\(f.address) is on vfio-pci's denylist (\(entry.name)): vfio-pci refuses to bind it (\"exists in vfio-pci device denylist\", vfio_pci_dev_in_denylist).",
+                functions: [f.address], evidence: ["\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))"],
+                fix: "Load vfio-pci with disable_denylist=1 only if you accept the errata the denylist guards against.")]
+        }
+        if let entry = sometimesDenied[f.vendorID], entry.devices.contains(f.deviceID) {
+            return [Finding(.vfioDenylist, .warn,
+                "\(f.address) (\(entry.name)) is on vfio-pci's denylist in kernels that carry the DSA/IAA denylist patch (not mainline as of 6.18): there vfio-pci refuses to bind it.",
+                functions: [f.address], evidence: ["\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))"],
+                fix: "If binding fails with \"exists in vfio-pci device denylist\", load vfio-pci with disable_denylist=1, or assign its work queues with the idxd driver's own mechanisms.")]
+        }
+        return []
     }
 
     /// Firmware-mandated 1:1 mappings (Intel RMRR, AMD IVMD): a `direct` line in the group's `reserved_regions`
