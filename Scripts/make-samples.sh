@@ -27,6 +27,7 @@ plan "$mf/plan-hidden.xml" --root "$mf/root" 01:00.0 01:00.2 --hide 01:00.3
 plan "$mf/plan-hidden.hotplug.sh" --root "$mf/root" 01:00.0 01:00.2 --hide 01:00.3 --format virsh-hotplug
 plan "$mf/plan.json" --root "$mf/root" 01:00 --json
 plan Samples/sriov/plan-vf.hotplug.sh --root Samples/sriov/root 01:00.2 --format virsh-hotplug
+"$bin" show --root Samples/sriov/root 00:02.0 > Samples/sriov/show-00-02.0.txt
 # The picture the README shows: Graphviz's SVG of the SR-IOV sample's tree.
 "$bin" tree --format dot --root Samples/sriov/root > Samples/sriov/tree.dot
 dot -Tsvg Samples/sriov/tree.dot -o Samples/sriov/tree.svg

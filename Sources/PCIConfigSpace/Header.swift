@@ -153,7 +153,8 @@ public enum HeaderDecodeError: Error, Hashable, Sendable {
 }
 
 extension ConfigHeader {
-    /// Decodes the standard header. Needs the first 64 bytes; reads nothing else.
+    /// Decodes the standard header. Needs the first 64 bytes; reads nothing else (a CardBus header's subsystem
+    /// IDs, at 0x40, when they are readable).
     public init(from source: some ConfigSource) throws(HeaderDecodeError) {
         guard let b = source.bytes(at: 0, count: HeaderOffset.size), b.count == HeaderOffset.size else {
             throw .truncated(readable: source.readableCount)
@@ -184,8 +185,10 @@ extension ConfigHeader {
                 secondary: b[HeaderOffset.secondaryBus],
                 subordinate: b[HeaderOffset.subordinateBus])
         case .cardBus:
-            subsystemVendorID = nil
-            subsystemID = nil
+            // The CardBus header keeps the subsystem IDs just past the 64 bytes (0x40, 0x42; PCI_CB_SUBSYSTEM_*).
+            let subsystem = source.bytes(at: 0x40, count: 4)
+            subsystemVendorID = subsystem.flatMap { $0.count == 4 ? UInt16($0[0]) | UInt16($0[1]) << 8 : nil }
+            subsystemID = subsystem.flatMap { $0.count == 4 ? UInt16($0[2]) | UInt16($0[3]) << 8 : nil }
             capabilitiesPointer = b[HeaderOffset.cardBusCapabilitiesPointer]
             busNumbers = BridgeBusNumbers(primary: b[0x18], secondary: b[0x19], subordinate: b[0x1a])
         default:

@@ -132,7 +132,11 @@ public struct DumpScanner {
         var config = d.config
         var gap: Diagnostic?
         if let covered = annotations?.contiguousBytes, covered < config.count {
-            gap = Diagnostic(code: "dump-gap", message: "the dump has no row at 0x\(hex(covered, 2)) for \(address): only its first \(covered) bytes are known")
+            if let short = annotations?.shortRows.first(where: { $0.offset & ~0xf == covered }) {
+                gap = Diagnostic(code: "dump-gap", message: "the dump's row at 0x\(hex(short.offset, 2)) for \(address) (line \(short.line)) holds fewer than 16 bytes (cut off?): only its first \(covered) bytes are known")
+            } else {
+                gap = Diagnostic(code: "dump-gap", message: "the dump has no row at 0x\(hex(covered, 2)) for \(address): only its first \(covered) bytes are known")
+            }
             config = Array(config.prefix(covered))
         }
         let d = DumpedFunction(domain: d.domain, bus: d.bus, device: d.device, function: d.function, config: config)
@@ -157,6 +161,14 @@ public struct DumpScanner {
             if options.decodeCapabilities, let decoded = try? ConfigSpaceDecoder.decode(bytes) {
                 function.config = decoded
                 function.diagnostics += decoded.diagnostics
+                // A bridge keeps its subsystem IDs in the SSVID capability (sysfs shows them; lspci reads them there).
+                if function.subsystemVendorID == nil,
+                   let ssvid = decoded.capabilities.lazy.compactMap({ c -> BridgeSubsystem? in
+                       if case let .bridgeSubsystem(b) = c.body { return b } else { return nil }
+                   }).first {
+                    function.subsystemVendorID = ssvid.subsystemVendorID
+                    function.subsystemDeviceID = ssvid.subsystemID
+                }
             } else if header.idsReadAllOnes {
                 function.diagnostics.append(Diagnostic(code: "config-all-ones",
                     message: "vendor and device read ffff: absent, powered off, or a virtual function whose IDs only sysfs knows"))

@@ -18,8 +18,17 @@ public struct DumpText: Sendable {
         public var iommuGroup: Int?
         public var driver: String?
         public var modules: [String]?
-        /// The offsets of the hex rows given for it (0x00, 0x10, …).
+        /// The offsets of the whole hex rows given for it (0x00, 0x10, …).
         public var rows: Set<Int> = []
+        /// Rows with fewer than 16 bytes (or not aligned), with their line: what they hold is not trusted.
+        public var shortRows: [(offset: Int, line: Int)] = []
+
+        public static func == (a: Self, b: Self) -> Bool {
+            a.line == b.line && a.iommuGroup == b.iommuGroup && a.driver == b.driver && a.modules == b.modules && a.rows == b.rows
+                && a.shortRows.map(\.offset) == b.shortRows.map(\.offset)
+        }
+
+        public func hash(into h: inout Hasher) { h.combine(line); h.combine(rows) }
 
         /// How many bytes from offset 0 the rows cover without a gap.
         public var contiguousBytes: Int {
@@ -63,7 +72,14 @@ public struct DumpText: Sendable {
             }
             if let hex = try Self.hexLine(text, line: lineNumber, name: name) {
                 guard let address = current else { continue } // libpci ignores hex with no function above it
-                if let offset = Int(hex.prefix { $0 != ":" }, radix: 16) { annotations[address]?.rows.insert(offset & ~0xf) }
+                // Only a whole aligned row of 16 bytes counts: libpci pads a short one with ff, which is not a fact.
+                if let offset = Int(hex.prefix { $0 != ":" }, radix: 16) {
+                    if offset & 0xf == 0, hex.split(separator: " ").count == 17 {
+                        annotations[address]?.rows.insert(offset)
+                    } else {
+                        annotations[address]?.shortRows.append((offset, lineNumber))
+                    }
+                }
                 out.append(hex)
                 continue
             }

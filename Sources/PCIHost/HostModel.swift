@@ -390,6 +390,18 @@ public struct HostModel: Sendable {
         return copy
     }
 
+    /// Whether `f`'s IOMMU group (or that it has none) is known: a group number the listing agrees with, or a
+    /// kernel that made groups and none holds it. Unknown: a dump without its group line, a snapshot without
+    /// groups, or a group link and listing that disagree.
+    public func groupKnown(_ f: PCIFunction) -> Bool {
+        if f.diagnostics.contains(where: { $0.code == "group-inconsistent" }) { return false }
+        if f.iommuGroup != nil { return environment.groupSource.isKnown }
+        switch environment.groupSource {
+        case .groupDirectory, .deviceLinks, .noneMade: return environment.groupMembershipIncomplete == nil
+        case .dumpLines, .none: return false
+        }
+    }
+
     public func functions(matching selector: PCISelector) -> [PCIFunction] {
         functions.filter { selector.matches($0.address) }
     }

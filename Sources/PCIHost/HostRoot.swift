@@ -231,7 +231,7 @@ public struct HostRoot: Sendable, CustomStringConvertible {
         defer { close(fd) }
         switch Self.readAll(fd, limit: limit) {
         case let .success(bytes): return (bytes, size)
-        case let .failure(.tooLarge): throw .tooLarge(relative, limit: limit)
+        case .failure(.tooLarge): throw .tooLarge(relative, limit: limit)
         case let .failure(.errno(code)): throw Self.error(code, relative)
         }
     }

@@ -54,10 +54,12 @@ public struct IDFilter: Hashable, Sendable {
     public let device: UInt16?
     /// Base class and subclass (`0300`), as lspci's third field.
     public let deviceClass: UInt16?
+    /// The programming interface (lspci 3.8's fourth field).
+    public let progIf: UInt8?
 
     public init(parsing text: String) throws(SelectorError) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2 || parts.count == 3 else { throw .malformed(text, "expected VENDOR:DEVICE[:CLASS], each part may be empty") }
+        guard (2...4).contains(parts.count) else { throw .malformed(text, "expected VENDOR:DEVICE[:CLASS[:PROG-IF]], each part may be empty") }
         func id(_ s: Substring, _ what: String) throws(SelectorError) -> UInt16? {
             guard !s.isEmpty, s != "*" else { return nil }
             guard s.count <= 4, let v = UInt16(s, radix: 16) else { throw .malformed(text, "'\(s)' is not a hex \(what) of at most 4 digits") }
@@ -65,12 +67,19 @@ public struct IDFilter: Hashable, Sendable {
         }
         vendor = try id(parts[0], "vendor ID")
         device = try id(parts[1], "device ID")
-        deviceClass = parts.count == 3 ? try id(parts[2], "class") : nil
+        deviceClass = parts.count >= 3 ? try id(parts[2], "class") : nil
+        if parts.count == 4, !parts[3].isEmpty {
+            guard parts[3].count <= 2, let p = UInt8(parts[3], radix: 16) else { throw .malformed(text, "'\(parts[3])' is not a hex programming interface of at most 2 digits") }
+            progIf = p
+        } else {
+            progIf = nil
+        }
     }
 
     public func matches(vendor v: UInt16, device d: UInt16, classCode: ClassCode? = nil) -> Bool {
         (vendor == nil || vendor == v) && (device == nil || device == d)
             && (deviceClass == nil || classCode?.deviceClass == deviceClass)
+            && (progIf == nil || classCode?.programmingInterface == progIf)
     }
 }
 

@@ -112,8 +112,12 @@ public struct ACSPolicy: Sendable {
 extension ACSPolicy {
     /// Whether a port or bridge isolates what is below it (`pci_acs_enabled` on it), for showing in a topology;
     /// `nil` for an endpoint, where isolation is a matter of its slot, not of what is below it.
+    /// A bridge whose config space is unreadable is evaluated too (its answer is then unknown, never "endpoint").
     public func portIsolation(_ f: PCIFunction) -> Verdict? {
-        guard let type = f.config?.pciExpress?.portType, type.isDownstreamPort || FunctionRules.endpoints([f]).isEmpty else { return nil }
-        return evaluate(f)
+        if let type = f.config?.pciExpress?.portType {
+            guard type.isDownstreamPort || FunctionRules.endpoints([f]).isEmpty else { return nil }
+            return evaluate(f)
+        }
+        return FunctionRules.isBridge(f) ? evaluate(f) : nil
     }
 }

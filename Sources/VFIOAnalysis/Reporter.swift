@@ -11,6 +11,9 @@ public struct UnitReport: Sendable {
     public let causes: [GroupCause]
     /// Whether config space predicts exactly this group.
     public let predicted: Bool
+    /// A function the kernel's groups do not hold (the IOMMU does not cover it, or the input lacks its group
+    /// line): a unit of its own, with the finding that says which.
+    public var outsideGroups: Bool = false
 }
 
 public struct HostReport: Sendable {
@@ -48,6 +51,17 @@ public enum Reporter {
                 let match = prediction.match(forKernelGroup: g.id)
                 units.append(UnitReport(groupID: g.id, members: g.members, verdict: UnitVerdict(findings), findings: findings,
                                         causes: match?.causes ?? [], predicted: match != nil))
+            }
+            // Functions in no kernel group are units too (never left out: a gate over the host must see them).
+            let grouped = Set(model.groups.flatMap(\.members))
+            for f in model.functions where !grouped.contains(f.address) {
+                let expansion = expand([f.address], model, prediction)
+                var findings = hostShared + expansion.findings
+                findings += FunctionRules.evaluate(expansion.unit.compactMap { model.function($0) }, model: model, missing: expansion.missing)
+                var unit = UnitReport(groupID: nil, members: expansion.unit, verdict: UnitVerdict(findings), findings: findings,
+                                      causes: [], predicted: false)
+                unit.outsideGroups = true
+                units.append(unit)
             }
         } else {
             for g in prediction.groups {

@@ -139,7 +139,7 @@ public struct FunctionSelection: ParsableArguments {
     @Option(name: [.customShort("s"), .customLong("select")], help: ArgumentHelp("Only functions matching [[[[domain]:]bus]:][device][.[func]] (as lspci -s). Repeatable.", valueName: "SELECTOR"))
     public var select: [String] = []
 
-    @Option(name: [.customShort("d"), .customLong("ids")], help: ArgumentHelp("Only functions with these IDs, [vendor]:[device][:class] in hex (as lspci -d).", valueName: "VENDOR:DEVICE[:CLASS]"))
+    @Option(name: [.customShort("d"), .customLong("ids")], help: ArgumentHelp("Only functions with these IDs, [vendor]:[device][:class[:prog-if]] in hex (as lspci -d).", valueName: "VENDOR:DEVICE[:CLASS[:PROG-IF]]"))
     public var ids: String?
 
     public init() {}
@@ -172,3 +172,14 @@ public struct FunctionSelection: ParsableArguments {
 }
 
 extension UnitVerdict: ExpressibleByArgument {}
+
+/// `--exit-status`: check's status for the worst of `verdicts`. Nothing to judge is never "ready": with
+/// filters that leave no unit, 5 (as a selector that matches nothing); on an input without functions, 4.
+func gateStatus(_ verdicts: [UnitVerdict], filtered: Bool) throws {
+    guard !verdicts.isEmpty else {
+        printError(filtered ? "vfio-inspect: no unit matches the filters; nothing to judge" : "vfio-inspect: the input has no unit to judge")
+        throw ExitCode(filtered ? ExitStatus.selectorUnmatched : ExitStatus.undetermined)
+    }
+    let status = CheckLines.exitStatus(UnitVerdict.worst(verdicts))
+    if status != 0 { throw ExitCode(status) }
+}

@@ -39,11 +39,12 @@ public struct GroupsCommand: ParsableCommand {
             }
             let ids = Set(model.groups.filter { keep($0.members) }.map(\.id))
             let predicted = Set(prediction.groups.indices.filter { keep(prediction.groups[$0].members) })
-            analysis = analysis.restricted(toGroups: ids, predicted: predicted)
+            let outside = (report?.units ?? Reporter.report(model).units).filter { $0.outsideGroups && keep($0.members) }
+            analysis = analysis.restricted(toGroups: ids, predicted: predicted, ungrouped: Set(outside.flatMap(\.members).map(\.description)))
             let shownMembers = model.environment.groupSource.isKnown
                 ? model.groups.filter { ids.contains($0.id) }.map(\.members)
                 : predicted.map { prediction.groups[$0].members }
-            shownVerdicts = shownMembers.compactMap { verdicts[$0.sorted()] }
+            shownVerdicts = shownMembers.compactMap { verdicts[$0.sorted()] } + outside.map(\.verdict)
         }
         if json {
             print(try JSONOutput.render(DescribedGroupsListing(model, analysis)), terminator: "")
@@ -51,8 +52,7 @@ public struct GroupsCommand: ParsableCommand {
             print(GroupsText.render(model, analysis), terminator: "")
         }
         if exitStatus {
-            let status = CheckLines.exitStatus(UnitVerdict.worst(shownVerdicts))
-            if status != 0 { throw ExitCode(status) }
+            try gateStatus(shownVerdicts, filtered: !selection.isEmpty || verdict != nil)
         }
     }
 }

@@ -2,6 +2,18 @@ import ArgumentParser
 import PCIHost
 import VFIOAnalysis
 import VFIOReport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The width of the terminal on standard output (`COLUMNS` first), or `nil` when it is not a terminal.
+func terminalWidth() -> Int? {
+    guard isatty(1) != 0 else { return nil }
+    if let columns = getenv("COLUMNS").flatMap({ Int(String(cString: $0)) }), columns > 0 { return columns }
+    var size = winsize()
+    guard ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+    return Int(size.ws_col)
+}
 
 public struct ReportCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
@@ -9,7 +21,8 @@ public struct ReportCommand: ParsableCommand {
         abstract: "Every IOMMU group with its verdict (ready, needs-preparation, blocked, undetermined), its members and the findings; host findings first.",
         discussion: """
             --summary prints one line per unit: the verdict, the group, its members (a slot's functions collapsed as \
-            01:00.{0-3}), what they are, and the finding that decides the verdict. The full report stays the default \
+            01:00.{0-3}), what they are, and the finding that decides the verdict; on a terminal each line is cut to \
+            its width (piped, lines are whole). The full report stays the default \
             whatever the terminal size, so what a terminal shows is what a pipe gets. -s/-d/--verdict pick whole units.
             """)
 
@@ -44,13 +57,12 @@ public struct ReportCommand: ParsableCommand {
             let kept = Set(units.map(\.members))
             print(try JSONOutput.render(DescribedReport(model, report, keepingUnits: { kept.contains($0.members) })), terminator: "")
         } else if summary {
-            print(ReportText.renderSummary(model, report, units: units, style: global.style), terminator: "")
+            print(ReportText.renderSummary(model, report, units: units, style: global.style, width: terminalWidth()), terminator: "")
         } else {
             print(ReportText.render(model, report, units: units, style: global.style), terminator: "")
         }
         if exitStatus {
-            let status = CheckLines.exitStatus(UnitVerdict.worst(units.map(\.verdict)))
-            if status != 0 { throw ExitCode(status) }
+            try gateStatus(units.map(\.verdict), filtered: !selection.isEmpty || verdict != nil)
         }
     }
 }

@@ -42,8 +42,16 @@ public struct TreeCommand: ParsableCommand {
         case .dot:
             let report = Reporter.report(model)
             var verdicts: [PCIAddress: UnitVerdict] = [:]
-            for u in report.units { for m in u.members { verdicts[m] = u.verdict } }
-            print(TreeRender.dot(shown, verdicts: verdicts), terminator: "")
+            var notCandidates: Set<PCIAddress> = []
+            var reasons: [PCIAddress: String] = [:]
+            for u in report.units {
+                for m in u.members {
+                    verdicts[m] = u.verdict
+                    reasons[m] = u.decidingFinding?.code.rawValue
+                }
+                if u.verdict == .blocked, u.decidingFinding?.code.line == .candidate { notCandidates.formUnion(u.members) }
+            }
+            print(TreeRender.dot(shown, verdicts: verdicts, reasons: reasons, notCandidates: notCandidates), terminator: "")
         case .json: print(try JSONOutput.render(DescribedTree(shown)), terminator: "")
         }
     }

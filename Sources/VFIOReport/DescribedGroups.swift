@@ -74,6 +74,15 @@ public struct DescribedUnknown: Encodable, Sendable {
 
 /// Kernel groups with their causes, and the prediction they are checked against.
 public struct GroupAnalysis: Sendable {
+    /// A function the kernel's groups do not hold, and why (the IOMMU does not cover it, or its group is unknown).
+    public struct Ungrouped: Encodable, Sendable {
+        public let address: String
+        /// False when the input does not say which group it is in (a dump without its group line).
+        public let groupKnown: Bool
+        public let reason: String
+    }
+
+    public private(set) var ungrouped: [Ungrouped]
     public private(set) var groups: [DescribedKernelGroup]
     public private(set) var predictedGroups: [DescribedPredictedGroup]
     public let groupPredictionMatches: Bool?
@@ -82,6 +91,13 @@ public struct GroupAnalysis: Sendable {
 
     public init(_ model: HostModel, _ prediction: GroupPrediction) {
         groupRules = DescribedGroupRules(prediction)
+        let grouped = Set(model.groups.flatMap(\.members))
+        ungrouped = model.environment.groupSource.isKnown ? model.functions.filter { !grouped.contains($0.address) }.map { f in
+            if let u = model.environment.groupMembershipIncomplete {
+                return Ungrouped(address: f.address.description, groupKnown: false, reason: "the input has no group line for it: \(u.reason)")
+            }
+            return Ungrouped(address: f.address.description, groupKnown: true, reason: "no IOMMU group holds it: the IOMMU does not cover it, so VFIO cannot assign it")
+        } : []
         let acsOverride = model.environment.commandLineParameters["pcie_acs_override"]
         groups = model.groups.map { g in
             let match = prediction.match(forKernelGroup: g.id)
@@ -98,8 +114,9 @@ public struct GroupAnalysis: Sendable {
 extension GroupAnalysis {
     /// Only the kernel groups whose id is in `ids` and the predicted groups at `predicted` (indices into the
     /// prediction); whether the prediction matches stays the whole host's answer.
-    public func restricted(toGroups ids: Set<Int>, predicted: Set<Int>) -> GroupAnalysis {
+    public func restricted(toGroups ids: Set<Int>, predicted: Set<Int>, ungrouped kept: Set<String>) -> GroupAnalysis {
         var copy = self
+        copy.ungrouped = ungrouped.filter { kept.contains($0.address) }
         copy.groups = groups.filter { ids.contains($0.id) }
         copy.predictedGroups = predictedGroups.enumerated().filter { predicted.contains($0.offset) }.map(\.element)
         return copy
@@ -113,6 +130,8 @@ public struct DescribedGroupsListing: Encodable, Sendable {
     /// Whether the kernel made IOMMU groups; null when the input cannot say (a dump without group lines).
     @Nullable public var iommuEnabled: Bool?
     public let groups: [DescribedKernelGroup]
+    /// Functions in no kernel group, with why.
+    public let ungrouped: [GroupAnalysis.Ungrouped]
     public let predictedGroups: [DescribedPredictedGroup]
     @Nullable public var groupPredictionMatches: Bool?
     public let predictionUncertainties: [String]
@@ -128,6 +147,7 @@ public struct DescribedGroupsListing: Encodable, Sendable {
         case .none: iommuEnabled = nil
         }
         groups = analysis.groups
+        ungrouped = analysis.ungrouped
         predictedGroups = analysis.predictedGroups
         groupPredictionMatches = analysis.groupPredictionMatches
         predictionUncertainties = analysis.predictionUncertainties
@@ -173,8 +193,13 @@ public enum GroupsText {
                 out.append(contentsOf: g.members.map(member))
                 for c in g.why { out.append("  why: \(c.kind)\(c.at.map { " at \($0)" } ?? ""): \(c.explanation)") }
             }
+            for u in analysis.ungrouped {
+                out.append("\(u.groupKnown ? "In no IOMMU group" : "IOMMU group unknown"): \(u.address)")
+                out.append(member(u.address))
+                out.append("  why: \(u.reason)")
+            }
             switch analysis.groupPredictionMatches {
-            case true?: out.append("Prediction from config space: all \(analysis.groups.count) groups as the kernel made them.")
+            case true?: out.append("Prediction from config space: every group as the kernel made it.")
             case false?: out.append("Prediction from config space DIFFERS from the kernel's groups (see groups marked above).")
             case nil: out.append("Prediction from config space: not decided (it rests on facts the input does not hold, or the kernel's groups are incomplete).")
             }

@@ -43,9 +43,6 @@ public struct DescribedTree: Encodable, Sendable {
         source = DescribedSource(model.source)
         let (roots, below) = TreeRender.children(model)
         let policy = ACSPolicy(model)
-        let groupKnown = model.environment.groupSource.isKnown || {
-            if case .noneMade = model.environment.groupSource { return true } else { return false }
-        }()
         func node(_ f: PCIFunction) -> Node {
             let isolation = policy.portIsolation(f).map { v -> Isolation in
                 switch v {
@@ -55,8 +52,8 @@ public struct DescribedTree: Encodable, Sendable {
                 }
             }
             return Node(address: f.address.description, vendorID: hex(f.vendorID, 4), deviceID: hex(f.deviceID, 4),
-                        name: ListText.identity(f), className: f.className, iommuGroup: f.iommuGroup,
-                        groupKnown: f.iommuGroup != nil || groupKnown, driver: f.driverBinding.value ?? nil,
+                        name: ListText.identity(f), className: f.className, iommuGroup: model.groupKnown(f) ? f.iommuGroup : nil,
+                        groupKnown: model.groupKnown(f), driver: f.driverBinding.value ?? nil,
                         driverKnown: f.driverBinding.isKnown, isolation: isolation,
                         children: (below[f.address] ?? []).sorted { $0.address < $1.address }.map(node))
         }

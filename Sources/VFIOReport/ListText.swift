@@ -38,11 +38,8 @@ public enum ListText {
 
     /// The IOMMU group, `-` when the kernel's groups are known and hold the function in none, `?` when unknown.
     public static func groupLabel(_ f: PCIFunction, _ model: HostModel) -> String {
-        if let g = f.iommuGroup { return String(g) }
-        switch model.environment.groupSource {
-        case .groupDirectory, .deviceLinks, .noneMade: return "-"
-        case .dumpLines, .none: return "?"
-        }
+        guard model.groupKnown(f) else { return "?" }
+        return f.iommuGroup.map(String.init) ?? "-"
     }
 
     static func pad(_ s: String, _ width: Int) -> String {

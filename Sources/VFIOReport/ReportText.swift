@@ -74,23 +74,19 @@ public enum ReportText {
         for f in report.hostFindings where !f.code.isPassEvidence { out += findingLines(f, style, indent: "  ") }
         for unit in units {
             out.append("")
-            let title = unit.groupID.map { "IOMMU group \($0)" } ?? "predicted group"
+            let title = unit.groupID.map { "IOMMU group \($0)" } ?? (unit.outsideGroups ? "in no known IOMMU group" : "predicted group")
             out.append("\(title): \(style.verdict(unit.verdict))")
             out += memberTree(unit.members, model)
             for c in unit.causes {
                 out.append("    why shared: \(c.kind.rawValue)\(c.at.map { " at \($0)" } ?? "")\(c.missingACS.isEmpty ? "" : " (missing ACS \(c.missingACS.joined(separator: " ")))")")
             }
-            if !unit.predicted && unit.members.count > 1 {
+            if !unit.predicted && !unit.outsideGroups && unit.members.count > 1 {
                 let decided = report.prediction.unexplainedKernelGroups.contains(unit.members.sorted())
                 out.append(decided ? "    why shared: unknown (config space predicts otherwise)"
                                    : "    why shared: not decided from config space (it rests on facts the input does not hold)")
             }
             let hostCodes = Set(report.hostFindings.map(\.code))
             for f in unit.findings where !hostCodes.contains(f.code) && !f.code.isPassEvidence { out += findingLines(f, style, indent: "    ") }
-        }
-        if selected == nil, !report.ungrouped.isEmpty {
-            out.append("")
-            out.append("Not in any IOMMU group (not candidates): " + report.ungrouped.map(\.description).joined(separator: ", "))
         }
         let counts = Dictionary(grouping: units, by: \.verdict).mapValues(\.count)
         out.append("")
@@ -103,7 +99,9 @@ public enum ReportText {
         var out: [String] = []
         if quiet {
             for line in CheckLines.lines(result.findings) where line.result != "PASS" {
-                out.append("\(style.result(line.result)) \(line.id): " + result.findings.filter { $0.code.line.id == line.id && $0.severity != .info }.map(\.message).joined(separator: " "))
+                for f in result.findings where f.code.line.id == line.id && f.severity != .info {
+                    out.append("\(style.result(line.result)) \(line.id): \(f.code): \(f.message)")
+                }
             }
             return out.isEmpty ? "" : out.joined(separator: "\n") + "\n"
         }
@@ -148,7 +146,8 @@ extension ReportText {
     /// one line each: verdict, group, members collapsed by slot, what they are, and the finding that decides the
     /// verdict; then the counts. Single-function units that say the same thing about functions of one slot or
     /// the VFs of one PF share a line (`groups 18-144  01:00.1 … 01:0f.7 (127 VFs of 01:00.0)`).
-    public static func renderSummary(_ model: HostModel, _ report: HostReport, units: [UnitReport], style: Style) -> String {
+    /// `width`: cut each line to that many characters (a terminal's width), `nil` for whole lines (a pipe).
+    public static func renderSummary(_ model: HostModel, _ report: HostReport, units: [UnitReport], style: Style, width: Int? = nil) -> String {
         var out: [String] = []
         let blocking = report.hostFindings.filter { $0.severity == .fail || $0.severity == .unknown }
         for f in blocking { out.append("host: \(style.severity(f.severity)) \(f.code): \(f.message)") }
@@ -159,6 +158,7 @@ extension ReportText {
             var what: String
             var finding: Finding?
             var family: String?
+            var outside: Bool
         }
         func names(_ u: UnitReport) -> String {
             let fs = u.members.compactMap { model.function($0) }
@@ -175,8 +175,9 @@ extension ReportText {
         }
         var rows: [Row] = []
         for u in units.sorted(by: { ($0.verdict.rank == 3 ? 4 : $0.verdict.rank, $0.groupID ?? -1) < ($1.verdict.rank == 3 ? 4 : $1.verdict.rank, $1.groupID ?? -1) }) {
-            let row = Row(verdict: u.verdict, groups: [u.groupID], members: u.members, what: names(u), finding: u.decidingFinding, family: family(u))
-            if var last = rows.last, last.family != nil, last.family == row.family, last.verdict == row.verdict,
+            let row = Row(verdict: u.verdict, groups: [u.groupID], members: u.members, what: names(u), finding: u.decidingFinding,
+                          family: family(u), outside: u.outsideGroups)
+            if var last = rows.last, last.family != nil, last.family == row.family, last.verdict == row.verdict, last.outside == row.outside,
                last.what == row.what, last.finding?.code == row.finding?.code {
                 last.groups += row.groups
                 last.members += row.members
@@ -185,8 +186,9 @@ extension ReportText {
                 rows.append(row)
             }
         }
-        func groupText(_ ids: [Int?]) -> String {
+        func groupText(_ ids: [Int?], outside: Bool) -> String {
             let known = ids.compactMap { $0 }
+            if outside { return "no group" }
             guard known.count == ids.count, !known.isEmpty else { return ids.count == 1 ? "predicted" : "\(ids.count) predicted" }
             if known.count == 1 { return "group \(known[0])" }
             let contiguous = zip(known, known.dropFirst()).allSatisfy { $1 == $0 + 1 }
@@ -196,20 +198,27 @@ extension ReportText {
         func memberText(_ r: Row) -> String {
             if r.members.count > 3, let family = r.family, family.hasPrefix("vf:") {
                 let sorted = r.members.sorted()
-                return "\(sorted[0].shortDescription) … \(sorted[sorted.count - 1].shortDescription) (\(sorted.count) VFs of \(family.dropFirst(3)))"
+                var total = sorted.count
+                if let vf = model.function(sorted[0]), case let .virtualFunction(pf) = vf.sriov,
+                   case let .physicalFunction(state)? = model.function(pf)?.sriov {
+                    total = state.virtualFunctions.count
+                }
+                let count = total > sorted.count ? "\(sorted.count) of the \(total)" : "\(sorted.count)"
+                return "\(sorted[0].shortDescription) … \(sorted[sorted.count - 1].shortDescription) (\(count) VFs of \(family.dropFirst(3)))"
             }
             return collapsed(r.members)
         }
-        let cells = rows.map { (groupText($0.groups), memberText($0)) }
+        let cells = rows.map { (groupText($0.groups, outside: $0.outside), memberText($0)) }
         let w0 = rows.map(\.verdict.rawValue.count).max() ?? 0, w1 = cells.map(\.0.count).max() ?? 0
         let w2 = min(28, cells.map(\.1.count).max() ?? 0)
         for (r, cell) in zip(rows, cells) {
-            let verdict = style.verdict(r.verdict) + String(repeating: " ", count: max(0, w0 - r.verdict.rawValue.count))
-            var line = "\(verdict)  \(ListText.pad(cell.0, w1))  \(ListText.pad(cell.1, w2))  \(r.what)"
+            var line = "\(ListText.pad(r.verdict.rawValue, w0))  \(ListText.pad(cell.0, w1))  \(ListText.pad(cell.1, w2))  \(r.what)"
             if let f = r.finding {
                 line += "  — \(f.code): \(f.message)" + (r.members.count > 1 && r.family != nil ? " (the same for each of the \(r.members.count))" : "")
             }
-            out.append(line)
+            if let width, line.count > width, width > 20 { line = String(line.prefix(width - 1)) + "…" }
+            // Colour only the verdict, after cutting, so the cut counts visible characters.
+            out.append(style.verdict(r.verdict) + line.dropFirst(r.verdict.rawValue.count))
         }
         let counts = Dictionary(grouping: units, by: \.verdict).mapValues(\.count)
         let shown = units.count == report.units.count ? "\(units.count) units" : "\(units.count) of \(report.units.count) units"

@@ -18,9 +18,11 @@ public enum ShowText {
         func line(_ label: String, _ text: String) { out.append("  " + ListText.pad(label + ":", 14) + text) }
         let cls = f.className.map { "\($0) [\(hex(f.classCode.deviceClass, 4))]" } ?? "Class [\(hex(f.classCode.deviceClass, 4))]"
         out.append("\(f.address) \(cls): \(ListText.identity(f)) [\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))] (rev \(hex(f.revision, 2)))")
-        if let sv = f.subsystemVendorID, let sd = f.subsystemDeviceID {
-            // As lspci -nn prints it: the subsystem vendor's name (or "Vendor"), the subsystem's name (or "Device"), the IDs.
-            line("Subsystem", "\(f.subsystemVendorName ?? "Vendor") \(f.subsystemName ?? "Device") [\(hex(sv, 4)):\(hex(sd, 4))]")
+        // As lspci -nn prints it (show_device): only for a subsystem vendor other than 0000 and ffff; the vendor's
+        // name and the subsystem's ("Device" when pci.ids has none; just "Device" when it knows neither), the IDs.
+        if let sv = f.subsystemVendorID, let sd = f.subsystemDeviceID, sv != 0, sv != 0xffff {
+            let name = f.subsystemVendorName.map { "\($0) \(f.subsystemName ?? "Device")" } ?? f.subsystemName ?? "Device"
+            line("Subsystem", "\(name) [\(hex(sv, 4)):\(hex(sd, 4))]")
         }
         if let h = f.header {
             line("Header", "\(h.layout), multifunction bit \(h.multifunction ? "set" : "clear")")

@@ -14,7 +14,9 @@ public enum TreeRender {
     }
 
     static func acsNote(_ f: PCIFunction, _ policy: ACSPolicy, style: Style = Style(color: false)) -> String {
-        guard let verdict = policy.portIsolation(f), let type = f.config?.pciExpress?.portType else { return "" }
+        guard let verdict = policy.portIsolation(f) else { return "" }
+        if case .unknown = verdict { return "  ACS: " + style.paint("unknown", "35") }
+        guard let type = f.config?.pciExpress?.portType else { return "" }
         switch verdict {
         case .isolated: return f.config?.acs != nil ? "  ACS: " + style.paint("isolates", "32") : ""
         case let .notIsolated(_, missing):
@@ -53,7 +55,11 @@ public enum TreeRender {
     /// edges from each bridge to what is below it, and a legend. A PF's VFs past `vfLimit` collapse into one
     /// node that says how many and which groups they are in. `verdicts` maps each function to its unit's verdict
     /// (from `Reporter.report`); the renderer only draws it.
-    public static func dot(_ model: HostModel, verdicts: [PCIAddress: UnitVerdict] = [:], vfLimit: Int = 4) -> String {
+    /// `notCandidates`: functions of units that are blocked only because they are the platform or bridges
+    /// (drawn grey, "not a candidate", so a healthy host is not painted red).
+    /// `reasons`: the code of the finding that decides each function's unit, shown after the verdict.
+    public static func dot(_ model: HostModel, verdicts: [PCIAddress: UnitVerdict] = [:], reasons: [PCIAddress: String] = [:],
+                           notCandidates: Set<PCIAddress> = [], vfLimit: Int = 4) -> String {
         let policy = ACSPolicy(model)
         func node(_ a: PCIAddress) -> String { "\"\(a)\"" }
         func escape(_ s: String) -> String { s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") }
@@ -76,21 +82,33 @@ public enum TreeRender {
             guard case let .physicalFunction(state) = f.sriov else { continue }
             let vfs = state.virtualFunctions.sorted().compactMap { model.function($0) }
             guard vfs.count > vfLimit else { continue }
+            // Only VFs that say the same as most of the rest collapse; a VF with another verdict stays drawn.
             let rest = Array(vfs.dropFirst(vfLimit - 1))
-            hidden.formUnion(rest.map(\.address))
-            summaries.append((f.address, rest))
+            let counts = Dictionary(grouping: rest) { verdicts[$0.address] }.mapValues(\.count)
+            let common = counts.max { ($0.value, $0.key?.rank ?? -1) < ($1.value, $1.key?.rank ?? -1) }?.key
+            let alike = rest.filter { verdicts[$0.address] == common }
+            guard alike.count > 1 else { continue }
+            hidden.formUnion(alike.map(\.address))
+            summaries.append((f.address, alike))
         }
         let shown = model.functions.filter { !hidden.contains($0.address) }
-        let byGroup = Dictionary(grouping: shown, by: \.iommuGroup)
-        for key in byGroup.keys.sorted(by: { ($0 ?? -1) < ($1 ?? -1) }) {
+        // Clusters: a known group, "no IOMMU group" only where that is known, "group unknown" otherwise.
+        let byGroup = Dictionary(grouping: shown) { f -> Int? in model.groupKnown(f) ? (f.iommuGroup ?? -1) : nil }
+        for key in byGroup.keys.sorted(by: { ($0 ?? -2) < ($1 ?? -2) }) {
             let fs = byGroup[key] ?? []
             let verdict = fs.lazy.compactMap { verdicts[$0.address] }.first
-            if let g = key {
+            let platform = fs.allSatisfy { notCandidates.contains($0.address) }
+            if let g = key, g >= 0 {
                 out.append("  subgraph \"cluster_group_\(g)\" {")
-                out.append("    label=\"IOMMU group \(g)\(verdict.map { ": \($0.rawValue)" } ?? "")\"; style=filled; fillcolor=\"\(fill(verdict))\"; color=\"#888888\";")
-            } else {
+                let reason = fs.lazy.compactMap { reasons[$0.address] }.first.map { " (\($0))" } ?? ""
+                let state = platform ? ": not a candidate" : verdict.map { ": \($0.rawValue)\(reason)" } ?? ""
+                out.append("    label=\"IOMMU group \(g)\(state)\"; style=filled; fillcolor=\"\(platform ? "#eeeeee" : fill(verdict))\"; color=\"#888888\";")
+            } else if key == -1 {
                 out.append("  subgraph \"cluster_nogroup\" {")
-                out.append("    label=\"no IOMMU group\"; style=dashed;")
+                out.append("    label=\"in no IOMMU group\"; style=dashed;")
+            } else {
+                out.append("  subgraph \"cluster_unknowngroup\" {")
+                out.append("    label=\"IOMMU group not known (see report)\"; style=dashed;")
             }
             for f in fs {
                 let text = "\(f.address.shortDescription)\\n\(escape(ListText.identity(f)))\\n\(f.driverBinding.isKnown ? (f.driver ?? "no driver") : "driver unknown")" + escape(acsNote(f, policy))
@@ -102,7 +120,8 @@ public enum TreeRender {
             let groups = vfs.compactMap(\.iommuGroup)
             let groupText = groups.isEmpty ? "" : "\\n(one group each, \(groups.min() ?? 0)–\(groups.max() ?? 0))"
             let ids = "\"vfs_of_\(pf)\""
-            out.append("  \(ids) [label=\"… \(vfs.count) more VFs of \(pf.shortDescription)\\n\(vfs[0].address.shortDescription) – \(vfs[vfs.count - 1].address.shortDescription)\(groupText)\", style=\"filled,dashed\", fillcolor=\"\(fill(verdicts[vfs[0].address]))\"];")
+            let state = verdicts[vfs[0].address].map { ", each \($0.rawValue)" } ?? ""
+            out.append("  \(ids) [label=\"… \(vfs.count) more VFs of \(pf.shortDescription)\(state)\\n\(vfs[0].address.shortDescription) – \(vfs[vfs.count - 1].address.shortDescription)\(groupText)\", style=\"filled,dashed\", fillcolor=\"\(fill(verdicts[vfs[0].address]))\"];")
             out.append("  \(node(pf)) -> \(ids) [style=dashed, label=\"SR-IOV\", fontsize=8];")
         }
         for f in shown {
@@ -116,6 +135,7 @@ public enum TreeRender {
         if !verdicts.isEmpty {
             // One table node, so the legend takes one column whatever the layout does.
             let rows = UnitVerdict.allCases.map { "<TR><TD BGCOLOR=\"\(fill($0))\">\($0.rawValue)</TD></TR>" }.joined()
+                + "<TR><TD BGCOLOR=\"#eeeeee\">not a candidate (platform, bridge)</TD></TR>"
             out.append("  legend [shape=plaintext, style=\"\", label=<<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\" CELLPADDING=\"4\"><TR><TD><B>group verdict</B></TD></TR>\(rows)</TABLE>>];")
         }
         out.append("}")

@@ -50,6 +50,16 @@ struct SamplesTests {
         #expect(withoutPath(r.stdout) == withoutPath(recorded), "\(file) is stale: Scripts/make-samples.sh")
     }
 
+    @Test("the README's show example is current")
+    func showExample() throws {
+        let root = Self.repository.appendingPathComponent("Samples/sriov/root").path
+        let r = try Command.tool(["show", "--root", root, "00:02.0"])
+        let recorded = try String(contentsOf: Self.repository.appendingPathComponent("Samples/sriov/show-00-02.0.txt"), encoding: .utf8)
+        #expect(r.stdout == recorded, "Samples/sriov/show-00-02.0.txt is stale: Scripts/make-samples.sh")
+        let readme = try String(contentsOf: Self.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        for line in recorded.split(separator: "\n").prefix(11) { #expect(readme.contains(line), "README lacks: \(line)") }
+    }
+
     @Test("the README's picture is the tree of the SR-IOV sample as the tool draws it now")
     func picture() throws {
         let root = Self.repository.appendingPathComponent("Samples/sriov/root").path
