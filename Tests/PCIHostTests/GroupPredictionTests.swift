@@ -84,3 +84,27 @@ struct GroupsCommandTests {
         }
     }
 }
+
+@Suite("Generated snapshots (Scripts/make-large-snapshot)")
+struct GeneratedSnapshotTests {
+    @Test("a generated snapshot of real functions (sriov, switch, multifunction and no-ACS units) predicts exactly the groups it was generated with",
+          arguments: [60, 300])
+    func generated(_ n: Int) throws {
+        let python = try #require(Command.which("python3"))
+        let dir = try Fixtures.temporaryDirectory("generated")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Scripts/make-large-snapshot").path
+        let made = try Command.run(python, [script, String(n), dir + "/root"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let truth = Set(try String(contentsOfFile: dir + "/root/groups.txt", encoding: .utf8).split(separator: "\n")
+            .map { Set($0.split(separator: ":", maxSplits: 1)[1].split(separator: " ").map(String.init)) })
+        let json = try Command.json(try Command.tool(["groups", "--json", "--root", dir + "/root"]).stdout)
+        let predicted = Set(((json["predictedGroups"] as? [[String: Any]]) ?? []).compactMap { ($0["members"] as? [String]).map(Set.init) })
+        #expect(predicted == truth)
+        #expect(json["groupPredictionMatches"] as? Bool == true)
+        let list = try Command.json(try Command.tool(["list", "--json", "--root", dir + "/root"]).stdout)
+        let functions = (list["functions"] as? [[String: Any]]) ?? []
+        #expect(functions.count == n)
+        #expect(functions.allSatisfy { ($0["diagnostics"] as? [Any])?.isEmpty ?? true })
+    }
+}
