@@ -8,9 +8,18 @@ final class AttributeReader {
     let dir: String
     private(set) var diagnostics: [Diagnostic] = []
 
+    /// The directory opened once for its attributes (`nil`: not a real directory; paths are used).
+    private(set) lazy var handle: HostRoot.Directory? = root.openDirectory(canonical: dir)
+
     init(root: HostRoot, dir: String) {
         self.root = root
         self.dir = dir
+    }
+
+    /// What `name` in the directory is, without following a link.
+    func kind(_ name: String) -> HostRoot.Kind? {
+        if let handle { return root.kind(name, in: handle) }
+        return root.kind(dir + "/" + name)
     }
 
     func note(_ code: String, _ message: String) {
@@ -24,7 +33,12 @@ final class AttributeReader {
     /// A text attribute, `nil` when absent (no diagnostic) or unreadable (a diagnostic naming the file).
     func text(_ name: String) -> String? {
         do {
-            let value = try root.readTextIfPresent(dir + "/" + name, canonicalParent: true)
+            let value: String?
+            if let handle {
+                value = try root.readTextIfPresent(name, in: handle)
+            } else {
+                value = try root.readTextIfPresent(dir + "/" + name, canonicalParent: true)
+            }
             if value?.isEmpty == true {
                 // The kernel never shows an attribute without a value.
                 note("empty-attribute", "\(name) is empty; ignored")
@@ -66,13 +80,14 @@ final class AttributeReader {
     /// not a readable link (a diagnostic naming it).
     func linkName(_ name: String) -> String? {
         let path = dir + "/" + name
-        guard let kind = root.kind(path) else { return nil }
+        guard let kind = kind(name) else { return nil }
         guard kind == .link else {
             note("not-a-link", "\(name) should be a symbolic link but is a \(kind == .directory ? "directory" : kind == .file ? "regular file" : "special file"); ignored")
             return nil
         }
         do {
-            let text = try root.readLinkText(path)
+            let text: String
+            if let handle { text = try root.readLinkText(name, in: handle) } else { text = try root.readLinkText(path) }
             guard let last = text.split(separator: "/").last, last != "..", last != "." else {
                 note("malformed-attribute", "\(name) points to '\(text)', which names nothing")
                 return nil
@@ -88,7 +103,7 @@ final class AttributeReader {
     /// and a diagnostic when it dangles (the name is still the kernel's word) or loops (unknown).
     func driver() -> Fact<String?> {
         let path = dir + "/driver"
-        guard root.kind(path) != nil else {
+        guard kind("driver") != nil else {
             return .known(nil, evidence: "\(dir) has no driver link")
         }
         guard let name = linkName("driver") else {

@@ -72,9 +72,18 @@ public struct HostRoot: Sendable, CustomStringConvertible {
 
     static let maxLinkHops = 40
 
+    /// Directories already found to be real (no link) during one scan: `resolve` skips the `lstat` of a prefix
+    /// it has seen, which on a host with thousands of functions under the same few bridges saves most of them.
+    public final class ResolvedDirectories {
+        var known: Set<String> = []
+        public init() {}
+    }
+
     /// Resolves `relative` to a canonical root-relative path with no links left in it.
-    /// - Parameter followFinal: whether a link in the last component is followed too.
-    public func resolve(_ relative: String, followFinal: Bool = true) throws(HostReadError) -> String {
+    /// - Parameters:
+    ///   - followFinal: whether a link in the last component is followed too.
+    ///   - seen: directories this scan already found to be real; found ones are added.
+    public func resolve(_ relative: String, followFinal: Bool = true, seen: ResolvedDirectories? = nil) throws(HostReadError) -> String {
         var resolved: [Substring] = []
         var pending: [Substring] = relative.split(separator: "/").reversed()
         var hops = 0
@@ -87,6 +96,11 @@ public struct HostRoot: Sendable, CustomStringConvertible {
                 continue
             }
             let candidate = (resolved + [component]).joined(separator: "/")
+            if let seen, !pending.isEmpty, seen.known.contains(candidate) {
+                lastLink = nil
+                resolved.append(component)
+                continue
+            }
             var info = stat()
             if lstat(absolute(candidate), &info) != 0 {
                 let code = errno
@@ -115,6 +129,7 @@ public struct HostRoot: Sendable, CustomStringConvertible {
                 if !pending.isEmpty && (info.st_mode & S_IFMT) != S_IFDIR {
                     throw .notDirectory(candidate)
                 }
+                if (info.st_mode & S_IFMT) == S_IFDIR { seen?.known.insert(candidate) }
                 lastLink = nil
                 resolved.append(component)
             }
@@ -150,8 +165,8 @@ public struct HostRoot: Sendable, CustomStringConvertible {
     }
 
     /// Entry names of a directory (after resolving `relative`), sorted.
-    public func list(_ relative: String) throws(HostReadError) -> [String] {
-        let canonical = try resolve(relative)
+    public func list(_ relative: String, seen: ResolvedDirectories? = nil) throws(HostReadError) -> [String] {
+        let canonical = try resolve(relative, seen: seen)
         guard let dir = opendir(absolute(canonical)) else { throw Self.error(errno, relative) }
         defer { closedir(dir) }
         var names: [String] = []
@@ -219,6 +234,67 @@ public struct HostRoot: Sendable, CustomStringConvertible {
         return (fd, Int(info.st_size), canonical)
     }
 
+    /// A canonical directory opened once for `*at` calls (`O_PATH`): reading its attributes then walks one
+    /// path component each, not the whole path from the root.
+    public final class Directory {
+        public let path: String
+        let fd: Int32
+        init(path: String, fd: Int32) { self.path = path; self.fd = fd }
+        deinit { close(fd) }
+    }
+
+    /// Opens `canonical` (a path `resolve` returned) as a `Directory`; `nil` when it is not a real directory.
+    public func openDirectory(canonical: String) -> Directory? {
+        // O_PATH (Linux's 0o10000000; the Glibc module does not export it): a handle for *at calls only.
+        let fd = open(absolute(canonical), 0o10000000 | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        return fd >= 0 ? Directory(path: canonical, fd: fd) : nil
+    }
+
+    /// What `name` inside `dir` is (a link is reported as a link).
+    public func kind(_ name: String, in dir: Directory) -> Kind? {
+        var info = stat()
+        guard fstatat(dir.fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return .file
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .link
+        default: return .other
+        }
+    }
+
+    /// The text of the link `name` inside `dir`, unresolved.
+    public func readLinkText(_ name: String, in dir: Directory) throws(HostReadError) -> String {
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let n = readlinkat(dir.fd, name, &buffer, buffer.count - 1)
+        if n < 0 {
+            if errno == EINVAL { throw .notLink(dir.path + "/" + name) }
+            throw Self.error(errno, dir.path + "/" + name)
+        }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// `readTextIfPresent` for a regular file `name` inside `dir`: one `openat` of one component. A link there
+    /// takes the full path resolution (so a link out of the root is still refused, a dangling one still named).
+    public func readTextIfPresent(_ name: String, in dir: Directory, limit: Int = 65536) throws(HostReadError) -> String? {
+        let fd = openat(dir.fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0 {
+            switch errno {
+            case ENOENT: return nil
+            case ELOOP: return try readTextIfPresent(dir.path + "/" + name, canonicalParent: true)
+            default: throw Self.error(errno, dir.path + "/" + name)
+            }
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw Self.error(errno, dir.path + "/" + name) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .notRegularFile(dir.path + "/" + name) }
+        switch Self.readAll(fd, limit: limit, shortReadEnds: true) {
+        case let .success(bytes): return String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
+        case .failure(.tooLarge): throw .tooLarge(dir.path + "/" + name, limit: limit)
+        case let .failure(.errno(code)): throw Self.error(code, dir.path + "/" + name)
+        }
+    }
+
     /// The bytes of a regular file, at most `limit`.
     public func readBytes(_ relative: String, limit: Int = 65536, canonicalParent: Bool = false) throws(HostReadError) -> [UInt8] {
         try readBytesAndSize(relative, limit: limit, canonicalParent: canonicalParent).bytes
@@ -243,7 +319,7 @@ public struct HostRoot: Sendable, CustomStringConvertible {
     }
 
     /// Reads a descriptor to its end (retrying on EINTR); fails past `limit` bytes.
-    public static func readAll(_ fd: Int32, limit: Int) -> Result<[UInt8], ReadAllFailure> {
+    public static func readAll(_ fd: Int32, limit: Int, shortReadEnds: Bool = false) -> Result<[UInt8], ReadAllFailure> {
         var result: [UInt8] = []
         // One page a read: sysfs attributes are at most a page, and every small file costs one buffer.
         var chunk = [UInt8](repeating: 0, count: 4096)
@@ -256,6 +332,8 @@ public struct HostRoot: Sendable, CustomStringConvertible {
             if n == 0 { return .success(result) }
             result.append(contentsOf: chunk[0..<n])
             if result.count > limit { return .failure(.tooLarge) }
+            // A read shorter than asked ends a regular file (sysfs returns an attribute in one read).
+            if n < chunk.count && shortReadEnds { return .success(result) }
         }
     }
 

@@ -55,6 +55,8 @@ public struct SysfsScanner {
     public let root: HostRoot
     public let names: PCIIDDatabase?
     public let options: ScanOptions
+    /// Directories found real during this scan (shared prefixes are resolved once).
+    let seen = HostRoot.ResolvedDirectories()
 
     public init(root: HostRoot, names: PCIIDDatabase? = nil, options: ScanOptions = ScanOptions()) {
         self.root = root
@@ -168,7 +170,7 @@ public struct SysfsScanner {
                 continue
             }
             do {
-                let dir = try root.resolve(entry)
+                let dir = try root.resolve(entry, seen: seen)
                 guard root.kind(dir) == .directory else {
                     hostDiagnostics.append(Diagnostic(code: "unexpected-entry", message: "\(entry) does not lead to a directory; function skipped"))
                     skipped.append(address)
@@ -809,15 +811,21 @@ public struct SysfsScanner {
             let base = "sys/kernel/iommu_groups/\(name)"
             var members: [PCIAddress] = []
             do {
-                for entry in try root.list(base + "/devices") {
+                for entry in try root.list(base + "/devices", seen: seen) {
                     // Groups may hold non-PCI devices (platform devices on ARM); only PCI functions are listed.
                     if let address = PCIAddress(sysfsName: entry) { members.append(address) }
                 }
             } catch {
                 diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(base)/devices: \(error)"))
             }
-            var group = IOMMUGroup(id: id, members: members.sorted(), type: try? root.readText(base + "/type"))
-            group.reservedRegions = try? root.readText(base + "/reserved_regions")
+            // The group's own files through one directory handle (a link there still takes the full resolution).
+            let handle = (try? root.resolve(base, seen: seen)).flatMap { root.openDirectory(canonical: $0) }
+            func text(_ file: String) -> String? {
+                if let handle { return (try? root.readTextIfPresent(file, in: handle)) ?? nil }
+                return try? root.readText(base + "/" + file)
+            }
+            var group = IOMMUGroup(id: id, members: members.sorted(), type: text("type"))
+            group.reservedRegions = text("reserved_regions")
             groups.append(group)
         }
         return groups
