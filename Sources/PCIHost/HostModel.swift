@@ -284,7 +284,14 @@ public struct HostEnvironment: Hashable, Sendable {
         for word in line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
             if word == "--" { break }
             if let eq = word.firstIndex(of: "=") {
-                result[String(word[..<eq])] = String(word[word.index(after: eq)...])
+                let key = String(word[..<eq])
+                let value = String(word[word.index(after: eq)...])
+                // Options the kernel accumulates keep every value (comma-joined), as it applies them all.
+                if (key == "pci" || key == "pcie_acs_override"), let earlier = result[key], !earlier.isEmpty {
+                    result[key] = earlier + "," + value
+                } else {
+                    result[key] = value
+                }
             } else {
                 result[String(word)] = ""
             }
@@ -372,6 +379,25 @@ public struct HostModel: Sendable {
     private var subtreeIndex: [PCIAddress: [Int]] = [:]
 
     /// Every function below `bridge` (its whole subtree), in address order.
+    /// The first answer `transform` gives for a function below `bridge`, in subtree order; the functions are
+    /// read in place (no copies: on SR-IOV hosts every VF asks this of its bus).
+    public func firstBelow<T>(_ bridge: PCIAddress, _ transform: (PCIFunction) -> T?) -> T? {
+        for i in subtreeIndex[bridge] ?? [] {
+            if let t = transform(functions[i]) { return t }
+        }
+        return nil
+    }
+
+    /// The addresses on the bus of `address` other than `except` (no copies).
+    public func addresses(onBusOf address: PCIAddress, except: PCIAddress) -> [PCIAddress] {
+        (busIndex[PCISlotAddress(domain: address.domain, bus: address.bus, device: 0)] ?? []).map { functions[$0].address }.filter { $0 != except }
+    }
+
+    /// The addresses of `functions(below:)`, without copying the functions.
+    public func addresses(below bridge: PCIAddress) -> [PCIAddress] {
+        (subtreeIndex[bridge] ?? []).map { functions[$0].address }
+    }
+
     public func functions(below bridge: PCIAddress) -> [PCIFunction] {
         (subtreeIndex[bridge] ?? []).map { functions[$0] }
     }
@@ -438,11 +464,46 @@ public struct ResourceRange: Hashable, Sendable {
     /// Parses the whole file; malformed lines are skipped.
     public static func parse(_ text: String) -> [ResourceRange] {
         var result: [ResourceRange] = []
-        for (i, line) in text.split(separator: "\n").enumerated() {
-            let f = line.split(separator: " ")
-            guard f.count >= 3, let s = UInt64(f[0].dropFirst(2), radix: 16), let e = UInt64(f[1].dropFirst(2), radix: 16),
-                  let fl = UInt64(f[2].dropFirst(2), radix: 16) else { continue }
-            result.append(ResourceRange(index: i, start: s, end: e, flags: fl))
+        var text = text
+        text.withUTF8 { bytes in
+            // Lines of three "0x…" hex fields separated by spaces, parsed in place (no substrings).
+            var index = 0
+            var line = 0
+            var fields: [UInt64] = []
+            var value: UInt64 = 0
+            var digits = 0
+            var valid = true
+            func endField() {
+                if digits > 0 && digits <= 16 { fields.append(value) } else if digits > 16 { valid = false }
+                value = 0
+                digits = 0
+            }
+            while index <= bytes.count {
+                let b: UInt8 = index < bytes.count ? bytes[index] : UInt8(ascii: "\n")
+                switch b {
+                case UInt8(ascii: "\n"):
+                    endField()
+                    if valid && fields.count >= 3 { result.append(ResourceRange(index: line, start: fields[0], end: fields[1], flags: fields[2])) }
+                    fields.removeAll(keepingCapacity: true)
+                    valid = true
+                    line += 1
+                case UInt8(ascii: " "):
+                    endField()
+                case UInt8(ascii: "x") where digits == 1 && value == 0:
+                    digits = 0 // the "0x" prefix
+                default:
+                    let d: UInt8
+                    switch b {
+                    case UInt8(ascii: "0")...UInt8(ascii: "9"): d = b - UInt8(ascii: "0")
+                    case UInt8(ascii: "a")...UInt8(ascii: "f"): d = b - UInt8(ascii: "a") + 10
+                    case UInt8(ascii: "A")...UInt8(ascii: "F"): d = b - UInt8(ascii: "A") + 10
+                    default: valid = false; d = 0
+                    }
+                    value = value << 4 | UInt64(d)
+                    digits += 1
+                }
+                index += 1
+            }
         }
         return result
     }

@@ -60,7 +60,7 @@ public struct ACSPolicy: Sendable {
         }
         if let quirk = VendorACS.qualcomm(f) { return quirk }
         // pci_quirk_intel_pch_acs, then pci_quirk_intel_spt_pch_acs (the order of pci_dev_acs_enabled[]).
-        if let quirk = IntelPCHACS.verdict(f, required: Self.required, rules: context.rules) {
+        if let quirk = IntelPCHACS.verdict(f, required: Self.required, rules: context.rules, controlsSetByKernel: context.controlsSetByKernel) {
             return quirk
         }
         if let quirk = VendorACS.verdict(f, portType: portType, context: context) {
@@ -104,7 +104,20 @@ public struct ACSPolicy: Sendable {
         case let .known(acs?, _):
             let missing = acs.missing(Self.required)
             if missing.isEmpty { return .isolated(why: "\(subject) with ACS \(Self.required.names.joined(separator: " ")) in effect") }
-            return .notIsolated(why: "\(subject) with ACS not enabling \(missing.names.joined(separator: " "))", missing: missing)
+            // The controls the kernel sets: only a kernel with an IOMMU on enables them (pci_enable_acs enables every
+            // implemented SV RR CR UF, then applies pci=config_acs/disable_acs_redir).
+            switch context.controlsSetByKernel {
+            case .known(true, _):
+                return .notIsolated(why: "\(subject) with ACS not enabling \(missing.names.joined(separator: " "))", missing: missing)
+            case .known(false, let evidence):
+                if case .known(false, _) = context.acsParameters {
+                    return .isolated(why: "\(subject) implements ACS \(missing.names.joined(separator: " ")), left off while the IOMMU is off; with it on, pci_enable_acs enables them (\(evidence))")
+                }
+                return .unknown(Unknown("\(subject) \(f.address) implements ACS \(missing.names.joined(separator: " ")), off while the IOMMU is off; whether the kernel enables them with it on depends on pci=config_acs/disable_acs_redir: \(context.acsParameters.unknown?.reason ?? "they are on the command line")",
+                                        remedy: "turn the IOMMU on and read the host's own groups"))
+            case let .unknown(u):
+                return .unknown(Unknown("\(subject) \(f.address) shows ACS \(missing.names.joined(separator: " ")) off; a kernel with an IOMMU on enables them, and \(u.reason)", remedy: u.remedy))
+            }
         }
     }
 }

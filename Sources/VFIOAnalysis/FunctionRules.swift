@@ -25,13 +25,14 @@ public enum FunctionRules {
                 functions: bridges.map(\.address)))
         }
         for f in members where !isBridge(f) && !isChipset(f) {
-            findings += hostUse(f, model) + drivers(f) + KernelRefusals.denylisted(f) + reset(f, model) + interrupts(f) + sriov(f, model) + mmioWindow(f)
+            findings += hostUse(f, model) + drivers(f) + KernelRefusals.denylisted(f, model: model) + reset(f, model) + interrupts(f) + sriov(f, model) + mmioWindow(f)
         }
         return findings
     }
 
+    /// Host bridges (0600), ISA/LPC bridges (0601) and IOMMUs (0806, e.g. the AMD-Vi function): the platform.
     static func isChipset(_ f: PCIFunction) -> Bool {
-        f.classCode.deviceClass == 0x0600 || f.classCode.deviceClass == 0x0601
+        f.classCode.deviceClass == 0x0600 || f.classCode.deviceClass == 0x0601 || f.classCode.deviceClass == 0x0806
     }
 
     /// Only endpoints are candidates; host and ISA/LPC bridges are the platform itself.
@@ -46,7 +47,7 @@ public enum FunctionRules {
         }
         for f in members where isChipset(f) {
             findings.append(Finding(.chipsetFunction, .fail,
-                "\(f.address) is \(f.classCode.deviceClass == 0x0600 ? "a host bridge" : "an ISA/LPC bridge"): part of the platform the host runs on, never a passthrough candidate.",
+                "\(f.address) is \(f.classCode.deviceClass == 0x0600 ? "a host bridge" : f.classCode.deviceClass == 0x0806 ? "the IOMMU itself" : "an ISA/LPC bridge"): part of the platform the host runs on, never a passthrough candidate.",
                 functions: [f.address], evidence: ["class \(hex(f.classCode.rawValue, 6))"]))
         }
         return findings
@@ -239,7 +240,10 @@ public enum FunctionRules {
     static func interrupts(_ f: PCIFunction) -> [Finding] {
         let a = f.address
         var findings: [Finding] = []
-        if let quirk = INTxQuirks.brokenMasking(f), let pin = f.header?.interruptPin, pin != 0 {
+        if case let .unknown(u) = INTxQuirks.brokenMasking(f), let pin = f.header?.interruptPin, pin != 0 {
+            findings.append(.unknown(.interruptsUnknown, "Whether \(a) can mask INTx at the device depends on its firmware.", functions: [a], u))
+        }
+        if case let .known(quirk?, _) = INTxQuirks.brokenMasking(f), let pin = f.header?.interruptPin, pin != 0 {
             findings.append(Finding(.intxMaskingBroken, .warn,
                 "\(a) cannot mask INTx at the device (\(quirk)): vfio-pci must own its interrupt line exclusively, or the guest driver must use MSI.",
                 functions: [a], evidence: ["\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4)) is in the kernel's quirk_broken_intx_masking list (drivers/pci/quirks.c)", "interrupt pin \(pin)"],

@@ -111,6 +111,11 @@ public enum GroupPredictor {
             }
             // A missing parent leaves the path to the root unknown in either pass.
             for m in members { if let u = byAddress[m]?.position.unknown { add(u) } }
+            // A VMD domain (0x10000 and up) whose VMD controller is not in the input: its group is the controller's.
+            for m in members where m.domain > 0xffff && !members.contains(where: { byAddress[$0].map(DMAAliasQuirks.isVMDEndpoint) ?? false }) {
+                add(Unknown("\(m) is in PCI domain \(hex(m.domain, 5)), which an Intel VMD controller creates; the functions behind it share the controller's group, and the controller is not in the input",
+                            remedy: "include the VMD controller (class 0104, Intel) in the input, or read the host's own IOMMU groups"))
+            }
             groups[i].unknowns = unknowns
             groups[i].ifIsolated = unknowns.isEmpty ? [] : alternatives
         }

@@ -146,7 +146,7 @@ public enum HostRules {
         if let u = env.kernelCommandLine.unknown {
             findings.append(.unknown(.commandLineUnknown, "Whether the kernel overrides ACS (pcie_acs_override, pci=noacs) is unknown.", u))
         }
-        if let override = params["pcie_acs_override"] {
+        if let override = params["pcie_acs_override"], ACSOverride(parsing: override).isActive {
             findings.append(Finding(.acsOverride, .warn,
                 "pcie_acs_override=\(override) makes the kernel pretend that devices are isolated: the groups no longer prove that devices cannot reach each other by peer-to-peer DMA.",
                 evidence: cmdline.map { [$0] } ?? [], fix: "Remove pcie_acs_override unless you accept that risk for every group it splits."))

@@ -206,7 +206,7 @@ public enum Planner {
         for f in membership.visible + membership.hidden.compactMap({ model.function($0.host) }) where f.address.domain > 0xffff {
             refusals.append(Finding(.planDomainTooLarge, .fail,
                 "\(f.address) is in PCI domain \(hex(f.address.domain, 5)), above 0xffff (behind an Intel VMD controller): QEMU's and libvirt's host addresses cannot name it.",
-                functions: [f.address], fix: "Turn VMD off in the firmware (or assign the VMD controller itself), so the device appears in a normal domain."))
+                functions: [f.address], fix: "Turn VMD off in the firmware (the drives then appear in a normal domain); this tool does not plan assigning the VMD controller with its domain."))
         }
         if findings.contains(where: { $0.severity == .fail }) {
             let blocking = findings.filter { $0.severity == .fail }

@@ -77,12 +77,12 @@ public enum ResetRules {
                 }
             }
         }
-        let siblings = model.functions(onBusOf: f.address).filter { $0.address != f.address }
+        let siblings = model.addresses(onBusOf: f.address, except: f.address)
         // quirk_no_bus_reset on the function, its parent, or anything else below the parent bars the bus reset.
         let barred: String? = {
             guard case let .known(.below(p), _) = f.position else { return nil }
-            let subtree = [f] + model.functions(below: p) + [model.function(p)].compactMap { $0 }
-            return subtree.lazy.compactMap { g in ResetQuirks.noBusResetQuirk(g).map { "\(g.address) (\($0))" } }.first
+            func quirk(_ g: PCIFunction) -> String? { ResetQuirks.noBusResetQuirk(g).map { "\(g.address) (\($0))" } }
+            return quirk(f) ?? model.firstBelow(p, quirk) ?? model.function(p).flatMap(quirk)
         }()
         if let barred { evidence.append("no bus reset: \(barred) is on quirk_no_bus_reset's list") }
         switch f.position {
@@ -93,7 +93,7 @@ public enum ResetRules {
                 methods.append("bus")
                 evidence.append("alone below \(p): a secondary bus reset")
             } else {
-                evidence.append("shares its bus with \(siblings.map(\.address.description).joined(separator: ", ")): no per-function bus reset")
+                evidence.append("shares its bus with \(siblings.map(\.description).joined(separator: ", ")): no per-function bus reset")
             }
         case .known(.rootBus, _):
             evidence.append("on a root bus: no bus reset")
@@ -116,7 +116,7 @@ public enum ResetRules {
     /// A secondary bus reset at `parent` resets its whole subtree (every function whose upstream path
     /// includes it), not only the functions on its secondary bus.
     static func busResetCollateral(of f: PCIFunction, below parent: PCIAddress, _ model: HostModel) -> Fact<[PCIAddress]> {
-        let hit = model.functions(below: parent).map(\.address).filter { $0 != f.address }
+        let hit = model.addresses(below: parent).filter { $0 != f.address }
         if !model.skippedFunctions.isEmpty {
             return .unknown("\(model.skippedFunctions.count) function(s) of the input could not be read; some may sit below \(parent)",
                             remedy: "read the host's own sysfs")
@@ -144,9 +144,22 @@ public enum INTxQuirks {
                                                    0x1588, 0x1589, 0x158a, 0x158b, 0x37d0, 0x37d1, 0x37d2]),
     ]
 
-    /// The quirk's name when `f` is on the list.
-    public static func brokenMasking(_ f: PCIFunction) -> String? {
-        guard let entry = brokenMaskingTable[f.vendorID], entry.devices.contains(f.deviceID) else { return nil }
-        return entry.name
+    /// `mellanox_check_broken_intx_masking`: Hermon, ConnectX, ConnectX-2, ConnectX-3 (Pro) always; ConnectX-4 and
+    /// ConnectX-4 Lx only with old firmware, which the kernel reads from device memory (unknown here).
+    static let mellanoxBroken: Set<UInt16> = [0x6340, 0x634a, 0x6354, 0x6732, 0x673c, 0x6368, 0x6750, 0x6372, 0x675a,
+                                              0x6764, 0x6746, 0x676e, 0x1003, 0x1007]
+    static let mellanoxByFirmware: Set<UInt16> = [0x1013, 0x1015]
+
+    /// The quirk's name when `f` is on the list (`.known(nil)`: not on it; unknown where firmware decides).
+    public static func brokenMasking(_ f: PCIFunction) -> Fact<String?> {
+        if f.vendorID == 0x15b3 {
+            if mellanoxBroken.contains(f.deviceID) { return .known("Mellanox Hermon/ConnectX-2/ConnectX-3", evidence: "mellanox_check_broken_intx_masking") }
+            if mellanoxByFirmware.contains(f.deviceID) {
+                return .unknown("Mellanox ConnectX-4/4 Lx \(f.address) cannot mask INTx with old firmware (mellanox_check_broken_intx_masking reads the version from device memory)",
+                                remedy: "check the firmware version with mstflint or ethtool -i, or give the device an unshared interrupt line")
+            }
+        }
+        guard let entry = brokenMaskingTable[f.vendorID], entry.devices.contains(f.deviceID) else { return .known(nil, evidence: "not on quirk_broken_intx_masking's list") }
+        return .known(entry.name, evidence: "quirk_broken_intx_masking")
     }
 }

@@ -169,7 +169,7 @@ public enum GroupsText {
             switch model.environment.groupSource {
             case let .noneMade(evidence):
                 out.append("No IOMMU groups: the kernel made none (\(evidence.joined(separator: "; "))). Enable VT-d/AMD-Vi in the firmware; intel_iommu=on on Intel.")
-                out.append("Groups the kernel would make with the ACS state it has now (ACS is enabled only with an IOMMU, so expect finer groups once it is on):")
+                out.append("Groups the kernel would make once the IOMMU is on (it then enables the ACS controls each port implements, before pci=config_acs/disable_acs_redir):")
             case let .none(u):
                 out.append("The kernel's IOMMU groups are not in the input: \(u.reason) (\(u.remedy)).")
                 out.append("Groups predicted from config space:")

@@ -186,9 +186,9 @@ extension ReportText {
                 rows.append(row)
             }
         }
-        func groupText(_ ids: [Int?], outside: Bool) -> String {
+        func groupText(_ ids: [Int?], outside: Bool, groupUnknown: Bool) -> String {
             let known = ids.compactMap { $0 }
-            if outside { return "no group" }
+            if outside { return groupUnknown ? "group unknown" : "no group" }
             guard known.count == ids.count, !known.isEmpty else { return ids.count == 1 ? "predicted" : "\(ids.count) predicted" }
             if known.count == 1 { return "group \(known[0])" }
             let contiguous = zip(known, known.dropFirst()).allSatisfy { $1 == $0 + 1 }
@@ -208,7 +208,10 @@ extension ReportText {
             }
             return collapsed(r.members)
         }
-        let cells = rows.map { (groupText($0.groups, outside: $0.outside), memberText($0)) }
+        let cells = rows.map { r in
+            let unknown = r.members.contains { a in model.function(a).map { !model.groupKnown($0) } ?? true }
+            return (groupText(r.groups, outside: r.outside, groupUnknown: unknown), memberText(r))
+        }
         let w0 = rows.map(\.verdict.rawValue.count).max() ?? 0, w1 = cells.map(\.0.count).max() ?? 0
         let w2 = min(28, cells.map(\.1.count).max() ?? 0)
         for (r, cell) in zip(rows, cells) {

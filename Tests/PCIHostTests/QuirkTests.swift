@@ -249,7 +249,8 @@ struct VendorQuirkTests {
     }
 
     @Test("kernel rule sets: 6.11.0–6.11.6 lost the Intel PCH ACS workaround; 5.9 may have; others replay mainline",
-          arguments: [("6.11.3-arch1-1", "pch-acs-quirk-lost"), ("6.11.7", "mainline"), ("5.9.1-1-default", "pch-acs-quirk-maybe-lost"),
+          arguments: [("6.11.3", "pch-acs-quirk-lost"), ("6.11.3-arch1-1", "pch-acs-quirk-maybe-lost"), ("6.11.0-19-generic", "pch-acs-quirk-maybe-lost"),
+                      ("6.11.7", "mainline"), ("5.9.1-1-default", "pch-acs-quirk-maybe-lost"),
                       ("6.1.0-57-amd64", "mainline"), ("5.10.0-30-amd64", "mainline")])
     func ruleSets(_ release: String, _ expected: String) throws {
         #expect(KernelRuleSet(release: release).name == expected)
@@ -315,5 +316,46 @@ struct SouthbridgeAndParameterTests {
         #expect(config.contains("cannot parse: zz@0000:02:00.0"))
         let redir = findings.compactMap { $0["message"] as? String }.first { $0.hasPrefix("pci=disable_acs_redir") } ?? ""
         #expect(redir.contains("0000:02:01.0: clear RR CR EC"))
+    }
+}
+
+/// Review findings on the kernel's rules: ACS controls without an IOMMU, the denylist's bypasses, repeated options.
+@Suite("ACS controls, denylist bypass, repeated command-line options")
+struct KernelRuleReviewTests {
+    @Test("a dump without group lines (IOMMU state unknown): ports whose implemented ACS controls are off make their groups uncertain, never certain")
+    func acsControlsWithoutIOMMU() throws {
+        let dump = Fixtures.realdata("nvidia-bug-report-lspci/asus-ws-x299-sage-plx.lspci-nnDvvvxxxx.txt")
+        let json = try Command.json(try Command.tool(["groups", "--json", "--dump", dump]).stdout)
+        let group = ((json["predictedGroups"] as? [[String: Any]]) ?? []).first { ($0["members"] as? [String])?.contains("0000:16:00.0") == true }
+        #expect(group?["certain"] as? Bool == false)
+        #expect(((group?["unknown"] as? [[String: Any]]) ?? []).contains { ($0["reason"] as? String)?.contains("IOMMU") == true })
+    }
+
+    @Test("a snapshot of a host with the IOMMU off: the implemented ACS controls count as the kernel will set them once it is on")
+    func acsControlsIOMMUOff() throws {
+        let json = try Command.json(try Command.tool(["groups", "--json", "--root", Fixtures.sysfs("no-iommu")]).stdout)
+        let groups = ((json["predictedGroups"] as? [[String: Any]]) ?? [])
+        #expect(groups.allSatisfy { $0["certain"] as? Bool == true })
+    }
+
+    @Test("vfio-pci's denylist: bound to vfio-pci already, or disable_denylist=Y, is a warning, not a block")
+    func denylistBypassed() throws {
+        let root = try VendorQuirkTests.withIDs("vfio-bound", [("0000:02:00.0", 0x8086, 0x37c8)])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let r = try Command.json(try Command.tool(["check", "--json", "--root", root, "02:00.0"]).stdout)
+        let drivers = (r["checks"] as? [[String: Any]])?.first { $0["id"] as? String == "drivers" }
+        let finding = ((drivers?["findings"] as? [[String: Any]]) ?? []).first { $0["code"] as? String == "vfio-denylist" }
+        #expect(finding?["severity"] as? String == "warn", "\(String(describing: finding))")
+    }
+
+    @Test("every pci= and pcie_acs_override= on the command line counts, not only the last")
+    func repeatedOptions() throws {
+        let root = try VendorQuirkTests.withIDs("switch", [], cmdline: "console=ttyS0 intel_iommu=on pci=config_acs=1x1@pci:0:0 pci=realloc pcie_acs_override=id:dead:beef pcie_acs_override=downstream")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let json = try Command.json(try Command.tool(["report", "--json", "--root", root]).stdout)
+        let codes = ((json["host"] as? [String: Any])?["findings"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+        #expect(codes.contains("acs-configured"))
+        let groups = try VendorQuirkTests.groups(root)
+        #expect(groups.contains(["0000:03:00.0"])) // downstream, from the second override
     }
 }

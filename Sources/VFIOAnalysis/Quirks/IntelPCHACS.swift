@@ -42,12 +42,13 @@ public enum IntelPCHACS {
     ///   implements (plus EC), must all be set in the dword at + 8.
     /// - On the kernels that lost the workaround (`KernelRuleSet`), a PCH quirk port is not isolated (6.11.0–6.11.6)
     ///   or unknown (5.9.y).
-    static func verdict(_ f: PCIFunction, required: ACSFlags, rules: KernelRuleSet = .mainline(release: nil)) -> ACSPolicy.Verdict? {
+    static func verdict(_ f: PCIFunction, required: ACSFlags, rules: KernelRuleSet = .mainline(release: nil),
+                        controlsSetByKernel: Fact<Bool> = .known(true, evidence: "assumed")) -> ACSPolicy.Verdict? {
         guard f.vendorID == 0x8086, f.config?.pciExpress?.portType == .rootPort else { return nil }
         if let name = family(pchRootPorts, f.deviceID) {
             switch rules {
             case let .pchQuirkLost(_, why):
-                return .notIsolated(why: "\(f.address) is an Intel \(name) PCH root port without an ACS capability, and this kernel never enables its ACS workaround: \(why) (pci_quirk_intel_pch_acs)", missing: [])
+                return .notIsolated(why: "\(f.address) is an Intel \(name) PCH root port, and this kernel never enables its ACS workaround: \(why) (pci_quirk_intel_pch_acs)", missing: [])
             case let .pchQuirkMaybeLost(_, why):
                 return .unknown(Unknown("\(f.address) is an Intel \(name) PCH root port counted as isolated only if its ACS workaround ran: \(why)",
                                         remedy: "look for \"Intel PCH root port ACS workaround enabled\" in the host's kernel log, or read the host's own IOMMU groups"))
@@ -55,7 +56,7 @@ public enum IntelPCHACS {
                 break
             }
             return .unknown(Unknown(
-                "\(f.address) is an Intel \(name) PCH root port without an ACS capability: the kernel counts it as isolated only if its boot-time workaround succeeded (pci_quirk_intel_pch_acs), which config space does not show",
+                "\(f.address) is an Intel \(name) PCH root port: whatever its ACS capability says, the kernel counts it as isolated only if its boot-time workaround succeeded (pci_quirk_intel_pch_acs), which config space does not show",
                 remedy: "look for \"Intel PCH root port ACS workaround enabled\" in the host's kernel log (dmesg), or read the host's own IOMMU groups"))
         }
         if let name = family(sptRootPorts, f.deviceID) {
@@ -78,7 +79,15 @@ public enum IntelPCHACS {
                 if missing.isEmpty {
                     return .isolated(why: "\(subject) with \(required.names.joined(separator: " ")) in effect")
                 }
-                return .notIsolated(why: "\(subject) not enabling \(missing.names.joined(separator: " "))", missing: missing)
+                // pci_quirk_enable_intel_spt_pch_acs sets them only when an IOMMU asked for ACS.
+                switch controlsSetByKernel {
+                case .known(true, _):
+                    return .notIsolated(why: "\(subject) not enabling \(missing.names.joined(separator: " "))", missing: missing)
+                case .known(false, _):
+                    return .isolated(why: "\(subject): \(missing.names.joined(separator: " ")) are off while the IOMMU is off; with it on, pci_quirk_enable_intel_spt_pch_acs enables them")
+                case let .unknown(u):
+                    return .unknown(Unknown("\(subject) shows \(missing.names.joined(separator: " ")) off; a kernel with an IOMMU on enables them, and \(u.reason)", remedy: u.remedy))
+                }
             }
         }
         return nil

@@ -15,8 +15,20 @@ public enum KernelRefusals {
         0x8086: ("Intel DSA or IAA accelerator (Sapphire Rapids)", [0x0b25, 0x0cfe]),
     ]
 
-    public static func denylisted(_ f: PCIFunction) -> [Finding] {
-        if let entry = denylist[f.vendorID], entry.devices.contains(f.deviceID) {
+    public static func denylisted(_ f: PCIFunction, model: HostModel) -> [Finding] {
+        let listed = denylist[f.vendorID].map { $0.devices.contains(f.deviceID) } ?? false
+        let maybe = sometimesDenied[f.vendorID].map { $0.devices.contains(f.deviceID) } ?? false
+        guard listed || maybe else { return [] }
+        // Already on vfio-pci (or a variant driver): the denylist did not stop it; vfio-pci loaded with
+        // disable_denylist=Y (module parameter) binds it too.
+        let disabled = model.environment.moduleParameters["vfio_pci/disable_denylist"].map { $0 == "Y" || $0 == "1" }
+        if VFIODrivers.isVFIO(f.driver) || disabled == true {
+            let why = VFIODrivers.isVFIO(f.driver) ? "it is bound to \(f.driver ?? "vfio-pci") already" : "vfio-pci has disable_denylist=Y"
+            return [Finding(.vfioDenylist, .warn,
+                "\(f.address) is on vfio-pci's denylist for known errata, but \(why): it can be assigned, and the errata the denylist guards against remain.",
+                functions: [f.address], evidence: ["\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))"] + (disabled == true ? ["sys/module/vfio_pci/parameters/disable_denylist = Y"] : []))]
+        }
+        if listed, let entry = denylist[f.vendorID] {
             return [Finding(.vfioDenylist, .fail,
                 "\(f.address) is on vfio-pci's denylist (\(entry.name)): vfio-pci refuses to bind it (\"exists in vfio-pci device denylist\", vfio_pci_dev_in_denylist).",
                 functions: [f.address], evidence: ["\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))"],
@@ -32,8 +44,10 @@ public enum KernelRefusals {
     }
 
     /// Firmware-mandated 1:1 mappings (Intel RMRR, AMD IVMD): a `direct` line in the group's `reserved_regions`
-    /// (not `direct-relaxable`) makes attaching the group to a VM's IOMMU domain fail; the Intel driver says
-    /// "Device is ineligible for IOMMU domain attach due to platform RMRR requirement. Contact your platform vendor."
+    /// (not `direct-relaxable`) makes attaching the group to a VM's IOMMU domain fail. Since "iommu: Prevent
+    /// RESV_DIRECT devices from blocking domains" the core says "Firmware has requested this device have a 1:1
+    /// IOMMU mapping, rejecting configuring the device without a 1:1 mapping. Contact your platform vendor.";
+    /// older Intel kernels said "… ineligible for IOMMU domain attach due to platform RMRR requirement".
     public static func directMappings(_ g: IOMMUGroup) -> [Finding] {
         guard let text = g.reservedRegions else { return [] }
         let direct = text.split(separator: "\n").filter { line in
@@ -41,8 +55,8 @@ public enum KernelRefusals {
         }
         guard !direct.isEmpty else { return [] }
         return [Finding(.directMapping, .fail,
-            "IOMMU group \(g.id) has a firmware-mandated 1:1 mapping (RMRR or IVMD, type direct): the kernel refuses to attach it to a VM (\"ineligible for IOMMU domain attach due to platform RMRR requirement\").",
+            "IOMMU group \(g.id) has a firmware-mandated 1:1 mapping (Intel RMRR or AMD IVMD, type direct): the kernel refuses to attach it to a VM (\"Firmware has requested this device have a 1:1 IOMMU mapping, rejecting configuring the device without a 1:1 mapping\"; older Intel kernels: \"ineligible for IOMMU domain attach due to platform RMRR requirement\").",
             functions: g.members, evidence: direct.map { "reserved_regions: \($0)" },
-            fix: "A firmware setting or update may remove the RMRR (often for USB or integrated graphics); otherwise the device cannot be assigned on this platform.")]
+            fix: "A firmware setting or update may remove the mapping (Intel RMRRs are often for USB or integrated graphics; AMD IVMD entries come from the board's IVRS table); otherwise the device cannot be assigned on this platform.")]
     }
 }

@@ -19,9 +19,6 @@ public enum ResetQuirks {
         0x168c: ("Atheros AR9xxx/QCA988x", [0x0030, 0x0032, 0x0033, 0x0034, 0x003c, 0x003e]),
         0x177d: ("Cavium CN8xxx root port", [0xa100]),
         0x104c: ("TI KeyStone C667X", [0xb005]),
-        // LSI/Agere FW643 FireWire (PCI_VENDOR_ID_ATT): added upstream around 6.10; not in every stable tree. Kept,
-        // since claiming a bus reset the running kernel refuses is the worse error.
-        0x11c1: ("LSI/Agere FW643", [0x5900, 0x5901]),
     ]
 
     /// `quirk_no_pm_reset` (PCI_DEV_FLAGS_NO_PM_RESET): D3hot→D0 does not reset these although NoSoftRst is clear.
@@ -61,11 +58,18 @@ public enum ResetQuirks {
 
     /// Whether the PM reset is barred; `nil` when it is not, `.unknown` when it depends on a position the input lacks.
     static func noPMResetQuirk(_ f: PCIFunction) -> Fact<String?> {
-        if f.vendorID == 0x15b3, noPMResetMellanox.contains(f.deviceID) { return .known("Mellanox Spectrum", evidence: "quirk_no_pm_reset") }
-        guard f.vendorID == 0x1002, f.classCode.deviceClass == 0x0300 else { return .known(nil, evidence: "not on quirk_no_pm_reset's list") }
+        // quirk_no_pm_reset sets the flag only off the root bus, for Mellanox as for ATI.
+        let name: String
+        if f.vendorID == 0x15b3, noPMResetMellanox.contains(f.deviceID) {
+            name = "Mellanox Spectrum"
+        } else if f.vendorID == 0x1002, f.classCode.deviceClass == 0x0300 {
+            name = "ATI/AMD VGA"
+        } else {
+            return .known(nil, evidence: "not on quirk_no_pm_reset's list")
+        }
         switch f.position {
-        case .known(.rootBus, _): return .known(nil, evidence: "an ATI VGA function on a root bus keeps its PM reset")
-        case .known(.below, _): return .known("ATI/AMD VGA", evidence: "quirk_no_pm_reset: every ATI VGA function off the root bus")
+        case .known(.rootBus, _): return .known(nil, evidence: "a \(name) function on a root bus keeps its PM reset (quirk_no_pm_reset applies off the root bus)")
+        case .known(.below, _): return .known(name, evidence: "quirk_no_pm_reset: \(name) off the root bus")
         case let .unknown(u): return .unknown(u)
         }
     }

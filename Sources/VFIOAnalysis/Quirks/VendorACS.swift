@@ -112,6 +112,13 @@ public struct ACSContext: Sendable {
     public var rules: KernelRuleSet
     /// `pcie_acs_override=` from the command line, parsed (`nil`: not given).
     public var override: ACSOverride?
+    /// Whether the ACS controls read were set by a kernel with an IOMMU on: `pci_enable_acs` enables every
+    /// implemented SV, RR, CR and UF only when an IOMMU driver asked for ACS (`pci_request_acs`). True where
+    /// the kernel made groups; false where it made none (the IOMMU is off); unknown for an input without groups.
+    public var controlsSetByKernel: Fact<Bool> = .known(true, evidence: "assumed: the input was read with the IOMMU on")
+    /// Whether `pci=config_acs=` or `pci=disable_acs_redir=` changes what the kernel enables (unknown without a
+    /// command line).
+    public var acsParameters: Fact<Bool> = .known(false, evidence: "assumed: no ACS parameters")
 
     public init(ivrsTable: Fact<Bool> = .unknown("the input does not say whether the firmware has an ACPI IVRS table", remedy: "read sys/firmware/acpi/tables of the host"),
                 rules: KernelRuleSet = .mainline(release: nil), override: ACSOverride? = nil) {
@@ -128,7 +135,23 @@ public struct ACSContext: Sendable {
         case let .unknown(u): ivrsTable = .unknown(u)
         }
         rules = KernelRuleSet(release: model.environment.kernelRelease)
-        override = model.environment.commandLineParameters["pcie_acs_override"].map(ACSOverride.init(parsing:))
+        switch model.environment.groupSource {
+        case .groupDirectory, .deviceLinks, .dumpLines:
+            controlsSetByKernel = .known(true, evidence: "the kernel made IOMMU groups, so an IOMMU asked for ACS and pci_enable_acs set the controls")
+        case .noneMade:
+            controlsSetByKernel = .known(false, evidence: "the kernel made no IOMMU groups: with the IOMMU off, pci_enable_acs leaves ACS controls as the firmware set them")
+        case let .none(u):
+            controlsSetByKernel = .unknown(Unknown("whether the input was taken with the IOMMU on (when the kernel enables ACS) is unknown: \(u.reason)", remedy: u.remedy))
+        }
+        switch model.environment.kernelCommandLine {
+        case let .known(line, evidence):
+            let options = (model.environment.commandLineParameters["pci"] ?? "").split(separator: ",")
+            let given = options.contains { $0.hasPrefix("config_acs=") || $0.hasPrefix("disable_acs_redir=") }
+            acsParameters = .known(given, evidence: given ? "kernel command line: \(line)" : evidence)
+        case let .unknown(u):
+            acsParameters = .unknown(u)
+        }
+        override = model.environment.commandLineParameters["pcie_acs_override"].map(ACSOverride.init(parsing:)).flatMap { $0.isActive ? $0 : nil }
     }
 
     /// The answer `instead` of a quirk that sits after the place where carriers put the `pcie_acs_override`
@@ -151,6 +174,9 @@ public struct ACSOverride: Hashable, Sendable {
     public let ids: [(vendor: UInt16, device: UInt16)]
     /// Tokens the patch would not take.
     public let ignored: [String]
+
+    /// Whether it overrides anything (an empty `pcie_acs_override=` sets nothing).
+    public var isActive: Bool { downstream || multifunction || !ids.isEmpty }
 
     public static func == (a: Self, b: Self) -> Bool { a.text == b.text }
     public func hash(into h: inout Hasher) { h.combine(text) }
@@ -228,7 +254,11 @@ public enum KernelRuleSet: Hashable, Sendable {
         if major == 5 && minor == 9 {
             self = .pchQuirkMaybeLost(release: release, why: "Linux 5.9 stopped enabling the Intel PCH root-port ACS workaround (commit 52fbf5bdeeef); the fix went into 5.10 and possibly later 5.9.y releases")
         } else if major == 6 && minor == 11 && patch <= 6 {
-            self = .pchQuirkLost(release: release, why: "Linux 6.11.0 to 6.11.6 do not enable the Intel PCH root-port ACS workaround (commit 47c8846a49ba; fixed by f3c3ccc4fe49 in 6.11.7 and 6.12)")
+            let why = "Linux 6.11.0 to 6.11.6 do not enable the Intel PCH root-port ACS workaround (commit 47c8846a49ba; fixed by f3c3ccc4fe49 in 6.11.7 and 6.12)"
+            // A distribution's release string (6.11.0-19-generic) may carry the stable fix under an old number.
+            let plain = release.allSatisfy { $0.isNumber || $0 == "." }
+            self = plain ? .pchQuirkLost(release: release, why: why)
+                : .pchQuirkMaybeLost(release: release, why: why + "; a distribution kernel (\(release)) may carry the fix")
         } else {
             self = .mainline(release: release)
         }
