@@ -224,9 +224,12 @@ public enum FunctionRules {
                     case .unknown: return "\(o.address) (driver unknown)"
                     }
                 }
-                let notVFIO = others.filter { !VFIODrivers.isVFIO($0.driver) }
+                // Only a known binding is named as not yet on vfio-pci; an unknown one is said to be unknown.
+                let notVFIO = others.filter { $0.driverBinding.isKnown && !VFIODrivers.isVFIO($0.driver) }
+                let unknown = others.filter { !$0.driverBinding.isKnown }
                 message += ", which also resets \(named.joined(separator: ", ")): VFIO performs it only when all of them are bound to vfio-pci and the opened ones belong to the same user (vfio_pci_dev_set_hot_reset)"
                 if !notVFIO.isEmpty { message += "; not yet bound to vfio-pci: \(notVFIO.map(\.address.description).joined(separator: ", "))" }
+                if !unknown.isEmpty { message += "; driver unknown: \(unknown.map(\.address.description).joined(separator: ", "))" }
             }
             return Finding(.busResetOnly, .warn, message + ".", functions: [a] + hit, evidence: [evidence])
         case let .unknown(u):

@@ -27,7 +27,8 @@ public struct GroupsCommand: ParsableCommand {
         let chosen = try selection.chosen(in: model).map(Set.init)
         printHostDiagnostics(model)
         let needVerdicts = verdict != nil || exitStatus
-        let report = needVerdicts ? Reporter.report(model) : nil
+        // The report (with its prediction) is made once, only when verdicts or a selection need it.
+        let report = needVerdicts || chosen != nil ? Reporter.report(model) : nil
         let prediction = report?.prediction ?? GroupPredictor.predict(model)
         var analysis = GroupAnalysis(model, prediction)
         var shownVerdicts: [UnitVerdict] = []
@@ -39,7 +40,7 @@ public struct GroupsCommand: ParsableCommand {
             }
             let ids = Set(model.groups.filter { keep($0.members) }.map(\.id))
             let predicted = Set(prediction.groups.indices.filter { keep(prediction.groups[$0].members) })
-            let outside = (report?.units ?? Reporter.report(model).units).filter { $0.outsideGroups && keep($0.members) }
+            let outside = (report?.units ?? []).filter { $0.outsideGroups && keep($0.members) }
             analysis = analysis.restricted(toGroups: ids, predicted: predicted, ungrouped: Set(outside.flatMap(\.members).map(\.description)))
             let shownMembers = model.environment.groupSource.isKnown
                 ? model.groups.filter { ids.contains($0.id) }.map(\.members)

@@ -94,15 +94,16 @@ struct GeneratedSnapshotTests {
         let dir = try Fixtures.temporaryDirectory("generated")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let script = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Scripts/make-large-snapshot").path
-        let made = try Command.run(python, [script, String(n), dir + "/root"])
+        let snapshot = dir + "/snapshot"
+        let made = try Command.run(python, [script, String(n), snapshot])
         #expect(made.status == 0, "\(made.stderr)")
-        let truth = Set(try String(contentsOfFile: dir + "/root/groups.txt", encoding: .utf8).split(separator: "\n")
+        let truth = Set(try String(contentsOfFile: snapshot + "/groups.txt", encoding: .utf8).split(separator: "\n")
             .map { Set($0.split(separator: ":", maxSplits: 1)[1].split(separator: " ").map(String.init)) })
-        let json = try Command.json(try Command.tool(["groups", "--json", "--root", dir + "/root"]).stdout)
+        let json = try Command.json(try Command.tool(["groups", "--json", "--root", snapshot]).stdout)
         let predicted = Set(((json["predictedGroups"] as? [[String: Any]]) ?? []).compactMap { ($0["members"] as? [String]).map(Set.init) })
         #expect(predicted == truth)
         #expect(json["groupPredictionMatches"] as? Bool == true)
-        let list = try Command.json(try Command.tool(["list", "--json", "--root", dir + "/root"]).stdout)
+        let list = try Command.json(try Command.tool(["list", "--json", "--root", snapshot]).stdout)
         let functions = (list["functions"] as? [[String: Any]]) ?? []
         #expect(functions.count == n)
         #expect(functions.allSatisfy { ($0["diagnostics"] as? [Any])?.isEmpty ?? true })
