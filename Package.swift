@@ -12,6 +12,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Fleet formats: the Prometheus text exposition (node_exporter textfile collector) and YAML.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // libpci itself, found through pkg-config; Debian/Ubuntu ship it in libpci-dev.
@@ -47,10 +50,19 @@ let package = Package(
             name: "VFIOReport",
             dependencies: ["PCIHost", "PCIConfigSpace", "VFIOAnalysis"]
         ),
+        // Fleet formats: NFD feature files, Prometheus textfiles, Ansible facts, DRA ResourceSlices, orchestrator config.
+        .target(
+            name: "VFIOFleet",
+            dependencies: [
+                "PCIHost", "VFIOAnalysis", "VFIOReport",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .target(
             name: "VFIOInspectCommands",
             dependencies: [
-                "PCIHost", "VFIOAnalysis", "VFIOReport",
+                "PCIHost", "VFIOAnalysis", "VFIOReport", "VFIOFleet",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -69,7 +81,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PCIHostTests",
-            dependencies: ["PCIConfigSpace", "PCIHost", "PCILibPCI", "VFIOAnalysis", "VFIOReport", "VFIOInspectCommands", "TestSupport"]
+            dependencies: ["PCIConfigSpace", "PCIHost", "PCILibPCI", "VFIOAnalysis", "VFIOReport", "VFIOFleet", "VFIOInspectCommands", "TestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

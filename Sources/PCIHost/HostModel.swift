@@ -260,6 +260,8 @@ public struct HostEnvironment: Hashable, Sendable {
     public var vfioUsers: Fact<[VFIOUser]> = .unknown("the input holds no process table", remedy: "run on the host as root, or take a snapshot with `vfio-inspect snapshot`")
     /// The running kernel's release (`proc/sys/kernel/osrelease`).
     public var kernelRelease: String?
+    /// The host's name (`proc/sys/kernel/hostname`), when the input holds it.
+    public var hostName: String?
     /// The firmware's ACPI tables by name (`sys/firmware/acpi/tables`: IVRS means AMD-Vi, DMAR Intel VT-d).
     public var acpiTables: Fact<Set<String>> = .unknown("the input does not show the firmware's ACPI tables", remedy: "read sys/firmware/acpi/tables of the host (a snapshot made by this version keeps IVRS and DMAR)")
     /// IOMMU units from `class/iommu`; `nil` when the input cannot show them (a dump).

@@ -118,7 +118,7 @@ public final class SnapshotWriter {
         try copyIOMMUUnits(&summary)
         try copyClassLinks(&summary)
         try copyModuleParameters(&summary)
-        for file in ["proc/cmdline", "proc/mounts", "proc/modules", "proc/swaps", "proc/interrupts", "proc/sys/kernel/osrelease"] {
+        for file in ["proc/cmdline", "proc/mounts", "proc/modules", "proc/swaps", "proc/interrupts", "proc/sys/kernel/osrelease", "proc/sys/kernel/hostname"] {
             try copyFile(file, to: file, summary: &summary, required: false)
         }
         try copyACPITables(&summary)

@@ -602,6 +602,7 @@ public struct SysfsScanner {
             env.swaps = table("proc/swaps", fields: 3, header: "Filename").map { rows in rows.map { unescapeMount($0[0]) } }
         }
         env.kernelRelease = try? root.readText("proc/sys/kernel/osrelease")
+        env.hostName = try? root.readText("proc/sys/kernel/hostname")
         // ACPI table names: their presence is the fact (IVRS for pci_quirk_amd_sb_acs). A live host without the
         // directory has no ACPI (device-tree machines); a snapshot without it may just not have copied it.
         let tablesDir = "sys/firmware/acpi/tables"

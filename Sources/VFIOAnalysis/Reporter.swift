@@ -287,3 +287,10 @@ extension HostReport {
         }
     }
 }
+
+extension HostReport {
+    /// The same report with only `units` (a selection of its own units); host findings and the prediction stay.
+    public func keeping(units kept: [UnitReport]) -> HostReport {
+        HostReport(hostFindings: hostFindings, units: kept, prediction: prediction, ungrouped: ungrouped)
+    }
+}

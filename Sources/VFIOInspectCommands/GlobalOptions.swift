@@ -42,34 +42,43 @@ public struct GlobalOptions: ParsableArguments {
             printError("vfio-inspect: --root needs a directory (use --root / for this host)")
             throw ExitCode(ExitStatus.usage)
         }
-        let names: PCIIDDatabase?
-        do {
-            let db = try PCIIDDatabase(path: pciIDs)
-            names = db.isAvailable ? db : nil
-            if !db.isAvailable {
-                if let pciIDs {
-                    printError("warning: the pci.ids database could not be read from \(pciIDs) (missing or not a pci.ids file); names are left out")
-                } else {
-                    printError("warning: the pci.ids database could not be read; names are left out (install the pci.ids package)")
-                }
-            }
-        } catch {
-            printError("warning: \(error); names are left out")
-            names = nil
+        if dump != nil, root != "/" {
+            printError("warning: --dump given; --root \(root) is ignored")
         }
         do {
-            if let dump {
-                if root != "/" {
-                    printError("warning: --dump given; --root \(root) is ignored")
-                }
-                return try DumpScanner(path: dump, names: names, options: options).scan()
-            }
-            return try SysfsScanner(root: HostRoot(root), names: names, options: options).scan()
+            return try scanHost(root: root, dump: dump, names: loadNames(pciIDs), options: options)
         } catch {
             printError("vfio-inspect: \(error)")
             throw ExitCode(ExitStatus.inputUnusable)
         }
     }
+}
+
+/// The pci.ids database `--pci-ids` names (libpci's default when `nil`); `nil`, with a warning on stderr, when it
+/// cannot be read: names are then left out.
+func loadNames(_ pciIDs: String?) -> PCIIDDatabase? {
+    do {
+        let db = try PCIIDDatabase(path: pciIDs)
+        if !db.isAvailable {
+            if let pciIDs {
+                printError("warning: the pci.ids database could not be read from \(pciIDs) (missing or not a pci.ids file); names are left out")
+            } else {
+                printError("warning: the pci.ids database could not be read; names are left out (install the pci.ids package)")
+            }
+        }
+        return db.isAvailable ? db : nil
+    } catch {
+        printError("warning: \(error); names are left out")
+        return nil
+    }
+}
+
+/// Scans a sysfs root (a live host or a snapshot) or, when `dump` is given, an lspci hex dump.
+func scanHost(root: String, dump: String?, names: PCIIDDatabase?, options: ScanOptions) throws -> HostModel {
+    if let dump {
+        return try DumpScanner(path: dump, names: names, options: options).scan()
+    }
+    return try SysfsScanner(root: HostRoot(root), names: names, options: options).scan()
 }
 
 extension GlobalOptions {

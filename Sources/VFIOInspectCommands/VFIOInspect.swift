@@ -13,7 +13,7 @@ public struct VFIOInspect: ParsableCommand {
             64 usage error.
             """,
         version: "0.1.0",
-        subcommands: [ListCommand.self, ShowCommand.self, ReportCommand.self, CheckCommand.self, GroupsCommand.self, TreeCommand.self, PlanCommand.self, SnapshotCommand.self])
+        subcommands: [ListCommand.self, ShowCommand.self, ReportCommand.self, CheckCommand.self, GroupsCommand.self, TreeCommand.self, PlanCommand.self, SnapshotCommand.self, ExportCommand.self, SuggestCommand.self, DiffCommand.self])
 
     public init() {}
 }

@@ -112,6 +112,9 @@ public struct DescribedFunction: Encodable, Sendable {
     @Nullable public var sriovState: DescribedSRIOVState?
     public let configBytesReadable: Int
     public let configSize: Int
+    /// The ACS Control register (`PCI_ACS_CTRL`, 4 hex digits) when the function has an ACS capability; null when it
+    /// has none, its capabilities were not decoded (`list`), or that is unknown (then `unknown.acs` says why).
+    @Nullable public var acsControl: String?
     /// Null when the input cannot show it (a dump).
     @Nullable public var hostUse: DescribedHostUse?
     /// Facts about this function that the input does not hold, by name (`driver`, `hostUse`, `position`,
@@ -155,6 +158,7 @@ public struct DescribedFunction: Encodable, Sendable {
         }
         configBytesReadable = f.configBytesReadable
         configSize = f.configSize
+        acsControl = f.config?.acs.map { hex($0.control.rawValue, 4) }
         hostUse = f.hostUse.value.map(DescribedHostUse.init)
         var unknown: [String: DescribedUnknown] = [:]
         if let u = f.driverBinding.unknown { unknown["driver"] = DescribedUnknown(u) }

@@ -1,0 +1,261 @@
+/// What `diff` compares of a host: the facts a passthrough setup depends on, as `report --json` publishes them
+/// (a saved report, a snapshot, a dump and the live host all reach this shape through that one contract).
+/// IDs are lower-case hex strings as in the JSON. A fact the input did not hold is `nil` with its `…Known` false.
+public struct PassthroughState: Sendable {
+    public struct Function: Sendable {
+        public var address: String
+        public var vendorID: String
+        public var deviceID: String
+        public var subsystemVendorID: String?
+        public var subsystemDeviceID: String?
+        public var driver: String?
+        public var driverKnown: Bool
+        /// The ACS Control register (`PCI_ACS_CTRL`) as 4 hex digits; `nil` with `acsKnown` true: no ACS capability.
+        public var acsControl: String?
+        public var acsKnown: Bool
+        public var iommuGroup: Int?
+
+        public init(address: String, vendorID: String, deviceID: String, subsystemVendorID: String?, subsystemDeviceID: String?,
+                    driver: String?, driverKnown: Bool, acsControl: String?, acsKnown: Bool, iommuGroup: Int?) {
+            self.address = address; self.vendorID = vendorID; self.deviceID = deviceID
+            self.subsystemVendorID = subsystemVendorID; self.subsystemDeviceID = subsystemDeviceID
+            self.driver = driver; self.driverKnown = driverKnown; self.acsControl = acsControl; self.acsKnown = acsKnown
+            self.iommuGroup = iommuGroup
+        }
+    }
+
+    public struct Unit: Sendable {
+        /// The kernel's group number; `nil` for a predicted unit (no kernel groups in the input).
+        public var groupID: Int?
+        public var members: [String]
+        public var verdict: String
+        /// The `why` lines of the report (`cause: explanation`).
+        public var why: [String]
+        /// The code of the finding that decides a verdict other than ready.
+        public var deciding: String?
+
+        public init(groupID: Int?, members: [String], verdict: String, why: [String], deciding: String?) {
+            self.groupID = groupID; self.members = members; self.verdict = verdict; self.why = why; self.deciding = deciding
+        }
+    }
+
+    /// What the input is (`sysfs DIR`, `dump FILE`, `report FILE`).
+    public var source: String
+    public var kernelRelease: String?
+    public var kernelCommandLine: String?
+    /// `iommu.groupsPresent`: whether the input holds the kernel's groups.
+    public var groupsPresent: Bool
+    public var functions: [Function]
+    public var units: [Unit]
+
+    public init(source: String, kernelRelease: String?, kernelCommandLine: String?, groupsPresent: Bool,
+                functions: [Function], units: [Unit]) {
+        self.source = source; self.kernelRelease = kernelRelease; self.kernelCommandLine = kernelCommandLine
+        self.groupsPresent = groupsPresent; self.functions = functions; self.units = units
+    }
+}
+
+/// One difference between two states.
+public struct DriftChange: Hashable, Sendable {
+    /// The kinds, by stable name (part of the `diff --json` and Prometheus contracts).
+    public enum Kind: String, Hashable, Sendable, CaseIterable {
+        case functionAdded = "function-added"
+        case functionRemoved = "function-removed"
+        case idsChanged = "ids-changed"
+        case subsystemChanged = "subsystem-changed"
+        case driverChanged = "driver-changed"
+        case acsChanged = "acs-changed"
+        case groupsAppeared = "groups-appeared"
+        case groupsGone = "groups-gone"
+        case groupSplit = "group-split"
+        case groupMerged = "group-merged"
+        case groupRegrouped = "group-regrouped"
+        case groupRenumbered = "group-renumbered"
+        case verdictChanged = "verdict-changed"
+        case kernelChanged = "kernel-changed"
+        case commandLineChanged = "command-line-changed"
+        /// A fact one side does not hold, so whether it changed is unknown.
+        case notComparable = "not-comparable"
+    }
+
+    public let kind: Kind
+    /// Whether the change can break or alter a passthrough setup (`diff`'s exit status 1). Kernel and command line
+    /// changes are context: what they do to groups and verdicts is reported as its own change.
+    public let matters: Bool
+    public let functions: [String]
+    public let before: String?
+    public let after: String?
+    public let message: String
+}
+
+/// The drift between two states of a host.
+public struct Drift: Sendable {
+    public let changes: [DriftChange]
+
+    /// Changes that matter for passthrough.
+    public var mattering: [DriftChange] { changes.filter(\.matters) }
+    /// Facts that could not be compared.
+    public var notComparable: [DriftChange] { changes.filter { $0.kind == .notComparable } }
+
+    /// `diff`'s exit status: 1 when something that matters changed; else 4 when something could not be compared
+    /// (the answer is undetermined); else 0.
+    public var exitStatus: Int32 {
+        if !mattering.isEmpty { return 1 }
+        return notComparable.isEmpty ? 0 : 4
+    }
+
+    /// Compares `baseline` with `current`. One pass over each side's functions and units (dictionaries by address):
+    ///
+    /// - functions present on one side only: added or removed;
+    /// - on both: vendor/device IDs, subsystem IDs, the bound driver and the ACS Control register (a side that does
+    ///   not hold the fact makes it `not-comparable`, never "unchanged");
+    /// - units: compared on the functions both sides have. A group whose members (so restricted) are the same on both
+    ///   sides is unchanged, or renumbered when its number differs (Proxmox's mapping `iommugroup=` and
+    ///   `/dev/vfio/N` name it); otherwise each connected set of changed groups is one change: a split (one group
+    ///   became several), a merge (several became one) or a regrouping, with the report's `why` of each side;
+    /// - a verdict change of a unit whose membership stayed;
+    /// - kernel release and command line, as context.
+    public static func compare(baseline: PassthroughState, current: PassthroughState) -> Drift {
+        var changes: [DriftChange] = []
+        if baseline.kernelRelease != current.kernelRelease {
+            changes.append(change(.kernelChanged, false, [], baseline.kernelRelease, current.kernelRelease,
+                                  "kernel release \(baseline.kernelRelease ?? "unknown") → \(current.kernelRelease ?? "unknown")"))
+        }
+        if baseline.kernelCommandLine != current.kernelCommandLine {
+            if baseline.kernelCommandLine == nil || current.kernelCommandLine == nil {
+                changes.append(change(.notComparable, false, [], baseline.kernelCommandLine, current.kernelCommandLine,
+                                      "the kernel command line is not in \(baseline.kernelCommandLine == nil ? "the baseline" : "the current input")"))
+            } else {
+                changes.append(change(.commandLineChanged, false, [], baseline.kernelCommandLine, current.kernelCommandLine,
+                                      "kernel command line changed"))
+            }
+        }
+
+        let before = Dictionary(baseline.functions.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+        let after = Dictionary(current.functions.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+        var driverUnknown: [String] = [], acsUnknown: [String] = []
+        for b in baseline.functions {
+            guard let a = after[b.address] else {
+                changes.append(change(.functionRemoved, true, [b.address], "\(b.vendorID):\(b.deviceID)", nil,
+                                      "\(b.address) [\(b.vendorID):\(b.deviceID)] is gone"))
+                continue
+            }
+            if (b.vendorID, b.deviceID) != (a.vendorID, a.deviceID) {
+                changes.append(change(.idsChanged, true, [b.address], "\(b.vendorID):\(b.deviceID)", "\(a.vendorID):\(a.deviceID)",
+                                      "\(b.address) is now a different device: [\(b.vendorID):\(b.deviceID)] → [\(a.vendorID):\(a.deviceID)]"))
+            }
+            let bs = b.subsystemVendorID.map { "\($0):\(b.subsystemDeviceID ?? "?")" }
+            let asub = a.subsystemVendorID.map { "\($0):\(a.subsystemDeviceID ?? "?")" }
+            if let bs, let asub, bs != asub {
+                changes.append(change(.subsystemChanged, true, [b.address], bs, asub, "\(b.address)'s subsystem IDs changed"))
+            }
+            if b.driverKnown && a.driverKnown {
+                if b.driver != a.driver {
+                    changes.append(change(.driverChanged, true, [b.address], b.driver ?? "none", a.driver ?? "none",
+                                          "\(b.address) driver \(b.driver ?? "none") → \(a.driver ?? "none")"))
+                }
+            } else {
+                driverUnknown.append(b.address)
+            }
+            if b.acsKnown && a.acsKnown {
+                if b.acsControl != a.acsControl {
+                    changes.append(change(.acsChanged, true, [b.address], b.acsControl ?? "no ACS", a.acsControl ?? "no ACS",
+                                          "\(b.address) ACS Control \(b.acsControl ?? "no capability") → \(a.acsControl ?? "no capability")"))
+                }
+            } else if b.acsKnown || a.acsKnown {
+                acsUnknown.append(b.address)
+            }
+        }
+        for a in current.functions where before[a.address] == nil {
+            changes.append(change(.functionAdded, true, [a.address], nil, "\(a.vendorID):\(a.deviceID)",
+                                  "\(a.address) [\(a.vendorID):\(a.deviceID)] is new"))
+        }
+        if !driverUnknown.isEmpty {
+            changes.append(change(.notComparable, false, driverUnknown, nil, nil,
+                                  "the bound driver of \(driverUnknown.count) function(s) is not in both inputs"))
+        }
+        if !acsUnknown.isEmpty {
+            changes.append(change(.notComparable, false, acsUnknown, nil, nil,
+                                  "the ACS capability of \(acsUnknown.count) function(s) is in one input only"))
+        }
+
+        if baseline.groupsPresent != current.groupsPresent {
+            changes.append(change(current.groupsPresent ? .groupsAppeared : .groupsGone, true, [],
+                                  baseline.groupsPresent ? "kernel groups" : "no kernel groups",
+                                  current.groupsPresent ? "kernel groups" : "no kernel groups",
+                                  current.groupsPresent
+                                      ? "the kernel now makes IOMMU groups (the baseline had none)"
+                                      : "the kernel's IOMMU groups are gone (IOMMU off, or the input no longer holds them); units below are predicted"))
+        }
+        changes += unitChanges(baseline, current, common: Set(before.keys).intersection(after.keys))
+        return Drift(changes: changes)
+    }
+
+    private static func change(_ kind: DriftChange.Kind, _ matters: Bool, _ functions: [String], _ before: String?, _ after: String?,
+                               _ message: String) -> DriftChange {
+        DriftChange(kind: kind, matters: matters, functions: functions, before: before, after: after, message: message)
+    }
+
+    private static func unitLabel(_ u: PassthroughState.Unit) -> String {
+        (u.groupID.map { "group \($0)" } ?? "predicted unit") + " {" + u.members.joined(separator: ", ") + "}"
+    }
+
+    private static func unitChanges(_ baseline: PassthroughState, _ current: PassthroughState, common: Set<String>) -> [DriftChange] {
+        // Units restricted to the functions both sides have (functions added or removed are reported above).
+        func restrict(_ units: [PassthroughState.Unit]) -> [(unit: PassthroughState.Unit, key: [String])] {
+            units.compactMap { u in
+                let key = u.members.filter(common.contains).sorted()
+                return key.isEmpty ? nil : (u, key)
+            }
+        }
+        let b = restrict(baseline.units), a = restrict(current.units)
+        var aByKey: [[String]: Int] = [:]
+        for (i, x) in a.enumerated() { aByKey[x.key] = i }
+        var bUnitOf: [String: Int] = [:], aUnitOf: [String: Int] = [:]
+        for (i, x) in b.enumerated() { for m in x.key { bUnitOf[m] = i } }
+        for (i, x) in a.enumerated() { for m in x.key { aUnitOf[m] = i } }
+
+        var changes: [DriftChange] = []
+        var unchangedB = Set<Int>(), unchangedA = Set<Int>()
+        for (i, x) in b.enumerated() {
+            guard let j = aByKey[x.key] else { continue }
+            unchangedB.insert(i); unchangedA.insert(j)
+            let y = a[j]
+            if let bid = x.unit.groupID, let aid = y.unit.groupID, bid != aid {
+                changes.append(change(.groupRenumbered, true, x.key, "group \(bid)", "group \(aid)",
+                                      "group \(bid) is now group \(aid) with the same members; configs that name the number (Proxmox iommugroup=, /dev/vfio/\(bid)) need it changed"))
+            }
+            if x.unit.verdict != y.unit.verdict {
+                changes.append(change(.verdictChanged, true, x.key, x.unit.verdict, y.unit.verdict,
+                                      "\(unitLabel(y.unit)): \(x.unit.verdict) → \(y.unit.verdict)"
+                                          + (y.unit.deciding.map { " (\($0))" } ?? "")))
+            }
+        }
+        // Connected sets of changed units: walk from each changed baseline unit through shared functions.
+        var seenB = Set<Int>()
+        for start in b.indices where !unchangedB.contains(start) && !seenB.contains(start) {
+            var queueB = [start], compB: [Int] = [], compA = Set<Int>()
+            seenB.insert(start)
+            while let i = queueB.popLast() {
+                compB.append(i)
+                for m in b[i].key {
+                    guard let j = aUnitOf[m], !compA.contains(j) else { continue }
+                    compA.insert(j)
+                    for m2 in a[j].key {
+                        if let i2 = bUnitOf[m2], !seenB.contains(i2) { seenB.insert(i2); queueB.append(i2) }
+                    }
+                }
+            }
+            let bs = compB.sorted().map { b[$0].unit }, as_ = compA.sorted().map { a[$0].unit }
+            let kind: DriftChange.Kind = bs.count == 1 && as_.count > 1 ? .groupSplit : bs.count > 1 && as_.count == 1 ? .groupMerged : .groupRegrouped
+            let functions = compB.flatMap { b[$0].key }.sorted()
+            let word = kind == .groupSplit ? "split" : kind == .groupMerged ? "merged" : "regrouped"
+            let whyBefore = bs.flatMap(\.why), whyAfter = as_.flatMap(\.why)
+            changes.append(change(kind, true, functions,
+                                  bs.map(unitLabel).joined(separator: "; ") + (whyBefore.isEmpty ? "" : " — why: " + whyBefore.joined(separator: "; ")),
+                                  as_.map(unitLabel).joined(separator: "; ") + (whyAfter.isEmpty ? "" : " — why: " + whyAfter.joined(separator: "; ")),
+                                  "\(bs.map(unitLabel).joined(separator: " + ")) \(word) → \(as_.map(unitLabel).joined(separator: " + "))"))
+        }
+        return changes
+    }
+}

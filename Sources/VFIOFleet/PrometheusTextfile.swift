@@ -1,0 +1,137 @@
+import Prometheus
+import PCIHost
+import VFIOAnalysis
+
+/// A node_exporter textfile-collector file (`*.prom`): the Prometheus text exposition format, written by
+/// swift-prometheus (`PrometheusCollectorRegistry`), gauges only, no timestamps (the collector refuses them).
+///
+/// Per-function series carry node_exporter's own pcidevice labels (`collector/pcidevice_linux.go`: `segment` `%04x`,
+/// `bus` `%02x`, `device` `%02x`, `function` `%x`), so `* on(segment,bus,device,function) group_left
+/// node_pcidevice_info` joins names and IDs. States are state sets (one series per state, 1 for the current one),
+/// so `unknown` is a value, never a missing series.
+///
+/// Families, in this order:
+/// - `vfio_inspect_iommu_state{state}`, `vfio_inspect_interrupt_remapping_state{state}`: on/off/unknown;
+/// - `vfio_inspect_units{verdict}`: units (IOMMU groups, or predicted ones) per verdict;
+/// - `vfio_inspect_iommu_group_verdict{iommu_group,verdict}`: 1 per kernel group, its verdict as the label;
+/// - `vfio_inspect_pci_function_verdict{segment,bus,device,function,iommu_group,verdict}`: 1 per function; `iommu_group`
+///   is the number, `none` (in no group), or `unknown`;
+/// - `vfio_inspect_sriov_physical_functions`, `vfio_inspect_sriov_virtual_functions`;
+/// - with a baseline: `vfio_inspect_drift_baseline_readable`, `vfio_inspect_drift_changes{kind}` (every kind, 0 when
+///   none), `vfio_inspect_drift_undetermined` (facts one side lacks), `vfio_inspect_drift_detected` (1 when something
+///   that matters changed: the alert).
+public enum PrometheusTextfile {
+    /// The drift part of the file: `nil` for no baseline; `.unreadable` when it was asked for but could not be read.
+    public enum Baseline: Sendable {
+        case compared(Drift)
+        case unreadable
+    }
+
+    public static func render(_ facts: FleetFacts, baseline: Baseline? = nil) -> String {
+        var families: [String] = []
+        func family(_ build: (PrometheusCollectorRegistry) -> Void) {
+            let registry = PrometheusCollectorRegistry()
+            build(registry)
+            families.append(sortedSamples(registry.emitToString()))
+        }
+        family { r in
+            for s in HostState.allCases {
+                gauge(r, "vfio_inspect_iommu_state", [("state", s.rawValue)],
+                            "Whether the IOMMU is on (1 for the current state; unknown when the input does not show it).")
+                    .set(to: facts.iommu == s ? 1 : 0)
+            }
+        }
+        family { r in
+            for s in HostState.allCases {
+                gauge(r, "vfio_inspect_interrupt_remapping_state", [("state", s.rawValue)],
+                            "Whether MSI interrupts are remapped (1 for the current state).")
+                    .set(to: facts.interruptRemapping == s ? 1 : 0)
+            }
+        }
+        family { r in
+            for v in UnitVerdict.allCases {
+                gauge(r, "vfio_inspect_units", [("verdict", v.rawValue)],
+                            "Passthrough units (IOMMU groups, or predicted ones) per verdict.")
+                    .set(to: Double(facts.unitsByVerdict[v] ?? 0))
+            }
+        }
+        family { r in
+            for u in facts.units {
+                guard let id = u.groupID else { continue }
+                gauge(r, "vfio_inspect_iommu_group_verdict", [("iommu_group", String(id)), ("verdict", u.verdict.rawValue)],
+                            "1 per kernel IOMMU group; the verdict label says whether it can be passed through.")
+                    .set(to: 1)
+            }
+        }
+        family { r in
+            for f in facts.functions {
+                let group = f.iommuGroup.map(String.init) ?? (f.groupKnown ? "none" : "unknown")
+                gauge(r, "vfio_inspect_pci_function_verdict",
+                            pcideviceLabels(f.address) + [("iommu_group", group), ("verdict", f.verdict.rawValue)],
+                            "1 per PCI function; the verdict of its unit. Joins node_pcidevice_info on segment, bus, device, function.")
+                    .set(to: 1)
+            }
+        }
+        family { r in
+            gauge(r, "vfio_inspect_sriov_physical_functions", [], "Functions with an SR-IOV capability.")
+                .set(to: Double(facts.sriovPhysicalFunctions))
+        }
+        family { r in
+            gauge(r, "vfio_inspect_sriov_virtual_functions", [], "SR-IOV virtual functions enabled.")
+                .set(to: Double(facts.sriovVirtualFunctions))
+        }
+        if let baseline {
+            family { r in
+                gauge(r, "vfio_inspect_drift_baseline_readable", [], "1 when the baseline given with --baseline was read.")
+                    .set(to: baseline.drift == nil ? 0 : 1)
+            }
+            if let drift = baseline.drift {
+                family { r in
+                    for kind in DriftChange.Kind.allCases where kind != .notComparable {
+                        gauge(r, "vfio_inspect_drift_changes", [("kind", kind.rawValue)],
+                                    "Changes since the baseline, by kind (group-split, driver-changed, ...).")
+                            .set(to: Double(drift.changes.filter { $0.kind == kind }.count))
+                    }
+                }
+                family { r in
+                    gauge(r, "vfio_inspect_drift_undetermined", [], "Facts that could not be compared with the baseline (one side lacks them).")
+                        .set(to: Double(drift.notComparable.count))
+                }
+                family { r in
+                    gauge(r, "vfio_inspect_drift_detected", [], "1 when something that matters for passthrough changed since the baseline.")
+                        .set(to: drift.mattering.isEmpty ? 0 : 1)
+                }
+            }
+        }
+        return families.joined()
+    }
+
+    /// A gauge of `registry` (swift-prometheus takes the help text through a name descriptor).
+    static func gauge(_ registry: PrometheusCollectorRegistry, _ name: String, _ labels: [(String, String)], _ help: String) -> Gauge {
+        registry.makeGauge(descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels)
+    }
+
+    /// node_exporter's pcidevice location labels for `a`.
+    static func pcideviceLabels(_ a: PCIAddress) -> [(String, String)] {
+        func pad(_ v: UInt32, _ n: Int) -> String {
+            let s = String(v, radix: 16)
+            return String(repeating: "0", count: max(0, n - s.count)) + s
+        }
+        return [("segment", pad(a.domain, 4)), ("bus", pad(UInt32(a.bus), 2)), ("device", pad(UInt32(a.device), 2)),
+                ("function", String(a.function, radix: 16))]
+    }
+
+    /// One family's text with its samples in a stable order (the registry keeps them in a dictionary).
+    static func sortedSamples(_ text: String) -> String {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+        let comments = lines.filter { $0.hasPrefix("#") }
+        let samples = lines.filter { !$0.hasPrefix("#") }.sorted()
+        return (comments + samples).map { $0 + "\n" }.joined()
+    }
+}
+
+extension PrometheusTextfile.Baseline {
+    var drift: Drift? {
+        if case let .compared(d) = self { d } else { nil }
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import PCIHost
+import VFIOAnalysis
+
+/// Why a file is not a `report --json` that `diff` can compare.
+public struct SavedReportError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// The part of `report --json` (schema version 1) that `diff` reads back. Every input reaches `PassthroughState`
+/// through this one decoder: a saved report as it is, a snapshot, a dump or the live host by encoding their report
+/// first, so a saved baseline and a live host are compared field for field.
+struct SavedReport: Decodable {
+    struct Source: Decodable { let kind: String; let path: String }
+    struct Unknown: Decodable {}
+    struct Function: Decodable {
+        let address: String
+        let vendorID: String
+        let deviceID: String
+        let subsystemVendorID: String?
+        let subsystemDeviceID: String?
+        let driver: String?
+        let iommuGroup: Int?
+        let acsControl: String?
+        let unknown: [String: Unknown]
+    }
+    struct Cause: Decodable { let kind: String; let explanation: String }
+    struct Finding: Decodable { let code: String; let severity: String }
+    struct Unit: Decodable {
+        let id: Int?
+        let members: [String]
+        let verdict: String
+        let why: [Cause]
+        let findings: [Finding]
+    }
+    struct IOMMU: Decodable { let groupsPresent: Bool }
+    struct Host: Decodable { let iommu: IOMMU; let kernelCommandLine: String? }
+    struct Rules: Decodable { let kernelRelease: String? }
+    let schemaVersion: Int
+    let source: Source
+    let host: Host
+    let functions: [Function]
+    let groups: [Unit]
+    let groupRules: Rules
+}
+
+extension PassthroughState {
+    /// Reads a saved `report --json`. Throws `SavedReportError` for JSON that is not a version-1 report
+    /// (a `list --json`, another tool's file, a truncated save).
+    public init(reportJSON data: Data, name: String) throws {
+        let saved: SavedReport
+        do {
+            saved = try JSONDecoder().decode(SavedReport.self, from: data)
+        } catch DecodingError.keyNotFound(let key, _) {
+            throw SavedReportError(description: "\(name) is JSON but not a `vfio-inspect report --json` (no \"\(key.stringValue)\"; a list --json or another file?)")
+        } catch {
+            throw SavedReportError(description: "\(name) is not a readable `vfio-inspect report --json`: \(error)")
+        }
+        guard saved.schemaVersion == JSONSchemaVersion.current else {
+            throw SavedReportError(description: "\(name) has report schema version \(saved.schemaVersion); this vfio-inspect reads version \(JSONSchemaVersion.current)")
+        }
+        let functions = saved.functions.map { f in
+            PassthroughState.Function(
+                address: f.address, vendorID: f.vendorID, deviceID: f.deviceID,
+                subsystemVendorID: f.subsystemVendorID, subsystemDeviceID: f.subsystemDeviceID,
+                driver: f.driver, driverKnown: f.unknown["driver"] == nil,
+                acsControl: f.acsControl, acsKnown: f.unknown["acs"] == nil && f.unknown["capabilities"] == nil,
+                iommuGroup: f.iommuGroup)
+        }
+        let rank = ["info": 0, "warn": 1, "unknown": 2, "fail": 3]
+        let units = saved.groups.map { u in
+            let worst = u.findings.map { rank[$0.severity] ?? 0 }.max() ?? 0
+            let deciding = u.verdict == "ready" ? nil : u.findings.first { rank[$0.severity] ?? 0 == worst }?.code
+            return PassthroughState.Unit(groupID: u.id, members: u.members, verdict: u.verdict,
+                                         why: u.why.map { "\($0.kind): \($0.explanation)" }, deciding: deciding)
+        }
+        self.init(source: "\(saved.source.kind) \(saved.source.path)", kernelRelease: saved.groupRules.kernelRelease,
+                  kernelCommandLine: saved.host.kernelCommandLine, groupsPresent: saved.host.iommu.groupsPresent,
+                  functions: functions, units: units)
+    }
+
+    /// The state of a scanned host, through the same contract as a saved report.
+    public init(_ model: HostModel, _ report: HostReport) throws {
+        let encoder = JSONEncoder()
+        let data = try encoder.encode(DescribedReport(model, report))
+        try self.init(reportJSON: data, name: model.source.description)
+    }
+}
+
+/// One change in `diff --json`.
+public struct DescribedDriftChange: Encodable, Sendable {
+    public let kind: String
+    public let matters: Bool
+    public let functions: [String]
+    @Nullable public var before: String?
+    @Nullable public var after: String?
+    public let message: String
+}
+
+/// `diff --json` (`Schemas/vfio-inspect-diff.schema.json`).
+public struct DescribedDrift: Encodable, Sendable {
+    public let schemaVersion: Int
+    public let baseline: String
+    public let current: String
+    /// Whether anything that matters for passthrough changed (exit status 1).
+    public let changed: Bool
+    /// Whether some fact could not be compared (exit status 4 when nothing that matters changed).
+    public let undetermined: Bool
+    public let exitStatus: Int32
+    public let changes: [DescribedDriftChange]
+
+    public init(_ drift: Drift, baseline: PassthroughState, current: PassthroughState) {
+        schemaVersion = JSONSchemaVersion.current
+        self.baseline = baseline.source
+        self.current = current.source
+        changed = !drift.mattering.isEmpty
+        undetermined = !drift.notComparable.isEmpty
+        exitStatus = drift.exitStatus
+        changes = drift.changes.map {
+            DescribedDriftChange(kind: $0.kind.rawValue, matters: $0.matters, functions: $0.functions, before: $0.before,
+                                 after: $0.after, message: $0.message)
+        }
+    }
+}
+
+public enum DriftText {
+    /// `diff`'s text: one line per change (`!` matters, `?` not comparable, `·` context), then a verdict line.
+    public static func render(_ drift: Drift, baseline: PassthroughState, current: PassthroughState) -> String {
+        var out = "baseline: \(baseline.source)\ncurrent:  \(current.source)\n"
+        for c in drift.changes {
+            let mark = c.matters ? "!" : c.kind == .notComparable ? "?" : "·"
+            out += "\(mark) \(c.kind.rawValue): \(c.message)\n"
+            if c.kind == .groupSplit || c.kind == .groupMerged || c.kind == .groupRegrouped {
+                if let b = c.before { out += "    before: \(b)\n" }
+                if let a = c.after { out += "    after:  \(a)\n" }
+            } else if c.kind == .commandLineChanged || c.kind == .notComparable && c.functions.isEmpty {
+                if let b = c.before { out += "    before: \(b)\n" }
+                if let a = c.after { out += "    after:  \(a)\n" }
+            }
+        }
+        let n = drift.mattering.count
+        switch drift.exitStatus {
+        case 1: out += "\(n) change(s) that matter for passthrough\n"
+        case 4: out += "nothing that matters changed among the facts both inputs hold; \(drift.notComparable.count) could not be compared\n"
+        default: out += "nothing that matters for passthrough changed\n"
+        }
+        return out
+    }
+}
