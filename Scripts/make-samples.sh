@@ -31,6 +31,19 @@ plan Samples/sriov/plan-vf.hotplug.sh --root Samples/sriov/root 01:00.2 --format
 # The picture the README shows: Graphviz's SVG of the SR-IOV sample's tree.
 "$bin" tree --format dot --root Samples/sriov/root > Samples/sriov/tree.dot
 dot -Tsvg Samples/sriov/tree.dot -o Samples/sriov/tree.svg
+# Fleet formats from the SR-IOV sample (the Prometheus file with drift against the multifunction sample,
+# the same topology with a multi-function device where the PF is), orchestrator suggestions, and one diff.
+fleet=Samples/sriov/fleet
+rm -rf "$fleet" && mkdir -p "$fleet"
+"$bin" export --format nfd --root Samples/sriov/root -o "$fleet"
+"$bin" export --format prometheus --root Samples/sriov/root --baseline Samples/multifunction/root -o "$fleet"
+"$bin" export --format ansible-fact --root Samples/sriov/root -o "$fleet"
+"$bin" export --format dra --root Samples/sriov/root --node-name node-1 -o "$fleet"
+"$bin" suggest --for kubevirt --root Samples/sriov/root > "$fleet/suggest-kubevirt.yaml"
+"$bin" suggest --for sriovdp --root Samples/sriov/root > "$fleet/suggest-sriovdp.yaml"
+"$bin" suggest --for nova --root Samples/sriov/root > "$fleet/suggest-nova.conf"
+"$bin" suggest --for proxmox --root Samples/sriov/root --node-name pve1 > "$fleet/suggest-proxmox.cfg"
+"$bin" diff Samples/multifunction/root Samples/sriov/root > Samples/diff-multifunction-sriov.txt || [[ $? -eq 1 ]]
 # The man page, from the same help text (argument-parser's generate-manual plugin).
 swift package plugin generate-manual --configuration debug --date 2026-11-30 >&2
 cp .build/plugins/GenerateManual/outputs/vfio-inspect/vfio-inspect.1 Samples/vfio-inspect.1

@@ -147,7 +147,7 @@ public struct Drift: Sendable {
             let bs = b.subsystemVendorID.map { "\($0):\(b.subsystemDeviceID ?? "?")" }
             let asub = a.subsystemVendorID.map { "\($0):\(a.subsystemDeviceID ?? "?")" }
             if let bs, let asub, bs != asub {
-                changes.append(change(.subsystemChanged, true, [b.address], bs, asub, "\(b.address)'s subsystem IDs changed"))
+                changes.append(change(.subsystemChanged, true, [b.address], bs, asub, "\(b.address)'s subsystem IDs changed: [\(bs)] → [\(asub)]"))
             }
             if b.driverKnown && a.driverKnown {
                 if b.driver != a.driver {

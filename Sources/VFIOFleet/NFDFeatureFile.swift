@@ -26,7 +26,12 @@ public struct NFDFeatureFile: Sendable {
     ///   - facts: the host summary.
     ///   - expiry: when NFD should drop the labels (the next run should have replaced them by then).
     public init(_ facts: FleetFacts, expiry: Date) {
-        var candidates: [(String, String)] = [
+        self.init(labels: Self.labels(facts), expiry: expiry)
+    }
+
+    /// The labels `facts` gives, unprefixed and in file order.
+    public static func labels(_ facts: FleetFacts) -> [(name: String, value: String)] {
+        var candidates: [(name: String, value: String)] = [
             ("iommu", Self.boolean(facts.iommu)),
             ("interrupt-remapping", Self.boolean(facts.interruptRemapping)),
         ]
@@ -39,6 +44,12 @@ public struct NFDFeatureFile: Sendable {
         for id in facts.assignableGroups.keys.sorted() {
             candidates.append(("assignable-\(id.vendorHex)-\(id.deviceHex)", String(facts.assignableGroups[id] ?? 0)))
         }
+        return candidates
+    }
+
+    /// The file for `candidates` (unprefixed names): those that break the label rules, or would take the file past
+    /// NFD's limit, are left out and named in `skipped`.
+    public init(labels candidates: [(name: String, value: String)], expiry: Date) {
 
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]

@@ -70,6 +70,44 @@ struct SamplesTests {
         for address in ["01:00.0", "01:00.2", "02:00.0"] { #expect(svg.contains(address)) }
     }
 
+    static let fleet: [(file: String, args: [String])] = [
+        ("vfio-inspect", ["export", "--format", "nfd"]),
+        ("vfio_inspect.prom", ["export", "--format", "prometheus", "--baseline", "MULTIFUNCTION"]),
+        ("vfio_inspect.fact", ["export", "--format", "ansible-fact"]),
+        ("vfio-inspect-resourceslice.json", ["export", "--format", "dra", "--node-name", "node-1"]),
+        ("suggest-kubevirt.yaml", ["suggest", "--for", "kubevirt"]),
+        ("suggest-sriovdp.yaml", ["suggest", "--for", "sriovdp"]),
+        ("suggest-nova.conf", ["suggest", "--for", "nova"]),
+        ("suggest-proxmox.cfg", ["suggest", "--for", "proxmox", "--node-name", "pve1"]),
+    ]
+
+    @Test("the fleet files and suggestions of the SR-IOV sample are current", arguments: 0..<fleet.count)
+    func fleetSample(_ i: Int) throws {
+        let (file, args) = Self.fleet[i]
+        let root = Self.repository.appendingPathComponent("Samples/sriov/root").path
+        let multifunction = Self.repository.appendingPathComponent("Samples/multifunction/root").path
+        let r = try Command.tool(args.map { $0 == "MULTIFUNCTION" ? multifunction : $0 } + ["--root", root])
+        #expect(r.status == 0)
+        let recorded = try String(contentsOf: Self.repository.appendingPathComponent("Samples/sriov/fleet/\(file)"), encoding: .utf8)
+        // The expiry moves with the clock and the source names the path it was read from.
+        func stable(_ s: String) -> [Substring] {
+            s.split(separator: "\n").filter { !$0.hasPrefix("# +expiry-time=") && !$0.contains("\"source\" :") }
+        }
+        #expect(stable(r.stdout) == stable(recorded), "Samples/sriov/fleet/\(file) is stale: Scripts/make-samples.sh")
+    }
+
+    @Test("the README's diff is current")
+    func diffSample() throws {
+        let samples = Self.repository.appendingPathComponent("Samples").path
+        let r = try Command.tool(["diff", samples + "/multifunction/root", samples + "/sriov/root"])
+        #expect(r.status == 1)
+        let recorded = try String(contentsOf: Self.repository.appendingPathComponent("Samples/diff-multifunction-sriov.txt"), encoding: .utf8)
+        func stable(_ s: String) -> [Substring] { s.split(separator: "\n").filter { !$0.hasPrefix("baseline:") && !$0.hasPrefix("current:") } }
+        #expect(stable(r.stdout) == stable(recorded))
+        let readme = try String(contentsOf: Self.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        for line in stable(recorded).prefix(6) { #expect(readme.contains(line), "README lacks: \(line)") }
+    }
+
     @Test("the man page covers every subcommand and every long option the help has")
     func manual() throws {
         let page = try String(contentsOf: Self.repository.appendingPathComponent("Samples/vfio-inspect.1"), encoding: .utf8)

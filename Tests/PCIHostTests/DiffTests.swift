@@ -1,0 +1,180 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `vfio-inspect diff` (issue 13): fixture pairs that differ in known ways (one topology under two settings),
+/// edited copies, saved reports, and inputs that cannot say.
+@Suite("diff")
+struct DiffTests {
+    struct Change {
+        let kind: String
+        let matters: Bool
+        let functions: [String]
+    }
+
+    static func diff(_ args: [String]) throws -> (status: Int32, changes: [Change], doc: [String: Any]) {
+        let r = try Command.tool(["diff", "--json"] + args)
+        let doc = try Command.json(r.stdout)
+        let changes = ((doc["changes"] as? [[String: Any]]) ?? []).map {
+            Change(kind: ($0["kind"] as? String) ?? "", matters: ($0["matters"] as? Bool) ?? false, functions: ($0["functions"] as? [String]) ?? [])
+        }
+        #expect(doc["exitStatus"] as? Int == Int(r.status))
+        return (r.status, changes, doc)
+    }
+
+    /// `report --json`'s functions of an input, by address.
+    static func functions(_ root: String) throws -> [String: [String: Any]] {
+        let doc = try Command.json(try Command.tool(["report", "--json", "--root", root]).stdout)
+        var byAddress: [String: [String: Any]] = [:]
+        for f in (doc["functions"] as? [[String: Any]]) ?? [] { byAddress[(f["address"] as? String) ?? ""] = f }
+        return byAddress
+    }
+
+    @Test("a state against itself, and a saved report against the tree it came from: nothing changed, exit 0",
+          arguments: Fixtures.sysfsNames)
+    func identity(_ fixture: String) throws {
+        let root = Fixtures.sysfs(fixture)
+        let same = try Self.diff([root, root])
+        #expect(same.status == 0)
+        #expect(same.changes.isEmpty)
+        let dir = try Fixtures.temporaryDirectory("saved")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let saved = dir + "/report.json"
+        try Command.tool(["report", "--json", "--root", root]).stdout.write(toFile: saved, atomically: true, encoding: .utf8)
+        for pair in [[saved, root], [root, saved], [saved, saved]] {
+            let d = try Self.diff(pair)
+            #expect(d.status == 0, "\(pair): \(d.changes.map(\.kind))")
+            #expect(d.changes.isEmpty)
+        }
+    }
+
+    @Test("rp-acs → no-iommu (intel_iommu=on dropped): groups gone, every ACS Control change the two reports show, verdicts to blocked")
+    func iommuTurnedOff() throws {
+        let before = Fixtures.sysfs("rp-acs"), after = Fixtures.sysfs("no-iommu")
+        let d = try Self.diff([before, after])
+        #expect(d.status == 1)
+        #expect(d.changes.contains { $0.kind == "groups-gone" && $0.matters })
+        #expect(d.changes.contains { $0.kind == "command-line-changed" && !$0.matters })
+        let a = try Self.functions(before), b = try Self.functions(after)
+        let acsChanged = Set(a.keys.filter { k in (a[k]?["acsControl"] as? String) != (b[k]?["acsControl"] as? String) })
+        #expect(!acsChanged.isEmpty)
+        #expect(Set(d.changes.filter { $0.kind == "acs-changed" }.flatMap(\.functions)) == acsChanged)
+        #expect(d.changes.contains { $0.kind == "verdict-changed" })
+        // The other way round the groups appear.
+        let back = try Self.diff([after, before])
+        #expect(back.changes.contains { $0.kind == "groups-appeared" })
+    }
+
+    @Test("rp-acs → vfio-bound (two devices moved to vfio-pci): exactly the driver changes the reports show")
+    func driversRebound() throws {
+        let before = Fixtures.sysfs("rp-acs"), after = Fixtures.sysfs("vfio-bound")
+        let d = try Self.diff([before, after])
+        let a = try Self.functions(before), b = try Self.functions(after)
+        let rebound = Set(a.keys.filter { k in (a[k]?["driver"] as? String) != (b[k]?["driver"] as? String) })
+        #expect(!rebound.isEmpty)
+        #expect(Set(d.changes.filter { $0.kind == "driver-changed" }.flatMap(\.functions)) == rebound)
+        #expect(d.status == 1)
+    }
+
+    @Test("multifunction → sriov (a 4-function device replaced by a PF with 3 VFs): one group split into four, IDs changed")
+    func groupSplit() throws {
+        let d = try Self.diff([Fixtures.sysfs("multifunction"), Fixtures.sysfs("sriov")])
+        let split = d.changes.filter { $0.kind == "group-split" }
+        #expect(split.count == 1)
+        #expect(split.first?.functions == ["0000:01:00.0", "0000:01:00.1", "0000:01:00.2", "0000:01:00.3"])
+        #expect(d.changes.contains { $0.kind == "ids-changed" })
+        let back = try Self.diff([Fixtures.sysfs("sriov"), Fixtures.sysfs("multifunction")])
+        #expect(back.changes.filter { $0.kind == "group-merged" }.count == 1)
+    }
+
+    @Test("edited copies: a device gone, a driver link changed, two groups merged, group numbers swapped")
+    func editedCopies() throws {
+        let base = Fixtures.sysfs("rp-acs")
+        // 05:00.0 unplugged.
+        let gone = try Fixtures.scratchCopy(of: "rp-acs")
+        defer { try? FileManager.default.removeItem(atPath: gone) }
+        try FileManager.default.removeItem(atPath: gone + "/sys/bus/pci/devices/0000:05:00.0")
+        try FileManager.default.removeItem(atPath: gone + "/sys/devices/pci0000:00/0000:00:03.0/0000:05:00.0")
+        try FileManager.default.removeItem(atPath: gone + "/sys/kernel/iommu_groups/11")
+        let d1 = try Self.diff([base, gone])
+        #expect(d1.changes.map(\.kind).contains("function-removed"))
+        #expect(d1.changes.first { $0.kind == "function-removed" }?.functions == ["0000:05:00.0"])
+        #expect(!d1.changes.contains { $0.kind.hasPrefix("group-") }, "a removed function is not a regrouping: \(d1.changes.map(\.kind))")
+        #expect(d1.status == 1)
+        #expect(try Self.diff([gone, base]).changes.contains { $0.kind == "function-added" })
+
+        // 04:00.0 joins 03:00.0's group 9 (as a kernel whose ACS quirk went missing would put it).
+        let merged = try Fixtures.scratchCopy(of: "rp-acs")
+        defer { try? FileManager.default.removeItem(atPath: merged) }
+        let dev = merged + "/sys/devices/pci0000:00/0000:00:02.3/0000:04:00.0"
+        try Fixtures.replace(dev + "/iommu_group", withLinkTo: "../../../../kernel/iommu_groups/9")
+        try FileManager.default.moveItem(atPath: merged + "/sys/kernel/iommu_groups/10/devices/0000:04:00.0",
+                                         toPath: merged + "/sys/kernel/iommu_groups/9/devices/0000:04:00.0")
+        try FileManager.default.removeItem(atPath: merged + "/sys/kernel/iommu_groups/10")
+        let d2 = try Self.diff([base, merged])
+        let merge = d2.changes.filter { $0.kind == "group-merged" }
+        #expect(merge.count == 1)
+        #expect(merge.first?.functions == ["0000:03:00.0", "0000:04:00.0"])
+        #expect(d2.status == 1)
+
+        // Groups 9 and 10 swap numbers with the same members: renumbered twice (Proxmox's iommugroup= goes stale).
+        let swapped = try Fixtures.scratchCopy(of: "rp-acs")
+        defer { try? FileManager.default.removeItem(atPath: swapped) }
+        let groups = swapped + "/sys/kernel/iommu_groups"
+        try FileManager.default.moveItem(atPath: groups + "/9", toPath: groups + "/tmp")
+        try FileManager.default.moveItem(atPath: groups + "/10", toPath: groups + "/9")
+        try FileManager.default.moveItem(atPath: groups + "/tmp", toPath: groups + "/10")
+        try Fixtures.replace(swapped + "/sys/devices/pci0000:00/0000:00:02.2/0000:03:00.0/iommu_group", withLinkTo: "../../../../kernel/iommu_groups/10")
+        try Fixtures.replace(swapped + "/sys/devices/pci0000:00/0000:00:02.3/0000:04:00.0/iommu_group", withLinkTo: "../../../../kernel/iommu_groups/9")
+        let d3 = try Self.diff([base, swapped])
+        #expect(d3.changes.filter { $0.kind == "group-renumbered" }.count == 2)
+        #expect(!d3.changes.contains { $0.kind == "group-regrouped" || $0.kind == "group-split" || $0.kind == "group-merged" })
+        #expect(d3.status == 1)
+
+        // The driver of 01:00.0 unbound.
+        let unbound = try Fixtures.scratchCopy(of: "rp-acs")
+        defer { try? FileManager.default.removeItem(atPath: unbound) }
+        try FileManager.default.removeItem(atPath: unbound + "/sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0/driver")
+        let d4 = try Self.diff([base, unbound])
+        #expect(d4.changes.contains { $0.kind == "driver-changed" && $0.functions == ["0000:01:00.0"] })
+    }
+
+    @Test("inputs that cannot say: a dump without driver or group lines against itself is undetermined (4), never 'unchanged'")
+    func undetermined() throws {
+        let dump = Fixtures.realdata("jailhouse-config-collect/lenovo-thinkcentre-90g0-i5-7500.sysfs-config.lspci-xxxx.txt")
+        let d = try Self.diff([dump, dump])
+        #expect(d.status == 4)
+        #expect(d.changes.allSatisfy { !$0.matters })
+        #expect(d.changes.contains { $0.kind == "not-comparable" })
+        // A dump with the machine's own driver and group lines and 4096 bytes each compares fully.
+        let full = Fixtures.realdata("nvidia-bug-report-lspci/msi-b550m-pro-vdh-wifi.lspci-nnDvvvxxxx.txt")
+        let f = try Self.diff([full, full])
+        #expect(f.status == 0, "\(f.changes.map(\.kind))")
+    }
+
+    @Test("bad inputs: a missing path and a list --json are exit 3 with a message; JSON output matches its schema")
+    func badInputs() throws {
+        let root = Fixtures.sysfs("sriov")
+        let missing = try Command.tool(["diff", "/nonexistent/baseline", root])
+        #expect(missing.status == 3)
+        #expect(missing.stderr.contains("does not exist"))
+        let dir = try Fixtures.temporaryDirectory("badjson")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Command.tool(["list", "--json", "--root", root]).stdout.write(toFile: dir + "/list.json", atomically: true, encoding: .utf8)
+        let list = try Command.tool(["diff", dir + "/list.json", root])
+        #expect(list.status == 3)
+        #expect(list.stderr.contains("not a `vfio-inspect report --json`"))
+        try "{\"schemaVersion\": 1, \"truncated".write(toFile: dir + "/cut.json", atomically: true, encoding: .utf8)
+        #expect(try Command.tool(["diff", dir + "/cut.json", root]).status == 3)
+
+        let python = try #require(JSONSchemaCheck.python)
+        let schema = Fixtures.directory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Schemas/vfio-inspect-diff.schema.json").path
+        for pair in [["multifunction", "sriov"], ["rp-acs", "no-iommu"], ["rp-acs", "vfio-bound"], ["switch", "switch"]] {
+            let r = try Command.tool(["diff", "--json", Fixtures.sysfs(pair[0]), Fixtures.sysfs(pair[1])])
+            let path = dir + "/\(pair[0])-\(pair[1]).json"
+            try r.stdout.write(toFile: path, atomically: true, encoding: .utf8)
+            let v = try JSONSchemaCheck.validate(python: python, schema: schema, document: path)
+            #expect(v.status == 0, "\(pair): \(v.stdout)")
+        }
+    }
+}
