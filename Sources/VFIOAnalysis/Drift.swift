@@ -79,8 +79,9 @@ public struct DriftChange: Hashable, Sendable {
     }
 
     public let kind: Kind
-    /// Whether the change can break or alter a passthrough setup (`diff`'s exit status 1). Kernel and command line
-    /// changes are context: what they do to groups and verdicts is reported as its own change.
+    /// Whether the change can break or alter a passthrough setup (`diff`'s exit status 1); for `not-comparable`,
+    /// whether the fact that could not be compared is such a fact (exit status 4). Kernel and command line changes
+    /// are context: what they do to groups and verdicts is reported as its own change.
     public let matters: Bool
     public let functions: [String]
     public let before: String?
@@ -93,9 +94,9 @@ public struct Drift: Sendable {
     public let changes: [DriftChange]
 
     /// Changes that matter for passthrough.
-    public var mattering: [DriftChange] { changes.filter(\.matters) }
-    /// Facts that could not be compared.
-    public var notComparable: [DriftChange] { changes.filter { $0.kind == .notComparable } }
+    public var mattering: [DriftChange] { changes.filter { $0.matters && $0.kind != .notComparable } }
+    /// Facts that matter for passthrough and could not be compared (one input does not hold them).
+    public var notComparable: [DriftChange] { changes.filter { $0.matters && $0.kind == .notComparable } }
 
     /// `diff`'s exit status: 1 when something that matters changed; else 4 when something could not be compared
     /// (the answer is undetermined); else 0.
@@ -118,8 +119,13 @@ public struct Drift: Sendable {
     public static func compare(baseline: PassthroughState, current: PassthroughState) -> Drift {
         var changes: [DriftChange] = []
         if baseline.kernelRelease != current.kernelRelease {
-            changes.append(change(.kernelChanged, false, [], baseline.kernelRelease, current.kernelRelease,
-                                  "kernel release \(baseline.kernelRelease ?? "unknown") → \(current.kernelRelease ?? "unknown")"))
+            if baseline.kernelRelease == nil || current.kernelRelease == nil {
+                changes.append(change(.notComparable, false, [], baseline.kernelRelease, current.kernelRelease,
+                                      "the kernel release is not in \(baseline.kernelRelease == nil ? "the baseline" : "the current input")"))
+            } else {
+                changes.append(change(.kernelChanged, false, [], baseline.kernelRelease, current.kernelRelease,
+                                      "kernel release \(baseline.kernelRelease ?? "") → \(current.kernelRelease ?? "")"))
+            }
         }
         if baseline.kernelCommandLine != current.kernelCommandLine {
             if baseline.kernelCommandLine == nil || current.kernelCommandLine == nil {
@@ -162,7 +168,7 @@ public struct Drift: Sendable {
                     changes.append(change(.acsChanged, true, [b.address], b.acsControl ?? "no ACS", a.acsControl ?? "no ACS",
                                           "\(b.address) ACS Control \(b.acsControl ?? "no capability") → \(a.acsControl ?? "no capability")"))
                 }
-            } else if b.acsKnown || a.acsKnown {
+            } else {
                 acsUnknown.append(b.address)
             }
         }
@@ -171,12 +177,12 @@ public struct Drift: Sendable {
                                   "\(a.address) [\(a.vendorID):\(a.deviceID)] is new"))
         }
         if !driverUnknown.isEmpty {
-            changes.append(change(.notComparable, false, driverUnknown, nil, nil,
-                                  "the bound driver of \(driverUnknown.count) function(s) is not in both inputs"))
+            changes.append(change(.notComparable, true, driverUnknown, nil, nil,
+                                  "the bound driver of \(driverUnknown.count) function(s) is not in both inputs (a dump without `Kernel driver in use:` lines)"))
         }
         if !acsUnknown.isEmpty {
-            changes.append(change(.notComparable, false, acsUnknown, nil, nil,
-                                  "the ACS capability of \(acsUnknown.count) function(s) is in one input only"))
+            changes.append(change(.notComparable, true, acsUnknown, nil, nil,
+                                  "whether \(acsUnknown.count) function(s) have an ACS capability, and its control bits, is not in both inputs (config space past 0x100 missing)"))
         }
 
         if baseline.groupsPresent != current.groupsPresent {

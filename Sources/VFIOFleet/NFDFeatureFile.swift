@@ -39,7 +39,8 @@ public struct NFDFeatureFile: Sendable {
             candidates.append(("groups-\(v.rawValue)", String(facts.unitsByVerdict[v] ?? 0)))
         }
         candidates.append(("sriov-capable", Self.boolean(facts.sriovCapable)))
-        candidates.append(("sriov-physical-functions", String(facts.sriovPhysicalFunctions)))
+        // No PF seen where a PF's capability could hide in config space the input lacks: the count is unknown.
+        candidates.append(("sriov-physical-functions", facts.sriovCapable == .unknown ? "unknown" : String(facts.sriovPhysicalFunctions)))
         candidates.append(("sriov-virtual-functions", String(facts.sriovVirtualFunctions)))
         for id in facts.assignableGroups.keys.sorted() {
             candidates.append(("assignable-\(id.vendorHex)-\(id.deviceHex)", String(facts.assignableGroups[id] ?? 0)))

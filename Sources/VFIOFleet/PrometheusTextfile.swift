@@ -16,7 +16,7 @@ import VFIOAnalysis
 /// - `vfio_inspect_iommu_group_verdict{iommu_group,verdict}`: 1 per kernel group, its verdict as the label;
 /// - `vfio_inspect_pci_function_verdict{segment,bus,device,function,iommu_group,verdict}`: 1 per function; `iommu_group`
 ///   is the number, `none` (in no group), or `unknown`;
-/// - `vfio_inspect_sriov_physical_functions`, `vfio_inspect_sriov_virtual_functions`;
+/// - `vfio_inspect_sriov_capable_state{state}`, `vfio_inspect_sriov_physical_functions`, `vfio_inspect_sriov_virtual_functions`;
 /// - with a baseline: `vfio_inspect_drift_baseline_readable`, `vfio_inspect_drift_changes{kind}` (every kind, 0 when
 ///   none), `vfio_inspect_drift_undetermined` (facts one side lacks), `vfio_inspect_drift_detected` (1 when something
 ///   that matters changed: the alert).
@@ -73,7 +73,14 @@ public enum PrometheusTextfile {
             }
         }
         family { r in
-            gauge(r, "vfio_inspect_sriov_physical_functions", [], "Functions with an SR-IOV capability.")
+            for s in HostState.allCases {
+                gauge(r, "vfio_inspect_sriov_capable_state", [("state", s.rawValue)],
+                      "Whether some function has an SR-IOV capability (unknown: config space past 0x100 is missing for some endpoint).")
+                    .set(to: facts.sriovCapable == s ? 1 : 0)
+            }
+        }
+        family { r in
+            gauge(r, "vfio_inspect_sriov_physical_functions", [], "Functions with an SR-IOV capability (a lower bound while vfio_inspect_sriov_capable_state is unknown).")
                 .set(to: Double(facts.sriovPhysicalFunctions))
         }
         family { r in

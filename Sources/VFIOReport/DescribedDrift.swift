@@ -128,7 +128,7 @@ public enum DriftText {
     public static func render(_ drift: Drift, baseline: PassthroughState, current: PassthroughState) -> String {
         var out = "baseline: \(baseline.source)\ncurrent:  \(current.source)\n"
         for c in drift.changes {
-            let mark = c.matters ? "!" : c.kind == .notComparable ? "?" : "·"
+            let mark = c.kind == .notComparable ? "?" : c.matters ? "!" : "·"
             out += "\(mark) \(c.kind.rawValue): \(c.message)\n"
             if c.kind == .groupSplit || c.kind == .groupMerged || c.kind == .groupRegrouped {
                 if let b = c.before { out += "    before: \(b)\n" }
