@@ -789,6 +789,11 @@ public struct SysfsScanner {
             let why = !env.iommuUnits.isEmpty ? "sys/class/iommu lists \(env.iommuUnits.count) unit(s)" : "the command line asks for one (\(requested.joined(separator: " ")))"
             env.groupSource = .none(Unknown("there is an IOMMU (\(why)) but \(directory) is \(ids == nil ? "absent" : "empty") and no device has an iommu_group link: the tree is incomplete",
                                             remedy: "read the host's own sysfs, or a snapshot made by `vfio-inspect snapshot`"))
+        } else if ids == nil && !env.kernelCommandLine.isKnown {
+            // A kernel with IOMMU support always has the directory (iommu_init makes the kset, even empty): its absence
+            // with no command line either is an incomplete input as much as an IOMMU-less kernel.
+            env.groupSource = .none(Unknown("\(directory) and proc/cmdline are both absent: whether the kernel made IOMMU groups is unknown",
+                                            remedy: "read the host's own sysfs, or a snapshot made by `vfio-inspect snapshot`"))
         } else if !readable.isEmpty {
             var evidence = ["\(directory) is \(ids == nil ? "absent" : "empty")",
                             "none of the \(readable.count) device directories has an iommu_group link",

@@ -43,15 +43,26 @@ public struct PassthroughState: Sendable {
     public var source: String
     public var kernelRelease: String?
     public var kernelCommandLine: String?
-    /// `iommu.groupsPresent`: whether the input holds the kernel's groups.
-    public var groupsPresent: Bool
+    /// Whether the kernel made IOMMU groups, as the input shows it (`host.iommu.groupSource`).
+    public enum Groups: String, Sendable {
+        /// The input holds the kernel's groups.
+        case present
+        /// The input shows the kernel made none (the IOMMU is off).
+        case noneMade = "none-made"
+        /// The input does not say (a dump without `IOMMU group:` lines, an incomplete tree).
+        case unknown
+    }
+
+    public var groups: Groups
+    /// Whether the input holds the kernel's groups.
+    public var groupsPresent: Bool { groups == .present }
     public var functions: [Function]
     public var units: [Unit]
 
-    public init(source: String, kernelRelease: String?, kernelCommandLine: String?, groupsPresent: Bool,
+    public init(source: String, kernelRelease: String?, kernelCommandLine: String?, groups: Groups,
                 functions: [Function], units: [Unit]) {
         self.source = source; self.kernelRelease = kernelRelease; self.kernelCommandLine = kernelCommandLine
-        self.groupsPresent = groupsPresent; self.functions = functions; self.units = units
+        self.groups = groups; self.functions = functions; self.units = units
     }
 }
 
@@ -139,14 +150,17 @@ public struct Drift: Sendable {
 
         let before = Dictionary(baseline.functions.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
         let after = Dictionary(current.functions.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
-        var driverUnknown: [String] = [], acsUnknown: [String] = []
+        var driverUnknown: [String] = [], acsUnknown: [String] = [], idsUnknown: [String] = []
         for b in baseline.functions {
             guard let a = after[b.address] else {
                 changes.append(change(.functionRemoved, true, [b.address], "\(b.vendorID):\(b.deviceID)", nil,
                                       "\(b.address) [\(b.vendorID):\(b.deviceID)] is gone"))
                 continue
             }
-            if (b.vendorID, b.deviceID) != (a.vendorID, a.deviceID) {
+            // A VF's ID registers read ffff in config space (PCIe r6.0 §9.3.4.1.1): a dump shows that, sysfs the real IDs.
+            if b.vendorID == "ffff" || a.vendorID == "ffff" {
+                if (b.vendorID, b.deviceID) != (a.vendorID, a.deviceID) { idsUnknown.append(b.address) }
+            } else if (b.vendorID, b.deviceID) != (a.vendorID, a.deviceID) {
                 changes.append(change(.idsChanged, true, [b.address], "\(b.vendorID):\(b.deviceID)", "\(a.vendorID):\(a.deviceID)",
                                       "\(b.address) is now a different device: [\(b.vendorID):\(b.deviceID)] → [\(a.vendorID):\(a.deviceID)]"))
             }
@@ -176,6 +190,10 @@ public struct Drift: Sendable {
             changes.append(change(.functionAdded, true, [a.address], nil, "\(a.vendorID):\(a.deviceID)",
                                   "\(a.address) [\(a.vendorID):\(a.deviceID)] is new"))
         }
+        if !idsUnknown.isEmpty {
+            changes.append(change(.notComparable, true, idsUnknown, nil, nil,
+                                  "the IDs of \(idsUnknown.count) function(s) read ffff in one input (a VF's config space in a dump): whether the device changed is unknown"))
+        }
         if !driverUnknown.isEmpty {
             changes.append(change(.notComparable, true, driverUnknown, nil, nil,
                                   "the bound driver of \(driverUnknown.count) function(s) is not in both inputs (a dump without `Kernel driver in use:` lines)"))
@@ -185,15 +203,23 @@ public struct Drift: Sendable {
                                   "whether \(acsUnknown.count) function(s) have an ACS capability, and its control bits, is not in both inputs (config space past 0x100 missing)"))
         }
 
-        if baseline.groupsPresent != current.groupsPresent {
+        switch (baseline.groups, current.groups) {
+        case (.unknown, _), (_, .unknown):
+            // Groups one input does not hold are not "gone": the units compared below are predictions on that side.
+            changes.append(change(.notComparable, true, [], baseline.groups.rawValue, current.groups.rawValue,
+                                  "the kernel's IOMMU groups are not in \(baseline.groups == .unknown ? "the baseline" : "the current input"): whether they changed is unknown"))
+            changes += unitChanges(baseline, current, common: Set(before.keys).intersection(after.keys), verdictsOnly: true)
+        case (.present, .noneMade), (.noneMade, .present):
             changes.append(change(current.groupsPresent ? .groupsAppeared : .groupsGone, true, [],
                                   baseline.groupsPresent ? "kernel groups" : "no kernel groups",
                                   current.groupsPresent ? "kernel groups" : "no kernel groups",
                                   current.groupsPresent
                                       ? "the kernel now makes IOMMU groups (the baseline had none)"
-                                      : "the kernel's IOMMU groups are gone (IOMMU off, or the input no longer holds them); units below are predicted"))
+                                      : "the kernel made no IOMMU groups (IOMMU off); units below are predicted"))
+            changes += unitChanges(baseline, current, common: Set(before.keys).intersection(after.keys), verdictsOnly: true)
+        default:
+            changes += unitChanges(baseline, current, common: Set(before.keys).intersection(after.keys), verdictsOnly: false)
         }
-        changes += unitChanges(baseline, current, common: Set(before.keys).intersection(after.keys))
         return Drift(changes: changes)
     }
 
@@ -206,7 +232,10 @@ public struct Drift: Sendable {
         (u.groupID.map { "group \($0)" } ?? "predicted unit") + " {" + u.members.joined(separator: ", ") + "}"
     }
 
-    private static func unitChanges(_ baseline: PassthroughState, _ current: PassthroughState, common: Set<String>) -> [DriftChange] {
+    /// `verdictsOnly`: the two sides' units are not both the kernel's (or both predictions), so only the verdicts of
+    /// units with the same members are compared, never their grouping.
+    private static func unitChanges(_ baseline: PassthroughState, _ current: PassthroughState, common: Set<String>,
+                                    verdictsOnly: Bool) -> [DriftChange] {
         // Units restricted to the functions both sides have (functions added or removed are reported above).
         func restrict(_ units: [PassthroughState.Unit]) -> [(unit: PassthroughState.Unit, key: [String])] {
             units.compactMap { u in
@@ -237,6 +266,7 @@ public struct Drift: Sendable {
                                           + (y.unit.deciding.map { " (\($0))" } ?? "")))
             }
         }
+        if verdictsOnly { return changes }
         // Connected sets of changed units: walk from each changed baseline unit through shared functions.
         var seenB = Set<Int>()
         for start in b.indices where !unchangedB.contains(start) && !seenB.contains(start) {

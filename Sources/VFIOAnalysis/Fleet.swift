@@ -84,7 +84,7 @@ public struct FleetFacts: Sendable {
     public let sriovCapable: HostState
     /// Functions with an SR-IOV capability.
     public let sriovPhysicalFunctions: Int
-    /// VFs the input shows (enabled by writing `sriov_numvfs`).
+    /// VFs enabled (by writing `sriov_numvfs`): what each PF says it has enabled, plus VFs whose PF is not in the input.
     public let sriovVirtualFunctions: Int
     public let kernelRelease: String?
 
@@ -98,7 +98,7 @@ public struct FleetFacts: Sendable {
         var unitOf: [PCIAddress: FleetUnit] = [:]
         var fleetUnits: [FleetUnit] = []
         fleetUnits.reserveCapacity(report.units.count)
-        for u in report.units {
+        for u in report.units where !u.members.isEmpty {
             let deciding = u.decidingFinding
             let unit = FleetUnit(groupID: u.groupID, members: u.members, verdict: u.verdict, deciding: deciding?.code,
                                  decidingMessage: deciding?.message)
@@ -110,54 +110,78 @@ public struct FleetFacts: Sendable {
         for u in fleetUnits { byVerdict[u.verdict, default: 0] += 1 }
         unitsByVerdict = byVerdict
 
-        var assignable: [DeviceID: Int] = [:]
-        for u in fleetUnits where u.isViable {
-            var ids = Set<DeviceID>()
-            for m in u.members {
-                if let f = model.function(m), !f.isBridge { ids.insert(DeviceID(vendor: f.vendorID, device: f.deviceID)) }
+        // SR-IOV from sysfs (physfn/virtfn links), or where the input has none (a dump) from the PF's own SR-IOV
+        // capability: VF n sits at the PF's routing ID + First VF Offset + n × VF Stride (PCIe r6.0 §9.3.3.9–10), and
+        // its ID registers read ffff (§9.3.4.1.1), so its IDs are the PF's vendor and the capability's VF Device ID.
+        var capabilityVF: [PCIAddress: (pf: PCIAddress, vendor: UInt16, device: UInt16)] = [:]
+        for f in model.functions where f.sriov == .none {
+            guard let cap = f.config?.sriov, cap.vfEnable, cap.numVFs > 0 else { continue }
+            let routingID = Int(f.address.bus) << 8 | Int(f.address.device) << 3 | Int(f.address.function)
+            for n in 0..<cap.numVFs {
+                let rid = routingID + cap.firstVFOffset + n * cap.vfStride
+                guard rid <= 0xffff else { break }
+                let vf = PCIAddress(domain: f.address.domain, bus: UInt8(rid >> 8), device: UInt8((rid >> 3) & 0x1f), function: UInt8(rid & 7))
+                capabilityVF[vf] = (f.address, f.vendorID, cap.vfDeviceID)
             }
-            for id in ids { assignable[id, default: 0] += 1 }
         }
-        assignableGroups = assignable
 
         var pfs = 0, vfs = 0, extendedUnknown = false
         var published: [FleetFunction] = []
         published.reserveCapacity(model.functions.count)
         for f in model.functions {
-            if f.sriovPhysicalState != nil { pfs += 1 }
-            if f.isVirtualFunction { vfs += 1 }
-            if !f.isBridge, !f.isVirtualFunction, f.sriovPhysicalState == nil, case .unknown = f.acsCapability { extendedUnknown = true }
+            let isPF = f.sriovPhysicalState != nil || (f.sriov == .none && f.config?.sriov != nil)
+            let fromCapability = f.sriov == .none && f.vendorID == 0xffff ? capabilityVF[f.address] : nil
+            let isVF = f.isVirtualFunction || fromCapability != nil
+            if isPF {
+                pfs += 1
+                // The VFs the PF has enabled (sriov_numvfs, its virtfn links, or its capability's NumVFs under VF Enable),
+                // whether or not the input shows them.
+                if let state = f.sriovPhysicalState {
+                    vfs += state.numVFs ?? state.virtualFunctions.count
+                } else if let cap = f.config?.sriov, cap.vfEnable {
+                    vfs += cap.numVFs
+                }
+            } else if isVF && (f.physicalFunction ?? fromCapability?.pf).flatMap({ model.function($0) }) == nil {
+                vfs += 1  // a VF whose PF the input does not show
+            }
+            if !f.isBridge, !isVF, !isPF, case .unknown = f.acsCapability { extendedUnknown = true }
             let unit = unitOf[f.address]
+            let groupKnown = model.groupKnown(f)
             published.append(FleetFunction(
-                address: f.address, vendorID: f.vendorID, deviceID: f.deviceID,
+                address: f.address, vendorID: fromCapability?.vendor ?? f.vendorID, deviceID: fromCapability?.device ?? f.deviceID,
                 subsystemVendorID: f.subsystemVendorID, subsystemDeviceID: f.subsystemDeviceID, classCode: f.classCode, isBridge: f.isBridge,
-                isVirtualFunction: f.isVirtualFunction, physicalFunction: f.physicalFunction,
-                isPhysicalFunction: f.sriovPhysicalState != nil,
-                iommuGroup: f.iommuGroup, groupKnown: model.groupKnown(f), numaNode: f.numaNode.flatMap { $0 < 0 ? nil : $0 },
-                pcieRoot: Self.rootBus(of: f, in: model),
+                isVirtualFunction: isVF, physicalFunction: f.physicalFunction ?? fromCapability?.pf,
+                isPhysicalFunction: isPF,
+                iommuGroup: groupKnown ? f.iommuGroup : nil, groupKnown: groupKnown, numaNode: f.numaNode.flatMap { $0 < 0 ? nil : $0 },
+                pcieRoot: Self.rootBus(of: f, in: model, physicalFunction: fromCapability?.pf),
                 verdict: unit?.verdict ?? .undetermined, deciding: unit?.deciding))
         }
         functions = published
+        let byAddress = Dictionary(published.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+        var assignable: [DeviceID: Int] = [:]
+        for u in fleetUnits where u.isViable {
+            let ids = Set(u.members.compactMap { byAddress[$0] }.filter { !$0.isBridge }.map { DeviceID(vendor: $0.vendorID, device: $0.deviceID) })
+            for id in ids { assignable[id, default: 0] += 1 }
+        }
+        assignableGroups = assignable
         sriovPhysicalFunctions = pfs
         sriovVirtualFunctions = vfs
         sriovCapable = pfs > 0 ? .on : extendedUnknown ? .unknown : .off
     }
 
-    /// `pci<domain>:<bus>` of the root bus above `f`: the bus of the topmost bridge in its upstream chain, or its own
-    /// bus when it sits on a root bus. A VF takes its PF's. `nil` when the parent chain is unknown.
-    static func rootBus(of f: PCIFunction, in model: HostModel) -> String? {
+    /// `pci<domain>:<bus>` of the root bus above `f`: the bus of the topmost bridge in its upstream chain when that
+    /// bridge is known to sit on a root bus, or its own bus when it sits on one itself. A VF takes its PF's. `nil` when
+    /// the chain is not known up to a root bus (a dump that leaves bridges out): never a guess.
+    static func rootBus(of f: PCIFunction, in model: HostModel, physicalFunction: PCIAddress? = nil) -> String? {
         var subject = f
-        if let pf = f.physicalFunction, let parent = model.function(pf) { subject = parent }
-        let top: PCIAddress
-        if let last = subject.upstream.last {
-            top = last
-        } else if case .known(.rootBus, _) = subject.position {
-            top = subject.address
-        } else {
-            return nil
+        if let pf = f.physicalFunction ?? physicalFunction {
+            guard let parent = model.function(pf) else { return nil }
+            subject = parent
         }
-        let domain = String(top.domain, radix: 16)
-        let bus = String(top.bus, radix: 16)
+        let top = subject.upstream.last.flatMap { model.function($0) } ?? subject
+        guard case .known(.rootBus, _) = top.position else { return nil }
+        let domain = String(top.address.domain, radix: 16)
+        let bus = String(top.address.bus, radix: 16)
         return "pci" + String(repeating: "0", count: max(0, 4 - domain.count)) + domain + ":"
             + String(repeating: "0", count: max(0, 2 - bus.count)) + bus
     }

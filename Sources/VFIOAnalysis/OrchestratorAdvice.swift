@@ -40,15 +40,23 @@ public struct OrchestratorAdvice: Sendable {
     /// The orchestrator's traps that this host walks into, one sentence each.
     public let traps: [String]
 
-    public init(_ facts: FleetFacts, for target: Orchestrator) {
+    /// - Parameter selecting: the functions a selection (`-s`/`-d`) names; units holding one are advised or listed as
+    ///   left out. Traps are looked for over the whole host whatever the selection: a selector written for the chosen
+    ///   units matches functions elsewhere too.
+    public init(_ facts: FleetFacts, for target: Orchestrator, selecting: Set<PCIAddress>? = nil) {
         self.target = target
         let byAddress = Dictionary(facts.functions.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
-        var advised: [AdvisedUnit] = [], excluded: [FleetUnit] = []
+        var advised: [AdvisedUnit] = [], excluded: [FleetUnit] = [], allExcluded: [FleetUnit] = []
         for u in facts.units {
             let endpoints = u.members.sorted().compactMap { byAddress[$0] }.filter { !$0.isBridge }
             guard let lead = endpoints.first else { continue }
-            guard u.isViable else { excluded.append(u); continue }
-            advised.append(AdvisedUnit(unit: u, lead: lead, companions: Array(endpoints.dropFirst())))
+            let chosen = selecting.map { s in u.members.contains(where: s.contains) } ?? true
+            guard u.isViable else {
+                allExcluded.append(u)
+                if chosen { excluded.append(u) }
+                continue
+            }
+            if chosen { advised.append(AdvisedUnit(unit: u, lead: lead, companions: Array(endpoints.dropFirst()))) }
         }
         units = advised.sorted { $0.lead.address < $1.lead.address }
         self.excluded = excluded
@@ -64,7 +72,7 @@ public struct OrchestratorAdvice: Sendable {
                     traps.append("\(Self.label(a.unit)) holds \(same.count + 1) functions of \(id): KubeVirt's device plugin lists each with the group as its ID and maps only the last address, so they collapse; expect one device from this group")
                 }
             }
-            for u in excluded {
+            for u in allExcluded {
                 for m in u.members {
                     guard let f = byAddress[m], !f.isBridge, leadIDs.contains(DeviceID(vendor: f.vendorID, device: f.deviceID)) else { continue }
                     traps.append("the selector \(DeviceID(vendor: f.vendorID, device: f.deviceID)) also matches \(m) (\(u.verdict.rawValue): \(u.deciding?.rawValue ?? "-")): keep it off vfio-pci, or KubeVirt advertises it")

@@ -42,8 +42,9 @@ public struct AnsibleFact: Encodable, Sendable {
     @Nullable public var kernelRelease: String?
     /// Units per verdict (`ready`, `needs-preparation`, `blocked`, `undetermined`).
     public let counts: [String: Int]
-    /// Every unit viable (nothing blocked or undetermined); false when `ok` is false.
-    public let allViable: Bool
+    /// Units that can be passed through (ready or needs-preparation); 0 when `ok` is false. Platform units (host
+    /// bridges, LPC, ports) are never viable, so compare with the units you mean to assign, not with the total.
+    public let viableUnits: Int
     public let units: [Unit]
     /// By address (`0000:01:00.0`).
     public let functions: [String: Function]
@@ -57,7 +58,7 @@ public struct AnsibleFact: Encodable, Sendable {
         interruptRemapping = facts.interruptRemapping.rawValue
         kernelRelease = facts.kernelRelease
         counts = Dictionary(uniqueKeysWithValues: UnitVerdict.allCases.map { ($0.rawValue, facts.unitsByVerdict[$0] ?? 0) })
-        allViable = facts.units.allSatisfy(\.isViable)
+        viableUnits = facts.units.filter(\.isViable).count
         units = facts.units.map { u in
             Unit(iommuGroup: u.groupID, members: u.members.map(\.description), verdict: u.verdict.rawValue, viable: u.isViable,
                  code: u.deciding?.rawValue, check: u.deciding?.line.id, message: u.decidingMessage)
@@ -79,7 +80,7 @@ public struct AnsibleFact: Encodable, Sendable {
         ok = false
         self.error = error
         counts = [:]
-        allViable = false
+        viableUnits = 0
         units = []
         functions = [:]
     }

@@ -1,7 +1,7 @@
 import VFIOAnalysis
 import VFIOReport
 
-/// `export --format dra`: a `resource.k8s.io/v1` ResourceSlice whose devices carry the attributes DRA drivers publish
+/// One `resource.k8s.io/v1` ResourceSlice of `export --format dra`, whose devices carry the attributes DRA drivers publish
 /// for PCI functions, plus what they do not compute: the IOMMU group and whether it can be passed through.
 ///
 /// Standard attributes (k8s.io/dynamic-resource-allocation `deviceattribute`): `resource.kubernetes.io/pciBusID`
@@ -60,8 +60,8 @@ public struct DRAResourceSlice: Encodable, Sendable {
     /// DRA's `DeviceAttributeMaxValueLength`.
     static let maxStringLength = 64
 
-    public init(_ facts: FleetFacts, driver: String, nodeName: String) {
-        metadata = Metadata(name: "\(nodeName)-vfio-inspect")
+    /// The devices `facts` gives, in address order (bridges left out).
+    static func devices(_ facts: FleetFacts) -> [Device] {
         var devices: [Device] = []
         for f in facts.functions where !f.isBridge {
             var a: [String: Attribute] = [
@@ -80,7 +80,33 @@ public struct DRAResourceSlice: Encodable, Sendable {
             let name = "pci-" + f.address.description.map { $0 == ":" || $0 == "." ? "-" : $0 }.map(String.init).joined()
             devices.append(Device(name: name, attributes: a))
         }
-        spec = Spec(driver: driver, nodeName: nodeName, pool: Pool(name: nodeName, generation: 1, resourceSliceCount: 1), devices: devices)
+        return devices
+    }
+
+    init(name: String, driver: String, nodeName: String, sliceCount: Int, devices: [Device]) {
+        metadata = Metadata(name: name)
+        spec = Spec(driver: driver, nodeName: nodeName, pool: Pool(name: nodeName, generation: 1, resourceSliceCount: sliceCount), devices: devices)
     }
 }
 
+/// `export --format dra`: a `v1` List of the ResourceSlices of one pool (named after the node), at most
+/// `ResourceSliceMaxDevices` (128) devices each, `resourceSliceCount` set to their number, as the API server requires
+/// (k8s.io/api resource/v1 `ResourceSliceMaxDevices`); `kubectl apply -f` takes a List as it is.
+public struct DRAResourceSliceList: Encodable, Sendable {
+    /// `ResourceSliceMaxDevices`.
+    public static let maxDevicesPerSlice = 128
+
+    public let apiVersion = "v1"
+    public let kind = "List"
+    public let items: [DRAResourceSlice]
+
+    public init(_ facts: FleetFacts, driver: String, nodeName: String) {
+        let devices = DRAResourceSlice.devices(facts)
+        let chunks = stride(from: 0, to: max(devices.count, 1), by: Self.maxDevicesPerSlice).map {
+            Array(devices[$0..<min($0 + Self.maxDevicesPerSlice, devices.count)])
+        }
+        items = chunks.enumerated().map { i, chunk in
+            DRAResourceSlice(name: "\(nodeName)-vfio-inspect-\(i)", driver: driver, nodeName: nodeName, sliceCount: chunks.count, devices: chunk)
+        }
+    }
+}

@@ -59,17 +59,25 @@ struct StateInputError: Error, CustomStringConvertible {
 /// Reads `path` as a host state: a directory is a sysfs root (a snapshot, or `/`), a file whose first non-blank
 /// byte is `{` a saved `report --json`, any other file an lspci hex dump. Diagnostics of a scan go to stderr.
 func loadState(_ path: String, pciIDs: String?) throws -> PassthroughState {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        throw StateInputError(description: "\(path) does not exist")
+    var info = stat()
+    guard stat(path, &info) == 0 else {
+        throw StateInputError(description: "\(path) does not exist (\(String(cString: strerror(errno))))")
     }
+    let kind = info.st_mode & S_IFMT
+    // A FIFO or device would block or never end: a timer must not hang on a wrong path.
+    guard kind == S_IFDIR || kind == S_IFREG else {
+        throw StateInputError(description: "\(path) is neither a directory (a snapshot) nor a regular file (a dump or a saved report --json)")
+    }
+    let isDirectory = ObjCBool(kind == S_IFDIR)
     if !isDirectory.boolValue {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw StateInputError(description: "\(path) cannot be read") }
         defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 4096)) ?? Data()
+        var head = (try? handle.read(upToCount: 4096)) ?? Data()
+        if head.starts(with: [0xef, 0xbb, 0xbf]) { head = head.dropFirst(3) }
         if head.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }) == UInt8(ascii: "{") {
-            guard let data = FileManager.default.contents(atPath: path) else { throw StateInputError(description: "\(path) cannot be read") }
-            return try PassthroughState(reportJSON: data, name: path)
+            guard var data = FileManager.default.contents(atPath: path) else { throw StateInputError(description: "\(path) cannot be read") }
+            if data.starts(with: [0xef, 0xbb, 0xbf]) { data = data.dropFirst(3) }
+            return try PassthroughState(reportJSON: Data(data), name: path)
         }
     }
     let model = try scanHost(root: isDirectory.boolValue ? path : "/", dump: isDirectory.boolValue ? nil : path,
@@ -116,15 +124,14 @@ public struct SuggestCommand: ParsableCommand {
         let chosen = try selection.chosen(in: model).map(Set.init)
         printHostDiagnostics(model)
         let report = Reporter.report(model)
-        let kept = report.units(holding: chosen, verdict: nil)
-        let facts = FleetFacts(model, report.keeping(units: kept))
-        var node = nodeName ?? model.environment.hostName.map { $0.lowercased() }.flatMap { isDNSSubdomain($0) ? $0 : nil }
+        let facts = FleetFacts(model, report)
+        let node = nodeName ?? model.environment.hostName.map { $0.lowercased() }.flatMap { isDNSSubdomain($0) ? $0 : nil }
         if target == .proxmox && node == nil {
             printError("vfio-inspect: the input does not name the node (no proc/sys/kernel/hostname); give --node-name")
             throw ExitCode(ExitStatus.usage)
         }
-        if node == nil { node = "" }
-        let advice = OrchestratorAdvice(facts, for: target)
+        // The whole host's units: a trap (a selector that also matches a unit left out) is never hidden by -s/-d.
+        let advice = OrchestratorAdvice(facts, for: target, selecting: chosen)
         print(try Suggestions.render(advice, facts: facts, nodeName: node ?? "", resourcePrefix: resourcePrefix), terminator: "")
     }
 }

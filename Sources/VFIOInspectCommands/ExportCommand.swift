@@ -32,14 +32,15 @@ public struct ExportCommand: ParsableCommand {
             assignable-<vendor>-<device>), an expiry directive (--expiry), under NFD's 64 KiB limit. \
             prometheus: a node_exporter textfile-collector file (*.prom) whose per-function series carry the pcidevice \
             collector's labels (segment, bus, device, function); --baseline adds drift gauges. \
-            ansible-fact: JSON for /etc/ansible/facts.d/vfio_inspect.fact; it always exits 0 (an executable fact that \
-            fails breaks fact gathering), with ok=false and error when the host cannot be read. \
-            dra: a resource.k8s.io/v1 ResourceSlice whose devices carry resource.kubernetes.io/pciBusID, pcieRoot, \
-            numaNode, and iommuGroup, isVF, pfPciBusID, verdict, vfioUnsafe.
+            ansible-fact: JSON for /etc/ansible/facts.d/vfio_inspect.fact; printed to standard output it always exits 0 (an \
+            executable fact that fails breaks fact gathering), with ok=false and error when the host cannot be read. \
+            dra: a v1 List of resource.k8s.io/v1 ResourceSlices (≤ 128 devices each, one pool named after the node) \
+            whose devices carry resource.kubernetes.io/pciBusID, pcieRoot, numaNode, and iommuGroup, iommuGroupKnown, \
+            isVF, pfPciBusID, verdict, vfioUnsafe; an attribute the input cannot give is left out.
             With --output, the file is written beside its final name as a dotfile and renamed into place, so a \
             consumer never reads half of it; a directory gets the name the consumer looks for (vfio-inspect, \
             vfio_inspect.prom, vfio_inspect.fact, vfio-inspect-resourceslice.json). Exit 0 when written; 3 when the \
-            host cannot be read (nothing is written, except ansible-fact); a --baseline that cannot be read is \
+            host cannot be read (nothing is written, except ansible-fact) or the file cannot be written; a --baseline that cannot be read is \
             reported in the file (vfio_inspect_drift_baseline_readable 0) and on stderr.
             """)
 
@@ -54,7 +55,7 @@ public struct ExportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("prometheus: compare with this snapshot, dump or saved report --json and add drift gauges.", valueName: "BASELINE"))
     public var baseline: String?
 
-    @Option(name: .long, help: ArgumentHelp("nfd: how long NFD keeps the labels if no newer file replaces them: 90s, 30m, 2h or 1d.", valueName: "DURATION"))
+    @Option(name: .long, help: ArgumentHelp("nfd: how long NFD keeps the labels if no newer file replaces them: 90s, 30m, 2h or 1d (at least a minute).", valueName: "DURATION"))
     public var expiry: String = "2h"
 
     @Option(name: .customLong("node-name"), help: ArgumentHelp("dra: the node's name (default: the host name in the input's proc/sys/kernel/hostname).", valueName: "NAME"))
@@ -67,9 +68,11 @@ public struct ExportCommand: ParsableCommand {
 
     public func validate() throws {
         if baseline != nil && format != .prometheus { throw ValidationError("--baseline goes with --format prometheus") }
-        if parseDuration(expiry) == nil { throw ValidationError("--expiry takes a duration such as 90s, 30m, 2h or 1d, not '\(expiry)'") }
+        if parseDuration(expiry) == nil { throw ValidationError("--expiry takes a duration of at least a minute such as 90s, 30m, 2h or 1d, not '\(expiry)'") }
         if !isDNSSubdomain(driver) { throw ValidationError("--driver must be a DNS subdomain (lower-case letters, digits, '-' and '.'), not '\(driver)'") }
-        if let nodeName, !isDNSSubdomain(nodeName) { throw ValidationError("--node-name must be a DNS subdomain, not '\(nodeName)'") }
+        if let nodeName, !isDNSSubdomain(nodeName) || nodeName.utf8.count > 230 {
+            throw ValidationError("--node-name must be a DNS subdomain of at most 230 characters (the slices are named <node>-vfio-inspect-N), not '\(nodeName)'")
+        }
     }
 
     public func run() throws {
@@ -110,7 +113,7 @@ public struct ExportCommand: ParsableCommand {
                 printError("vfio-inspect: the input does not name the node (no proc/sys/kernel/hostname); give --node-name")
                 throw ExitCode(ExitStatus.usage)
             }
-            text = try JSONOutput.render(DRAResourceSlice(facts, driver: driver, nodeName: node))
+            text = try JSONOutput.render(DRAResourceSliceList(facts, driver: driver, nodeName: node))
         }
         try write(text)
     }
@@ -123,6 +126,15 @@ public struct ExportCommand: ParsableCommand {
         var isDirectory: ObjCBool = false
         let path = FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) && isDirectory.boolValue
             ? (output as NSString).appendingPathComponent(format.fileName) : output
+        let parent = (path as NSString).deletingLastPathComponent
+        var parentIsDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: parent.isEmpty ? "." : parent, isDirectory: &parentIsDirectory), parentIsDirectory.boolValue else {
+            printError("vfio-inspect: cannot write \(path): the directory \(parent) does not exist")
+            throw ExitCode(ExitStatus.inputUnusable)
+        }
+        if format == .prometheus && !path.hasSuffix(".prom") {
+            printError("warning: node_exporter's textfile collector reads only *.prom files; \(path) will not be read")
+        }
         do {
             try AtomicFile.write(text, to: path)
         } catch {
@@ -174,7 +186,8 @@ enum AtomicFile {
     }
 }
 
-/// Seconds in `90s`, `30m`, `2h`, `1d` (a bare number is seconds); `nil` for anything else or not positive.
+/// Seconds in `90s`, `30m`, `2h`, `1d` (a bare number is seconds; decimal digits only); `nil` for anything else, and
+/// for less than a minute, which would expire before NFD's worker reads the file again (its default sleep is 60 s).
 func parseDuration(_ text: String) -> TimeInterval? {
     let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
     var digits = Substring(text), factor = 1.0
@@ -182,8 +195,9 @@ func parseDuration(_ text: String) -> TimeInterval? {
         digits = text.dropLast()
         factor = f
     }
-    guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let n = Double(digits), n > 0, n.isFinite, n * factor < 1e9 else { return nil }
-    return n * factor
+    guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Double(digits) else { return nil }
+    let seconds = n * factor
+    return seconds >= 60 && seconds < 1e9 ? seconds : nil
 }
 
 /// RFC 1123 DNS subdomain: ≤ 253 characters, dot-separated labels of lower-case alphanumerics and '-', each starting

@@ -23,6 +23,29 @@ struct SavedReport: Decodable {
         let iommuGroup: Int?
         let acsControl: String?
         let unknown: [String: Unknown]
+        /// Whether the report carried the key at all: a report from before `acsControl` existed (or an edited one)
+        /// says nothing about ACS, which is unknown, not "no capability".
+        let hasDriver: Bool
+        let hasACSControl: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case address, vendorID, deviceID, subsystemVendorID, subsystemDeviceID, driver, iommuGroup, acsControl, unknown
+        }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            address = try c.decode(String.self, forKey: .address)
+            vendorID = try c.decode(String.self, forKey: .vendorID)
+            deviceID = try c.decode(String.self, forKey: .deviceID)
+            subsystemVendorID = try c.decodeIfPresent(String.self, forKey: .subsystemVendorID)
+            subsystemDeviceID = try c.decodeIfPresent(String.self, forKey: .subsystemDeviceID)
+            driver = try c.decodeIfPresent(String.self, forKey: .driver)
+            iommuGroup = try c.decodeIfPresent(Int.self, forKey: .iommuGroup)
+            acsControl = try c.decodeIfPresent(String.self, forKey: .acsControl)
+            unknown = try c.decodeIfPresent([String: Unknown].self, forKey: .unknown) ?? ["driver": Unknown(), "acs": Unknown()]
+            hasDriver = c.contains(.driver)
+            hasACSControl = c.contains(.acsControl)
+        }
     }
     struct Cause: Decodable { let kind: String; let explanation: String }
     struct Finding: Decodable { let code: String; let severity: String }
@@ -33,7 +56,7 @@ struct SavedReport: Decodable {
         let why: [Cause]
         let findings: [Finding]
     }
-    struct IOMMU: Decodable { let groupsPresent: Bool }
+    struct IOMMU: Decodable { let groupsPresent: Bool; let groupSource: String? }
     struct Host: Decodable { let iommu: IOMMU; let kernelCommandLine: String? }
     struct Rules: Decodable { let kernelRelease: String? }
     let schemaVersion: Int
@@ -48,6 +71,10 @@ extension PassthroughState {
     /// Reads a saved `report --json`. Throws `SavedReportError` for JSON that is not a version-1 report
     /// (a `list --json`, another tool's file, a truncated save).
     public init(reportJSON data: Data, name: String) throws {
+        struct Version: Decodable { let schemaVersion: Int }
+        if let version = try? JSONDecoder().decode(Version.self, from: data), version.schemaVersion != JSONSchemaVersion.current {
+            throw SavedReportError(description: "\(name) has report schema version \(version.schemaVersion); this vfio-inspect reads version \(JSONSchemaVersion.current)")
+        }
         let saved: SavedReport
         do {
             saved = try JSONDecoder().decode(SavedReport.self, from: data)
@@ -63,8 +90,8 @@ extension PassthroughState {
             PassthroughState.Function(
                 address: f.address, vendorID: f.vendorID, deviceID: f.deviceID,
                 subsystemVendorID: f.subsystemVendorID, subsystemDeviceID: f.subsystemDeviceID,
-                driver: f.driver, driverKnown: f.unknown["driver"] == nil,
-                acsControl: f.acsControl, acsKnown: f.unknown["acs"] == nil && f.unknown["capabilities"] == nil,
+                driver: f.driver, driverKnown: f.hasDriver && f.unknown["driver"] == nil,
+                acsControl: f.acsControl, acsKnown: f.hasACSControl && f.unknown["acs"] == nil && f.unknown["capabilities"] == nil,
                 iommuGroup: f.iommuGroup)
         }
         let rank = ["info": 0, "warn": 1, "unknown": 2, "fail": 3]
@@ -75,7 +102,8 @@ extension PassthroughState {
                                          why: u.why.map { "\($0.kind): \($0.explanation)" }, deciding: deciding)
         }
         self.init(source: "\(saved.source.kind) \(saved.source.path)", kernelRelease: saved.groupRules.kernelRelease,
-                  kernelCommandLine: saved.host.kernelCommandLine, groupsPresent: saved.host.iommu.groupsPresent,
+                  kernelCommandLine: saved.host.kernelCommandLine,
+                  groups: saved.host.iommu.groupsPresent ? .present : saved.host.iommu.groupSource == "none-made" ? .noneMade : .unknown,
                   functions: functions, units: units)
     }
 

@@ -4,7 +4,7 @@
     consume.py nfd FILE...          kubectl's label validation (k8s.io/apimachinery), NFD's file rules
     consume.py prometheus FILE...   promtool check metrics, prometheus_client's parser, a real node_exporter scrape
     consume.py ansible DIR          ansible-core's setup module with fact_path=DIR
-    consume.py dra FILE...          kubernetes-validate (resource.k8s.io/v1 ResourceSlice, strict) and DRA's limits
+    consume.py dra FILE...          kubernetes-validate on each ResourceSlice of the List (strict) and DRA's limits
     consume.py kubevirt FILE...     PyYAML, then KubeVirt's permittedHostDevices shape (kubevirt-permittedhostdevices.schema.json)
     consume.py sriovdp FILE...      PyYAML, kubernetes-validate (ConfigMap), then the plugin's config.json rules
     consume.py nova FILE...         nova itself: oslo.config loads the file, nova.pci Whitelist and get_alias_from_config parse it
@@ -175,33 +175,55 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 def dra(files):
+    """Each file is a v1 List of ResourceSlices: every slice is validated on its own (kubernetes-validate has no
+    schema for List) and the pool's slice count checked."""
     out = {}
-    p = run([tool("kubernetes-validate"), "-k", "1.34.0", "--strict"] + list(files))
-    for f in files:
-        r = {"ok": True}
-        doc = json.load(open(f))
-        failed = [l for l in (p.stdout + p.stderr).splitlines() if f in l and "passed" not in l]
-        if p.returncode != 0 and failed:
-            r.update(ok=False, error="kubernetes-validate: " + " ".join(failed))
-        elif not any(f in l and "passed" in l for l in p.stdout.splitlines()):
-            r.update(ok=False, error="kubernetes-validate did not pass it: " + (p.stdout + p.stderr)[-500:])
-        # The API server's own limits (resource.k8s.io/v1 validation), which the OpenAPI schema does not carry.
-        devices = doc["spec"]["devices"]
-        for d in devices:
-            if not DNS_LABEL.match(d["name"]) or len(d["name"]) > 63:
-                r.update(ok=False, error=f"device name {d['name']} is not a DNS label")
-            if len(d["attributes"]) > 32:
-                r.update(ok=False, error=f"{d['name']}: over 32 attributes")
-            for name, value in d["attributes"].items():
-                domain, _, ident = name.rpartition("/")
-                if not DRA_ID.match(ident) or len(ident) > 32 or len(domain) > 63:
-                    r.update(ok=False, error=f"attribute name {name}")
-                if len(value) != 1:
-                    r.update(ok=False, error=f"{name} has {len(value)} values")
-                if "string" in value and len(value["string"]) > 64:
-                    r.update(ok=False, error=f"{name} over 64 characters")
-        r["devices"] = {d["name"]: {k: next(iter(v.values())) for k, v in d["attributes"].items()} for d in devices}
-        out[f] = r
+    with tempfile.TemporaryDirectory() as d:
+        slices = {}
+        for f in files:
+            doc = json.load(open(f))
+            slices[f] = []
+            for i, item in enumerate(doc.get("items", [])):
+                path = os.path.join(d, f"{len(slices) - 1}-{i}.json")
+                json.dump(item, open(path, "w"))
+                slices[f].append(path)
+        p = run([tool("kubernetes-validate"), "-k", "1.34.0", "--strict"] + [s for paths in slices.values() for s in paths])
+        passed = {l.split()[1] for l in p.stdout.splitlines() if l.startswith("INFO") and "passed" in l}
+        for f in files:
+            r = {"ok": True}
+            doc = json.load(open(f))
+            if doc.get("apiVersion") != "v1" or doc.get("kind") != "List" or not doc.get("items"):
+                r.update(ok=False, error="not a v1 List of ResourceSlices")
+            for path in slices[f]:
+                if path not in passed:
+                    r.update(ok=False, error="kubernetes-validate: " + " ".join(l for l in (p.stdout + p.stderr).splitlines() if path in l)[-500:])
+            devices = []
+            for item in doc.get("items", []):
+                spec = item["spec"]
+                if spec["pool"]["resourceSliceCount"] != len(doc["items"]):
+                    r.update(ok=False, error="resourceSliceCount is not the number of slices")
+                # The API server's own limits (resource.k8s.io/v1 validation), which the OpenAPI schema does not carry.
+                if len(spec["devices"]) > 128:
+                    r.update(ok=False, error=f"{len(spec['devices'])} devices in one slice (ResourceSliceMaxDevices 128)")
+                devices += spec["devices"]
+            for dev in devices:
+                if not DNS_LABEL.match(dev["name"]) or len(dev["name"]) > 63:
+                    r.update(ok=False, error=f"device name {dev['name']} is not a DNS label")
+                if len(dev["attributes"]) > 32:
+                    r.update(ok=False, error=f"{dev['name']}: over 32 attributes")
+                for name, value in dev["attributes"].items():
+                    domain, _, ident = name.rpartition("/")
+                    if not DRA_ID.match(ident) or len(ident) > 32 or len(domain) > 63:
+                        r.update(ok=False, error=f"attribute name {name}")
+                    if len(value) != 1:
+                        r.update(ok=False, error=f"{name} has {len(value)} values")
+                    if "string" in value and len(value["string"]) > 64:
+                        r.update(ok=False, error=f"{name} over 64 characters")
+            if len({dev["name"] for dev in devices}) != len(devices):
+                r.update(ok=False, error="device names repeat within the pool")
+            r["slices"] = len(doc.get("items", []))
+            r["devices"] = {dev["name"]: {k: next(iter(v.values())) for k, v in dev["attributes"].items()} for dev in devices}
+            out[f] = r
     return out
 
 

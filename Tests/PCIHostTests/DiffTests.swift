@@ -157,6 +157,59 @@ struct DiffTests {
         #expect(f.status == 0, "\(f.changes.map(\.kind))")
     }
 
+    @Test("groups one input does not hold are unknown, not gone: a dump without its group lines compares as undetermined")
+    func groupsUnknownAreNotGone() throws {
+        let full = Fixtures.realdata("nvidia-bug-report-lspci/msi-b550m-pro-vdh-wifi.lspci-nnDvvvxxxx.txt")
+        let dir = try Fixtures.temporaryDirectory("nogroups")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let text = try String(contentsOfFile: full, encoding: .utf8)
+        let stripped = dir + "/no-groups.txt"
+        try text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains("IOMMU group") }
+            .joined(separator: "\n").write(toFile: stripped, atomically: true, encoding: .utf8)
+        let same = try Self.diff([stripped, stripped])
+        #expect(same.status == 4, "\(same.changes.map(\.kind))")
+        let against = try Self.diff([full, stripped])
+        #expect(against.status == 4, "\(against.changes.map(\.kind))")
+        #expect(!against.changes.contains { $0.kind == "groups-gone" || $0.kind.hasPrefix("group-") })
+    }
+
+    @Test("a saved report without acsControl or driver keys (an older release, an edited file) is unknown there, never 'no capability'")
+    func missingKeysAreUnknown() throws {
+        let root = Fixtures.sysfs("rp-acs")
+        let dir = try Fixtures.temporaryDirectory("oldreport")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var doc = try Command.json(try Command.tool(["report", "--json", "--root", root]).stdout)
+        doc["functions"] = ((doc["functions"] as? [[String: Any]]) ?? []).map { f in
+            var f = f
+            f.removeValue(forKey: "acsControl")
+            f.removeValue(forKey: "driver")
+            return f
+        }
+        let path = dir + "/old.json"
+        try JSONSerialization.data(withJSONObject: doc).write(to: URL(fileURLWithPath: path))
+        let d = try Self.diff([path, root])
+        #expect(d.status == 4, "\(d.changes.map(\.kind))")
+        #expect(!d.changes.contains { $0.kind == "acs-changed" || $0.kind == "driver-changed" })
+        doc["schemaVersion"] = 2
+        try JSONSerialization.data(withJSONObject: doc).write(to: URL(fileURLWithPath: path))
+        let v2 = try Command.tool(["diff", path, root])
+        #expect(v2.status == 3)
+        #expect(v2.stderr.contains("schema version 2"))
+    }
+
+    @Test("a FIFO as BASELINE is refused at once, never waited on")
+    func fifoRefused() throws {
+        let dir = try Fixtures.temporaryDirectory("fifo")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(mkfifo(dir + "/pipe", 0o600) == 0)
+        let r = try Command.tool(["diff", dir + "/pipe", Fixtures.sysfs("sriov")])
+        #expect(r.status == 3)
+        #expect(r.stderr.contains("neither a directory"))
+        let p = try Command.tool(["export", "--format", "prometheus", "--root", Fixtures.sysfs("sriov"), "--baseline", dir + "/pipe"])
+        #expect(p.status == 0)
+        #expect(p.stdout.contains("vfio_inspect_drift_baseline_readable 0.0"))
+    }
+
     @Test("bad inputs: a missing path and a list --json are exit 3 with a message; JSON output matches its schema")
     func badInputs() throws {
         let root = Fixtures.sysfs("sriov")

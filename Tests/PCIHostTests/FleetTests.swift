@@ -282,6 +282,72 @@ struct FleetTests {
         }
     }
 
+    /// An lspci hex dump of a fixture, as an admin pastes it (`lspci -nnkvvvxxxx -D` reading the fixture's sysfs).
+    static func lspciDump(of fixture: String, into dir: String) throws -> String {
+        let lspci = try #require(Command.which("lspci"))
+        let r = try Command.run(lspci, ["-nnkvvvxxxx", "-D", "-A", "linux-sysfs", "-O", "sysfs.path=\(Fixtures.sysfs(fixture))/sys/bus/pci"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let path = "\(dir)/\(fixture).lspci.txt"
+        try r.stdout.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("a dump of an SR-IOV host: the PF's SR-IOV capability makes it a PF, its VFs (ffff in config space) VFs with the PF's IDs")
+    func sriovFromDump() throws {
+        let dir = try Fixtures.temporaryDirectory("sriov-dump")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dump = try Self.lspciDump(of: "sriov", into: dir)
+        let nfd = try Command.tool(["export", "--format", "nfd", "--dump", dump]).stdout
+        #expect(nfd.contains("vfio.feature.node.kubernetes.io/sriov-capable=true\n"))
+        #expect(nfd.contains("vfio.feature.node.kubernetes.io/sriov-physical-functions=1\n"))
+        #expect(nfd.contains("vfio.feature.node.kubernetes.io/sriov-virtual-functions=3\n"))
+        let fact = try Command.json(try Command.tool(["export", "--format", "ansible-fact", "--dump", dump]).stdout)
+        let functions = try #require(fact["functions"] as? [String: [String: Any]])
+        for vf in ["0000:01:00.1", "0000:01:00.2", "0000:01:00.3"] {
+            #expect(functions[vf]?["virtualFunction"] as? Bool == true, "\(vf)")
+            #expect(functions[vf]?["physicalFunction"] as? String == "0000:01:00.0")
+            #expect(functions[vf]?["vendorID"] as? String == "1b36", "\(vf): the PF's vendor, not ffff")
+        }
+        // The snapshot against its own dump: the VFs' ffff IDs are not a changed device, only not comparable.
+        let d = try Command.json(try Command.tool(["diff", "--json", Fixtures.sysfs("sriov"), dump]).stdout)
+        let kinds = ((d["changes"] as? [[String: Any]]) ?? []).compactMap { $0["kind"] as? String }
+        #expect(!kinds.contains("ids-changed"), "\(kinds)")
+        #expect(kinds.contains("not-comparable"))
+    }
+
+    @Test("the 1,036-function snapshot as DRA: slices of at most 128 devices, resourceSliceCount their number, each taken by Kubernetes' schema")
+    func draLarge() throws {
+        let (root, scratch) = try Fixtures.largeSnapshot("dra-large")
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let path = scratch + "/slices.json"
+        #expect(try Command.tool(["export", "--format", "dra", "--root", root, "--node-name", "big-1", "-o", path]).status == 0)
+        let read = try Self.consumed("dra", ["large": path])
+        #expect((read["large"]?["slices"] as? Int) ?? 0 >= 8)
+        #expect((read["large"]?["devices"] as? [String: Any])?.count ?? 0 > 1000)
+    }
+
+    @Test("an unknown fact stays unknown: no groups and no command line is iommu=unknown, never false")
+    func iommuUnknownWithoutEvidence() throws {
+        let copy = try Fixtures.scratchCopy(of: "no-iommu")
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        let off = try Command.tool(["export", "--format", "nfd", "--root", Fixtures.sysfs("no-iommu")]).stdout
+        #expect(off.contains("vfio.feature.node.kubernetes.io/iommu=false\n"), "the real IOMMU-less kernel stays off")
+        try FileManager.default.removeItem(atPath: copy + "/proc/cmdline")
+        let unknown = try Command.tool(["export", "--format", "nfd", "--root", copy]).stdout
+        #expect(unknown.contains("vfio.feature.node.kubernetes.io/iommu=unknown\n"))
+    }
+
+    @Test("suggest -s: a trap outside the selection is still named (a KubeVirt selector matches host-wide)")
+    func suggestSelectionKeepsTraps() throws {
+        let all = try Command.tool(["suggest", "--for", "kubevirt", "--root", Fixtures.sysfs("sriov")])
+        let one = try Command.tool(["suggest", "--for", "kubevirt", "--root", Fixtures.sysfs("sriov"), "-s", "02:00.0"])
+        let traps = { (s: String) in s.split(separator: "\n").filter { $0.hasPrefix("# TRAP:") } }
+        #expect(!traps(all.stdout).isEmpty)
+        #expect(traps(one.stdout) == traps(all.stdout))
+        #expect(one.stdout.contains("driverctl set-override 0000:02:00.0 vfio-pci"))
+        #expect(!one.stdout.contains("driverctl set-override 0000:01:00.1 vfio-pci"))
+    }
+
     @Test("export --output: written by rename (an open reader keeps the old file), into a directory under the consumer's name; an unwritable place is exit 3")
     func atomicOutput() throws {
         let dir = try Fixtures.temporaryDirectory("atomic")
@@ -302,11 +368,16 @@ struct FleetTests {
         #expect(FileManager.default.fileExists(atPath: dir + "/vfio-inspect"))
         let bad = try Command.tool(["export", "--format", "nfd", "--root", root, "-o", dir + "/missing/features"])
         #expect(bad.status == 3)
-        #expect(bad.stderr.contains("cannot write"))
+        #expect(bad.stderr.contains("does not exist"))
+        let txt = try Command.tool(["export", "--format", "prometheus", "--root", root, "-o", dir + "/metrics.txt"])
+        #expect(txt.status == 0)
+        #expect(txt.stderr.contains("reads only *.prom"))
         let unreadable = try Command.tool(["export", "--format", "nfd", "--root", dir + "/no-such-root", "-o", dir + "/x"])
         #expect(unreadable.status == 3)
         #expect(!FileManager.default.fileExists(atPath: dir + "/x"))
-        #expect(try Command.tool(["export", "--format", "nfd", "--expiry", "soon"]).status == 64)
+        for expiry in ["soon", "0.0001s", "0x10", "1e3", "59s", "-5m"] {
+            #expect(try Command.tool(["export", "--format", "nfd", "--expiry", expiry]).status == 64, "\(expiry)")
+        }
         #expect(try Command.tool(["export", "--format", "dra", "--root", root]).status == 64, "no node name in the input")
     }
 }
