@@ -33,9 +33,13 @@ public struct PassthroughState: Sendable {
         public var why: [String]
         /// The code of the finding that decides a verdict other than ready.
         public var deciding: String?
+        /// A unit the rules predicted (the input does not hold the kernel's group for it); false for a kernel group and
+        /// for a function the kernel put in no group although it made groups (an IOMMU's own function).
+        public var predicted: Bool
 
-        public init(groupID: Int?, members: [String], verdict: String, why: [String], deciding: String?) {
+        public init(groupID: Int?, members: [String], verdict: String, why: [String], deciding: String?, predicted: Bool) {
             self.groupID = groupID; self.members = members; self.verdict = verdict; self.why = why; self.deciding = deciding
+            self.predicted = predicted
         }
     }
 
@@ -150,7 +154,7 @@ public struct Drift: Sendable {
 
         let before = Dictionary(baseline.functions.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
         let after = Dictionary(current.functions.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
-        var driverUnknown: [String] = [], acsUnknown: [String] = [], idsUnknown: [String] = []
+        var driverUnknown: [String] = [], acsUnknown: [String] = [], idsUnknown: [String] = [], subsystemUnknown: [String] = []
         for b in baseline.functions {
             guard let a = after[b.address] else {
                 changes.append(change(.functionRemoved, true, [b.address], "\(b.vendorID):\(b.deviceID)", nil,
@@ -168,6 +172,8 @@ public struct Drift: Sendable {
             let asub = a.subsystemVendorID.map { "\($0):\(a.subsystemDeviceID ?? "?")" }
             if let bs, let asub, bs != asub {
                 changes.append(change(.subsystemChanged, true, [b.address], bs, asub, "\(b.address)'s subsystem IDs changed: [\(bs)] → [\(asub)]"))
+            } else if (bs == nil) != (asub == nil) {
+                subsystemUnknown.append(b.address)
             }
             if b.driverKnown && a.driverKnown {
                 if b.driver != a.driver {
@@ -194,13 +200,17 @@ public struct Drift: Sendable {
             changes.append(change(.notComparable, true, idsUnknown, nil, nil,
                                   "the IDs of \(idsUnknown.count) function(s) read ffff in one input (a VF's config space in a dump): whether the device changed is unknown"))
         }
+        if !subsystemUnknown.isEmpty {
+            changes.append(change(.notComparable, true, subsystemUnknown, nil, nil,
+                                  "the subsystem IDs of \(subsystemUnknown.count) function(s) are in one input only"))
+        }
         if !driverUnknown.isEmpty {
             changes.append(change(.notComparable, true, driverUnknown, nil, nil,
-                                  "the bound driver of \(driverUnknown.count) function(s) is not in both inputs (a dump without `Kernel driver in use:` lines)"))
+                                  "the bound driver of \(driverUnknown.count) function(s) is not in both inputs (a dump without `Kernel driver in use:` lines, or a saved report without it)"))
         }
         if !acsUnknown.isEmpty {
             changes.append(change(.notComparable, true, acsUnknown, nil, nil,
-                                  "whether \(acsUnknown.count) function(s) have an ACS capability, and its control bits, is not in both inputs (config space past 0x100 missing)"))
+                                  "whether \(acsUnknown.count) function(s) have an ACS capability, and its control bits, is not in both inputs (config space past 0x100 missing, or a saved report without acsControl)"))
         }
 
         switch (baseline.groups, current.groups) {
@@ -251,6 +261,13 @@ public struct Drift: Sendable {
         for (i, x) in a.enumerated() { for m in x.key { aUnitOf[m] = i } }
 
         var changes: [DriftChange] = []
+        // A function both inputs hold that one of them puts in no unit (a report saved with -s or --verdict keeps
+        // every function but only the chosen groups): its grouping and verdict there are not in the input.
+        let uncovered = common.filter { bUnitOf[$0] == nil || aUnitOf[$0] == nil }.sorted()
+        if !uncovered.isEmpty {
+            changes.append(change(.notComparable, true, uncovered, nil, nil,
+                                  "\(uncovered.count) function(s) are in no unit of \(uncovered.contains { bUnitOf[$0] == nil } ? "the baseline" : "the current input") (a report saved with -s, -d or --verdict): their groups and verdicts cannot be compared"))
+        }
         var unchangedB = Set<Int>(), unchangedA = Set<Int>()
         for (i, x) in b.enumerated() {
             guard let j = aByKey[x.key] else { continue }
@@ -259,11 +276,23 @@ public struct Drift: Sendable {
             if let bid = x.unit.groupID, let aid = y.unit.groupID, bid != aid {
                 changes.append(change(.groupRenumbered, true, x.key, "group \(bid)", "group \(aid)",
                                       "group \(bid) is now group \(aid) with the same members; configs that name the number (Proxmox iommugroup=, /dev/vfio/\(bid)) need it changed"))
+            } else if !verdictsOnly, baseline.groups == .present, x.unit.predicted || y.unit.predicted {
+                changes.append(change(.notComparable, true, x.key, x.unit.groupID.map { "group \($0)" } ?? "predicted",
+                                      y.unit.groupID.map { "group \($0)" } ?? "predicted",
+                                      "\(unitLabel(x.unit)) is a prediction on \(x.unit.predicted && y.unit.predicted ? "both sides" : "one side") though the kernel made groups (a group line or link missing): whether its group changed is unknown"))
             }
             if x.unit.verdict != y.unit.verdict {
-                changes.append(change(.verdictChanged, true, x.key, x.unit.verdict, y.unit.verdict,
-                                      "\(unitLabel(y.unit)): \(x.unit.verdict) → \(y.unit.verdict)"
-                                          + (y.unit.deciding.map { " (\($0))" } ?? "")))
+                if x.unit.verdict == "undetermined" || y.unit.verdict == "undetermined" {
+                    // One side lacks a fact that decides: the verdicts differ in what is known, not (necessarily) in what is.
+                    changes.append(change(.notComparable, true, x.key, x.unit.verdict, y.unit.verdict,
+                                          "\(unitLabel(y.unit)): \(x.unit.verdict) → \(y.unit.verdict)"
+                                              + ((y.unit.verdict == "undetermined" ? y.unit.deciding : x.unit.deciding).map { " (\($0)): " } ?? ": ")
+                                              + "a fact that decides is missing from \(y.unit.verdict == "undetermined" ? "the current input" : "the baseline")"))
+                } else {
+                    changes.append(change(.verdictChanged, true, x.key, x.unit.verdict, y.unit.verdict,
+                                          "\(unitLabel(y.unit)): \(x.unit.verdict) → \(y.unit.verdict)"
+                                              + (y.unit.deciding.map { " (\($0))" } ?? "")))
+                }
             }
         }
         if verdictsOnly { return changes }
@@ -283,8 +312,14 @@ public struct Drift: Sendable {
                 }
             }
             let bs = compB.sorted().map { b[$0].unit }, as_ = compA.sorted().map { a[$0].unit }
-            let kind: DriftChange.Kind = bs.count == 1 && as_.count > 1 ? .groupSplit : bs.count > 1 && as_.count == 1 ? .groupMerged : .groupRegrouped
             let functions = compB.flatMap { b[$0].key }.sorted()
+            if baseline.groups == .present && (bs + as_).contains(where: \.predicted) {
+                // Kernel groups on one side, predictions on the other: a regrouping would rest on a guess.
+                changes.append(change(.notComparable, true, functions, bs.map(unitLabel).joined(separator: "; "), as_.map(unitLabel).joined(separator: "; "),
+                                      "\(bs.map(unitLabel).joined(separator: " + ")) → \(as_.map(unitLabel).joined(separator: " + ")): one side's units are predictions (a group line or link missing), so whether the grouping changed is unknown"))
+                continue
+            }
+            let kind: DriftChange.Kind = bs.count == 1 && as_.count > 1 ? .groupSplit : bs.count > 1 && as_.count == 1 ? .groupMerged : .groupRegrouped
             let word = kind == .groupSplit ? "split" : kind == .groupMerged ? "merged" : "regrouped"
             let whyBefore = bs.flatMap(\.why), whyAfter = as_.flatMap(\.why)
             changes.append(change(kind, true, functions,

@@ -17,6 +17,9 @@ public struct FleetFunction: Hashable, Sendable {
     public let classCode: ClassCode
     public let isBridge: Bool
     public let isVirtualFunction: Bool
+    /// The function's ID registers read ffff and nothing in the input places it (no sysfs IDs or links, no PF
+    /// capability whose offset and stride reach it): its IDs, and whether it is a VF, are unknown.
+    public let identityUnknown: Bool
     public let physicalFunction: PCIAddress?
     /// Whether the function has an SR-IOV capability (a PF, with or without VFs enabled).
     public let isPhysicalFunction: Bool
@@ -86,6 +89,9 @@ public struct FleetFacts: Sendable {
     public let sriovPhysicalFunctions: Int
     /// VFs enabled (by writing `sriov_numvfs`): what each PF says it has enabled, plus VFs whose PF is not in the input.
     public let sriovVirtualFunctions: Int
+    /// False when some endpoint's extended config space (where an SR-IOV capability lives) is missing, or some function
+    /// reads ffff with nothing to place it: the counts are then lower bounds.
+    public let sriovCountsKnown: Bool
     public let kernelRelease: String?
 
     public init(_ model: HostModel, _ report: HostReport) {
@@ -114,7 +120,7 @@ public struct FleetFacts: Sendable {
         // capability: VF n sits at the PF's routing ID + First VF Offset + n × VF Stride (PCIe r6.0 §9.3.3.9–10), and
         // its ID registers read ffff (§9.3.4.1.1), so its IDs are the PF's vendor and the capability's VF Device ID.
         var capabilityVF: [PCIAddress: (pf: PCIAddress, vendor: UInt16, device: UInt16)] = [:]
-        for f in model.functions where f.sriov == .none {
+        for f in model.functions where f.sriov == .none || f.sriovPhysicalState?.virtualFunctions.isEmpty == true {
             guard let cap = f.config?.sriov, cap.vfEnable, cap.numVFs > 0 else { continue }
             let routingID = Int(f.address.bus) << 8 | Int(f.address.device) << 3 | Int(f.address.function)
             for n in 0..<cap.numVFs {
@@ -130,8 +136,12 @@ public struct FleetFacts: Sendable {
         published.reserveCapacity(model.functions.count)
         for f in model.functions {
             let isPF = f.sriovPhysicalState != nil || (f.sriov == .none && f.config?.sriov != nil)
-            let fromCapability = f.sriov == .none && f.vendorID == 0xffff ? capabilityVF[f.address] : nil
+            // A function reading ffff that no sysfs link names (a dump, or a tree whose physfn links are gone).
+            let unlinked = (f.sriov == .none && f.vendorID == 0xffff) || f.sriov == .detachedVirtualFunction
+            let fromCapability = unlinked ? capabilityVF[f.address] : nil
             let isVF = f.isVirtualFunction || fromCapability != nil
+            // Reading ffff with no PF capability to place it: whether it is a VF, and what it is, is unknown.
+            let identityUnknown = f.sriov == .none && f.vendorID == 0xffff && fromCapability == nil
             if isPF {
                 pfs += 1
                 // The VFs the PF has enabled (sriov_numvfs, its virtfn links, or its capability's NumVFs under VF Enable),
@@ -150,7 +160,7 @@ public struct FleetFacts: Sendable {
             published.append(FleetFunction(
                 address: f.address, vendorID: fromCapability?.vendor ?? f.vendorID, deviceID: fromCapability?.device ?? f.deviceID,
                 subsystemVendorID: f.subsystemVendorID, subsystemDeviceID: f.subsystemDeviceID, classCode: f.classCode, isBridge: f.isBridge,
-                isVirtualFunction: isVF, physicalFunction: f.physicalFunction ?? fromCapability?.pf,
+                isVirtualFunction: isVF, identityUnknown: identityUnknown, physicalFunction: f.physicalFunction ?? fromCapability?.pf,
                 isPhysicalFunction: isPF,
                 iommuGroup: groupKnown ? f.iommuGroup : nil, groupKnown: groupKnown, numaNode: f.numaNode.flatMap { $0 < 0 ? nil : $0 },
                 pcieRoot: Self.rootBus(of: f, in: model, physicalFunction: fromCapability?.pf),
@@ -167,6 +177,7 @@ public struct FleetFacts: Sendable {
         sriovPhysicalFunctions = pfs
         sriovVirtualFunctions = vfs
         sriovCapable = pfs > 0 ? .on : extendedUnknown ? .unknown : .off
+        sriovCountsKnown = !extendedUnknown && !published.contains(where: \.identityUnknown)
     }
 
     /// `pci<domain>:<bus>` of the root bus above `f`: the bus of the topmost bridge in its upstream chain when that

@@ -20,14 +20,15 @@ public struct AnsibleFact: Encodable, Sendable {
     }
 
     public struct Function: Encodable, Sendable {
-        public let vendorID: String
-        public let deviceID: String
+        /// Null when the function reads ffff and nothing in the input places it (then `virtualFunction` is null too).
+        @Nullable public var vendorID: String?
+        @Nullable public var deviceID: String?
         /// Kernel group number; null when in none or unknown (`groupKnown`).
         @Nullable public var iommuGroup: Int?
         public let groupKnown: Bool
         public let verdict: String
         public let viable: Bool
-        public let virtualFunction: Bool
+        @Nullable public var virtualFunction: Bool?
         @Nullable public var physicalFunction: String?
     }
 
@@ -66,9 +67,10 @@ public struct AnsibleFact: Encodable, Sendable {
         var byAddress: [String: Function] = [:]
         for f in facts.functions {
             byAddress[f.address.description] = Function(
-                vendorID: DeviceID(vendor: f.vendorID, device: 0).vendorHex, deviceID: DeviceID(vendor: 0, device: f.deviceID).deviceHex,
+                vendorID: f.identityUnknown ? nil : DeviceID(vendor: f.vendorID, device: 0).vendorHex,
+                deviceID: f.identityUnknown ? nil : DeviceID(vendor: 0, device: f.deviceID).deviceHex,
                 iommuGroup: f.iommuGroup, groupKnown: f.groupKnown, verdict: f.verdict.rawValue,
-                viable: f.verdict == .ready || f.verdict == .needsPreparation, virtualFunction: f.isVirtualFunction,
+                viable: f.verdict == .ready || f.verdict == .needsPreparation, virtualFunction: f.identityUnknown ? nil : f.isVirtualFunction,
                 physicalFunction: f.physicalFunction?.description)
         }
         functions = byAddress

@@ -7,7 +7,8 @@ import VFIOReport
 /// Standard attributes (k8s.io/dynamic-resource-allocation `deviceattribute`): `resource.kubernetes.io/pciBusID`
 /// (`0000:01:00.0`), `resource.kubernetes.io/pcieRoot` (`pci0000:00`; left out when the input does not show the
 /// parent chain), `resource.kubernetes.io/numaNode` (left out for -1 or unknown). Unqualified names are in the
-/// driver's domain (`--driver`): `iommuGroup` (int; left out when unknown or none), `iommuGroupKnown`, `isVF`,
+/// driver's domain (`--driver`): `iommuGroup` (int; left out when unknown or none), `iommuGroupKnown`, `isVF` (left out
+/// for a function reading ffff that nothing places),
 /// `pfPciBusID`, `verdict`, and `vfioUnsafe` — the deciding finding's code (≤ 64 characters, DRA's string limit) when
 /// the unit is not viable. Device names are DNS labels (`pci-0000-01-00-0`). Bridges are left out: they are never
 /// assigned. Schema: `Schemas/vfio-inspect-dra.schema.json`; the shape is resource.k8s.io/v1's.
@@ -67,9 +68,9 @@ public struct DRAResourceSlice: Encodable, Sendable {
             var a: [String: Attribute] = [
                 "resource.kubernetes.io/pciBusID": .string(f.address.description),
                 "iommuGroupKnown": .bool(f.groupKnown),
-                "isVF": .bool(f.isVirtualFunction),
                 "verdict": .string(f.verdict.rawValue),
             ]
+            if !f.identityUnknown { a["isVF"] = .bool(f.isVirtualFunction) }
             if let root = f.pcieRoot { a["resource.kubernetes.io/pcieRoot"] = .string(root) }
             if let node = f.numaNode { a["resource.kubernetes.io/numaNode"] = .int(node) }
             if let group = f.iommuGroup { a["iommuGroup"] = .int(group) }

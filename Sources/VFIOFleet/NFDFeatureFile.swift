@@ -39,9 +39,10 @@ public struct NFDFeatureFile: Sendable {
             candidates.append(("groups-\(v.rawValue)", String(facts.unitsByVerdict[v] ?? 0)))
         }
         candidates.append(("sriov-capable", Self.boolean(facts.sriovCapable)))
-        // No PF seen where a PF's capability could hide in config space the input lacks: the count is unknown.
-        candidates.append(("sriov-physical-functions", facts.sriovCapable == .unknown ? "unknown" : String(facts.sriovPhysicalFunctions)))
-        candidates.append(("sriov-virtual-functions", String(facts.sriovVirtualFunctions)))
+        // Where a PF's capability could hide in config space the input lacks, or a function reads ffff with nothing to
+        // place it, the counts are unknown (not the lower bound they are).
+        candidates.append(("sriov-physical-functions", facts.sriovCountsKnown ? String(facts.sriovPhysicalFunctions) : "unknown"))
+        candidates.append(("sriov-virtual-functions", facts.sriovCountsKnown ? String(facts.sriovVirtualFunctions) : "unknown"))
         for id in facts.assignableGroups.keys.sorted() {
             candidates.append(("assignable-\(id.vendorHex)-\(id.deviceHex)", String(facts.assignableGroups[id] ?? 0)))
         }

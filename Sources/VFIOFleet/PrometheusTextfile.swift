@@ -16,7 +16,8 @@ import VFIOAnalysis
 /// - `vfio_inspect_iommu_group_verdict{iommu_group,verdict}`: 1 per kernel group, its verdict as the label;
 /// - `vfio_inspect_pci_function_verdict{segment,bus,device,function,iommu_group,verdict}`: 1 per function; `iommu_group`
 ///   is the number, `none` (in no group), or `unknown`;
-/// - `vfio_inspect_sriov_capable_state{state}`, `vfio_inspect_sriov_physical_functions`, `vfio_inspect_sriov_virtual_functions`;
+/// - `vfio_inspect_sriov_capable_state{state}`, `vfio_inspect_sriov_physical_functions`, `vfio_inspect_sriov_virtual_functions`,
+///   `vfio_inspect_sriov_counts_known` (0: the counts are lower bounds);
 /// - with a baseline: `vfio_inspect_drift_baseline_readable`, `vfio_inspect_drift_changes{kind}` (every kind, 0 when
 ///   none), `vfio_inspect_drift_undetermined` (facts one side lacks), `vfio_inspect_drift_detected` (1 when something
 ///   that matters changed: the alert).
@@ -84,8 +85,12 @@ public enum PrometheusTextfile {
                 .set(to: Double(facts.sriovPhysicalFunctions))
         }
         family { r in
-            gauge(r, "vfio_inspect_sriov_virtual_functions", [], "SR-IOV virtual functions enabled.")
+            gauge(r, "vfio_inspect_sriov_virtual_functions", [], "SR-IOV virtual functions enabled (a lower bound while vfio_inspect_sriov_counts_known is 0).")
                 .set(to: Double(facts.sriovVirtualFunctions))
+        }
+        family { r in
+            gauge(r, "vfio_inspect_sriov_counts_known", [], "1 when the SR-IOV counts are exact; 0 when config space the input lacks could hold more.")
+                .set(to: facts.sriovCountsKnown ? 1 : 0)
         }
         if let baseline {
             family { r in

@@ -80,8 +80,10 @@ public struct ExportCommand: ParsableCommand {
         do {
             model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
         } catch let exit as ExitCode where format == .ansibleFact {
-            // An executable fact that fails breaks `setup`: say it inside, exit 0.
+            // An executable fact that fails breaks `setup`: say it inside, exit 0. Written to a file (a timer), the fact
+            // still says so, and the exit status tells the timer.
             try write(JSONOutput.render(AnsibleFact(error: "the host could not be read (exit status \(exit.rawValue)); see stderr")))
+            if output != nil { throw exit }
             return
         }
         printHostDiagnostics(model)

@@ -55,6 +55,7 @@ struct SavedReport: Decodable {
         let verdict: String
         let why: [Cause]
         let findings: [Finding]
+        let predicted: Bool?
     }
     struct IOMMU: Decodable { let groupsPresent: Bool; let groupSource: String? }
     struct Host: Decodable { let iommu: IOMMU; let kernelCommandLine: String? }
@@ -71,6 +72,11 @@ extension PassthroughState {
     /// Reads a saved `report --json`. Throws `SavedReportError` for JSON that is not a version-1 report
     /// (a `list --json`, another tool's file, a truncated save).
     public init(reportJSON data: Data, name: String) throws {
+        try self.init(reportJSON: data, name: name, fromModel: "")
+    }
+
+    /// `fromModel`: the name of a scanned input whose report was encoded here (its source is printed as it is).
+    init(reportJSON data: Data, name: String, fromModel: String) throws {
         struct Version: Decodable { let schemaVersion: Int }
         if let version = try? JSONDecoder().decode(Version.self, from: data), version.schemaVersion != JSONSchemaVersion.current {
             throw SavedReportError(description: "\(name) has report schema version \(version.schemaVersion); this vfio-inspect reads version \(JSONSchemaVersion.current)")
@@ -99,9 +105,10 @@ extension PassthroughState {
             let worst = u.findings.map { rank[$0.severity] ?? 0 }.max() ?? 0
             let deciding = u.verdict == "ready" ? nil : u.findings.first { rank[$0.severity] ?? 0 == worst }?.code
             return PassthroughState.Unit(groupID: u.id, members: u.members, verdict: u.verdict,
-                                         why: u.why.map { "\($0.kind): \($0.explanation)" }, deciding: deciding)
+                                         why: u.why.map { "\($0.kind): \($0.explanation)" }, deciding: deciding,
+                                         predicted: u.id == nil && ((u.predicted ?? true) || u.findings.contains { $0.code == "group-unknown" }))
         }
-        self.init(source: "\(saved.source.kind) \(saved.source.path)", kernelRelease: saved.groupRules.kernelRelease,
+        self.init(source: name == fromModel ? "\(saved.source.kind) \(saved.source.path)" : "report \(name) (of \(saved.source.kind) \(saved.source.path))", kernelRelease: saved.groupRules.kernelRelease,
                   kernelCommandLine: saved.host.kernelCommandLine,
                   groups: saved.host.iommu.groupsPresent ? .present : saved.host.iommu.groupSource == "none-made" ? .noneMade : .unknown,
                   functions: functions, units: units)
@@ -111,7 +118,7 @@ extension PassthroughState {
     public init(_ model: HostModel, _ report: HostReport) throws {
         let encoder = JSONEncoder()
         let data = try encoder.encode(DescribedReport(model, report))
-        try self.init(reportJSON: data, name: model.source.description)
+        try self.init(reportJSON: data, name: model.source.description, fromModel: model.source.description)
     }
 }
 

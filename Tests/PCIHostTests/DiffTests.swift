@@ -152,9 +152,14 @@ struct DiffTests {
         #expect(s.status == 4)
         #expect(s.changes.contains { $0.kind == "not-comparable" && $0.matters })
         // A dump with the machine's own driver and group lines and 4096 bytes each compares fully.
-        let full = Fixtures.realdata("nvidia-bug-report-lspci/msi-b550m-pro-vdh-wifi.lspci-nnDvvvxxxx.txt")
+        let full = Fixtures.realdata("nvidia-bug-report-lspci/hp-omen-obelisk-875-0xxx.lspci-nnDvvvxxxx.txt")
         let f = try Self.diff([full, full])
         #expect(f.status == 0, "\(f.changes.map(\.kind))")
+        // One whose group lines leave out two functions (00:00.0 among them) cannot say whether their groups changed.
+        let partial = Fixtures.realdata("nvidia-bug-report-lspci/msi-b550m-pro-vdh-wifi.lspci-nnDvvvxxxx.txt")
+        let p = try Self.diff([partial, partial])
+        #expect(p.status == 4, "\(p.changes.map(\.kind))")
+        #expect(p.changes.allSatisfy { $0.kind == "not-comparable" })
     }
 
     @Test("groups one input does not hold are unknown, not gone: a dump without its group lines compares as undetermined")
@@ -195,6 +200,41 @@ struct DiffTests {
         let v2 = try Command.tool(["diff", path, root])
         #expect(v2.status == 3)
         #expect(v2.stderr.contains("schema version 2"))
+    }
+
+    @Test("a report saved with -s (only the chosen groups) and a dump missing one group line: unknown there, never 'nothing changed'")
+    func partialBaselines() throws {
+        let root = Fixtures.sysfs("multifunction")
+        let dir = try Fixtures.temporaryDirectory("partial")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Command.tool(["report", "--json", "--root", root, "-s", "02:00.0"]).stdout.write(toFile: dir + "/sel.json", atomically: true, encoding: .utf8)
+        let d = try Self.diff([dir + "/sel.json", Fixtures.sysfs("sriov")])
+        #expect(d.changes.contains { $0.kind == "not-comparable" && $0.functions.contains("0000:01:00.1") })
+        #expect(d.status == 1, "the IDs still changed")
+        let same = try Self.diff([dir + "/sel.json", root])
+        #expect(same.status == 4, "\(same.changes.map(\.kind))")
+
+        let full = Fixtures.realdata("nvidia-bug-report-lspci/hp-omen-obelisk-875-0xxx.lspci-nnDvvvxxxx.txt")
+        let lines = try String(contentsOfFile: full, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let first = try #require(lines.firstIndex { $0.contains("IOMMU group") })
+        var dropped = lines
+        dropped.remove(at: first)
+        try dropped.joined(separator: "\n").write(toFile: dir + "/one-less.txt", atomically: true, encoding: .utf8)
+        for pair in [[dir + "/one-less.txt", full], [full, dir + "/one-less.txt"]] {
+            let r = try Self.diff(pair)
+            #expect(r.status == 4, "\(r.changes.map(\.kind))")
+            #expect(!r.changes.contains { $0.kind.hasPrefix("group-") })
+        }
+    }
+
+    @Test("a snapshot against its own lspci dump: facts the dump lacks (interrupt remapping) make verdicts not comparable, not changed")
+    func snapshotAgainstDump() throws {
+        let dir = try Fixtures.temporaryDirectory("vsdump")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dump = try FleetTests.lspciDump(of: "multifunction", into: dir)
+        let d = try Self.diff([Fixtures.sysfs("multifunction"), dump])
+        #expect(d.status == 4, "\(d.changes.filter(\.matters).map(\.kind))")
+        #expect(!d.changes.contains { $0.kind == "verdict-changed" })
     }
 
     @Test("a FIFO as BASELINE is refused at once, never waited on")

@@ -308,6 +308,31 @@ struct FleetTests {
             #expect(functions[vf]?["physicalFunction"] as? String == "0000:01:00.0")
             #expect(functions[vf]?["vendorID"] as? String == "1b36", "\(vf): the PF's vendor, not ffff")
         }
+        // The same dump cut to 256 bytes a function: the capability is out of reach, so the counts and what the
+        // ffff functions are become unknown, never 0 or "not a VF".
+        let short = dir + "/short.txt"
+        try (try String(contentsOfFile: dump, encoding: .utf8)).split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { line in !(line.count > 4 && line.dropFirst(3).hasPrefix(": ") && line.prefix(3).allSatisfy(\.isHexDigit)) }
+            .joined(separator: "\n").write(toFile: short, atomically: true, encoding: .utf8)
+        let shortNFD = try Command.tool(["export", "--format", "nfd", "--dump", short]).stdout
+        #expect(shortNFD.contains("vfio.feature.node.kubernetes.io/sriov-virtual-functions=unknown\n"))
+        let shortFact = try Command.json(try Command.tool(["export", "--format", "ansible-fact", "--dump", short]).stdout)
+        let vf1 = try #require((shortFact["functions"] as? [String: [String: Any]])?["0000:01:00.1"])
+        #expect(vf1["virtualFunction"] is NSNull && vf1["vendorID"] is NSNull)
+        let shortDRA = try Command.tool(["export", "--format", "dra", "--dump", short, "--node-name", "n"]).stdout
+        let slices = try Command.json(shortDRA)
+        let devices = ((slices["items"] as? [[String: Any]]) ?? []).flatMap { (($0["spec"] as? [String: Any])?["devices"] as? [[String: Any]]) ?? [] }
+        let vfDevice = try #require(devices.first { $0["name"] as? String == "pci-0000-01-00-1" })
+        #expect((vfDevice["attributes"] as? [String: Any])?["isVF"] == nil)
+
+        // A snapshot whose physfn/virtfn links are gone: the PF's capability places its VFs, each counted once.
+        let copy = try Fixtures.scratchCopy(of: "sriov")
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        let find = try Command.run("/usr/bin/find", [copy, "(", "-name", "physfn", "-o", "-name", "virtfn*", ")", "-delete"])
+        #expect(find.status == 0)
+        let unlinked = try Command.tool(["export", "--format", "nfd", "--root", copy]).stdout
+        #expect(unlinked.contains("vfio.feature.node.kubernetes.io/sriov-virtual-functions=3\n"), "\(unlinked)")
+
         // The snapshot against its own dump: the VFs' ffff IDs are not a changed device, only not comparable.
         let d = try Command.json(try Command.tool(["diff", "--json", Fixtures.sysfs("sriov"), dump]).stdout)
         let kinds = ((d["changes"] as? [[String: Any]]) ?? []).compactMap { $0["kind"] as? String }
