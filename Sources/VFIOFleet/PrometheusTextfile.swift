@@ -35,20 +35,16 @@ public enum PrometheusTextfile {
             build(registry)
             families.append(sortedSamples(registry.emitToString()))
         }
-        family { r in
-            for s in HostState.allCases {
-                gauge(r, "vfio_inspect_iommu_state", [("state", s.rawValue)],
-                            "Whether the IOMMU is on (1 for the current state; unknown when the input does not show it).")
-                    .set(to: facts.iommu == s ? 1 : 0)
+        /// A state set: one series per state, 1 for the current one.
+        func stateSet(_ name: String, _ current: HostState, _ help: String) {
+            family { r in
+                for s in HostState.allCases { gauge(r, name, [("state", s.rawValue)], help).set(to: current == s ? 1 : 0) }
             }
         }
-        family { r in
-            for s in HostState.allCases {
-                gauge(r, "vfio_inspect_interrupt_remapping_state", [("state", s.rawValue)],
-                            "Whether MSI interrupts are remapped (1 for the current state).")
-                    .set(to: facts.interruptRemapping == s ? 1 : 0)
-            }
-        }
+        stateSet("vfio_inspect_iommu_state", facts.iommu,
+                 "Whether the IOMMU is on (1 for the current state; unknown when the input does not show it).")
+        stateSet("vfio_inspect_interrupt_remapping_state", facts.interruptRemapping,
+                 "Whether MSI interrupts are remapped (1 for the current state).")
         family { r in
             for v in UnitVerdict.allCases {
                 gauge(r, "vfio_inspect_units", [("verdict", v.rawValue)],
@@ -73,13 +69,8 @@ public enum PrometheusTextfile {
                     .set(to: 1)
             }
         }
-        family { r in
-            for s in HostState.allCases {
-                gauge(r, "vfio_inspect_sriov_capable_state", [("state", s.rawValue)],
-                      "Whether some function has an SR-IOV capability (unknown: config space past 0x100 is missing for some endpoint).")
-                    .set(to: facts.sriovCapable == s ? 1 : 0)
-            }
-        }
+        stateSet("vfio_inspect_sriov_capable_state", facts.sriovCapable,
+                 "Whether some function has an SR-IOV capability (unknown: config space past 0x100 is missing for some endpoint).")
         family { r in
             gauge(r, "vfio_inspect_sriov_physical_functions", [], "Functions with an SR-IOV capability (a lower bound while vfio_inspect_sriov_capable_state is unknown).")
                 .set(to: Double(facts.sriovPhysicalFunctions))
