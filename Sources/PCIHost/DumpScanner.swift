@@ -175,8 +175,16 @@ public struct DumpScanner {
             }
         }
         let line = annotations.map { " (line \($0.line))" } ?? ""
-        if let group = annotations?.iommuGroup { function.iommuGroup = group }
-        if let driver = annotations?.driver {
+        if annotations?.groupConflict == true {
+            function.diagnostics.append(Diagnostic(code: "group-inconsistent",
+                message: "\(address) appears more than once in the dump with different `IOMMU group:` lines: its group is unknown"))
+        } else if let group = annotations?.iommuGroup {
+            function.iommuGroup = group
+        }
+        if annotations?.driverUnclear == true {
+            function.driverBinding = .unknown("the dump's `Kernel driver in use:` line\(line) for \(address) is empty or contradicted by a second block",
+                                              remedy: "capture with `lspci -k` (e.g. `lspci -nnkvvvxxxx`)")
+        } else if let driver = annotations?.driver {
             function.driverBinding = .known(driver, evidence: "the dump's `Kernel driver in use: \(driver)`\(line)")
         } else if text.hasKernelLines {
             function.driverBinding = .known(nil, evidence: "the dump was made with `lspci -k` and shows no driver for \(address)\(line)")

@@ -18,6 +18,10 @@ public struct DumpText: Sendable {
         public var iommuGroup: Int?
         public var driver: String?
         public var modules: [String]?
+        /// Two blocks of the function gave different `IOMMU group:` values: its group is unknown.
+        public var groupConflict = false
+        /// A `Kernel driver in use:` line with no name, or two blocks naming different drivers: the driver is unknown.
+        public var driverUnclear = false
         /// The offsets of the whole hex rows given for it (0x00, 0x10, …).
         public var rows: Set<Int> = []
         /// Rows with fewer than 16 bytes (or not aligned), with their line: what they hold is not trusted.
@@ -87,10 +91,21 @@ public struct DumpText: Sendable {
             let s = String(decoding: text, as: UTF8.self)
             if let value = s.value(after: "IOMMU group:") {
                 hasGroupLines = true
-                if let n = Int(value), n >= 0 { annotations[address]?.iommuGroup = n }
+                if let n = Int(value), n >= 0 {
+                    // A function repeated with another group (a pasted second block): which one holds is unknown.
+                    if let earlier = annotations[address]?.iommuGroup, earlier != n { annotations[address]?.groupConflict = true }
+                    let first = annotations[address]?.iommuGroup ?? n
+                    annotations[address]?.iommuGroup = first
+                }
             } else if let value = s.value(after: "Kernel driver in use:") {
                 hasKernelLines = true
-                if !value.isEmpty { annotations[address]?.driver = value }
+                if value.isEmpty {
+                    annotations[address]?.driverUnclear = true
+                } else {
+                    if let earlier = annotations[address]?.driver, earlier != value { annotations[address]?.driverUnclear = true }
+                    let first = annotations[address]?.driver ?? value
+                    annotations[address]?.driver = first
+                }
             } else if let value = s.value(after: "Kernel modules:") {
                 hasKernelLines = true
                 annotations[address]?.modules = value.split(separator: ",").map { String($0.drop { $0 == " " }) }.filter { !$0.isEmpty }

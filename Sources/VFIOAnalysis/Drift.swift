@@ -33,8 +33,9 @@ public struct PassthroughState: Sendable {
         public var why: [String]
         /// The code of the finding that decides a verdict other than ready.
         public var deciding: String?
-        /// A unit the rules predicted (the input does not hold the kernel's group for it); false for a kernel group and
-        /// for a function the kernel put in no group although it made groups (an IOMMU's own function).
+        /// A unit whose group the input does not hold (the rules predicted it, or the input's account of it contradicts
+        /// itself); false for a kernel group and for a function the kernel put in no group although it made groups
+        /// (an IOMMU's own function).
         public var predicted: Bool
 
         public init(groupID: Int?, members: [String], verdict: String, why: [String], deciding: String?, predicted: Bool) {
@@ -168,11 +169,22 @@ public struct Drift: Sendable {
                 changes.append(change(.idsChanged, true, [b.address], "\(b.vendorID):\(b.deviceID)", "\(a.vendorID):\(a.deviceID)",
                                       "\(b.address) is now a different device: [\(b.vendorID):\(b.deviceID)] → [\(a.vendorID):\(a.deviceID)]"))
             }
-            let bs = b.subsystemVendorID.map { "\($0):\(b.subsystemDeviceID ?? "?")" }
-            let asub = a.subsystemVendorID.map { "\($0):\(a.subsystemDeviceID ?? "?")" }
-            if let bs, let asub, bs != asub {
-                changes.append(change(.subsystemChanged, true, [b.address], bs, asub, "\(b.address)'s subsystem IDs changed: [\(bs)] → [\(asub)]"))
-            } else if (bs == nil) != (asub == nil) {
+            // Both IDs or neither on each side; half a pair is not a fact to compare.
+            func pair(_ f: PassthroughState.Function) -> String?? {
+                switch (f.subsystemVendorID, f.subsystemDeviceID) {
+                case let (v?, d?): return .some("\(v):\(d)")
+                case (nil, nil): return .some(nil)
+                default: return .none
+                }
+            }
+            switch (pair(b), pair(a)) {
+            case let (bs??, asub??):
+                if bs != asub {
+                    changes.append(change(.subsystemChanged, true, [b.address], bs, asub, "\(b.address)'s subsystem IDs changed: [\(bs)] → [\(asub)]"))
+                }
+            case (.some(nil), .some(nil)):
+                break
+            default:
                 subsystemUnknown.append(b.address)
             }
             if b.driverKnown && a.driverKnown {
@@ -246,10 +258,15 @@ public struct Drift: Sendable {
     /// units with the same members are compared, never their grouping.
     private static func unitChanges(_ baseline: PassthroughState, _ current: PassthroughState, common: Set<String>,
                                     verdictsOnly: Bool) -> [DriftChange] {
-        // Units restricted to the functions both sides have (functions added or removed are reported above).
+        // Functions both inputs hold but one of them puts in no unit (a report saved with -s, -d or --verdict keeps
+        // every function but only the chosen groups) are left out of the grouping compared, and said below.
+        let coveredB = Set(baseline.units.flatMap(\.members)), coveredA = Set(current.units.flatMap(\.members))
+        let uncovered = common.filter { !coveredB.contains($0) || !coveredA.contains($0) }.sorted()
+        let compared = common.subtracting(uncovered)
+        // Units restricted to those functions (functions added or removed are reported above).
         func restrict(_ units: [PassthroughState.Unit]) -> [(unit: PassthroughState.Unit, key: [String])] {
             units.compactMap { u in
-                let key = u.members.filter(common.contains).sorted()
+                let key = u.members.filter(compared.contains).sorted()
                 return key.isEmpty ? nil : (u, key)
             }
         }
@@ -261,12 +278,9 @@ public struct Drift: Sendable {
         for (i, x) in a.enumerated() { for m in x.key { aUnitOf[m] = i } }
 
         var changes: [DriftChange] = []
-        // A function both inputs hold that one of them puts in no unit (a report saved with -s or --verdict keeps
-        // every function but only the chosen groups): its grouping and verdict there are not in the input.
-        let uncovered = common.filter { bUnitOf[$0] == nil || aUnitOf[$0] == nil }.sorted()
         if !uncovered.isEmpty {
             changes.append(change(.notComparable, true, uncovered, nil, nil,
-                                  "\(uncovered.count) function(s) are in no unit of \(uncovered.contains { bUnitOf[$0] == nil } ? "the baseline" : "the current input") (a report saved with -s, -d or --verdict): their groups and verdicts cannot be compared"))
+                                  "\(uncovered.count) function(s) are in no unit of \(uncovered.contains { !coveredB.contains($0) } ? "the baseline" : "the current input") (a report saved with -s, -d or --verdict): their groups and verdicts cannot be compared"))
         }
         var unchangedB = Set<Int>(), unchangedA = Set<Int>()
         for (i, x) in b.enumerated() {

@@ -89,8 +89,9 @@ public struct FleetFacts: Sendable {
     public let sriovPhysicalFunctions: Int
     /// VFs enabled (by writing `sriov_numvfs`): what each PF says it has enabled, plus VFs whose PF is not in the input.
     public let sriovVirtualFunctions: Int
-    /// False when some endpoint's extended config space (where an SR-IOV capability lives) is missing, or some function
-    /// reads ffff with nothing to place it: the counts are then lower bounds.
+    /// False when some endpoint's extended config space (where an SR-IOV capability lives) is missing, some function
+    /// reads ffff with nothing to place it (the counts are then lower bounds), or a PF's `sriov_numvfs` exceeds its
+    /// `sriov_totalvfs` or disagrees with its virtfn links.
     public let sriovCountsKnown: Bool
     public let kernelRelease: String?
 
@@ -131,7 +132,7 @@ public struct FleetFacts: Sendable {
             }
         }
 
-        var pfs = 0, vfs = 0, extendedUnknown = false
+        var pfs = 0, vfs = 0, extendedUnknown = false, implausible = false
         var published: [FleetFunction] = []
         published.reserveCapacity(model.functions.count)
         for f in model.functions {
@@ -148,6 +149,10 @@ public struct FleetFacts: Sendable {
                 // whether or not the input shows them.
                 if let state = f.sriovPhysicalState {
                     vfs += state.numVFs ?? state.virtualFunctions.count
+                    // sriov_numvfs past sriov_totalvfs, or not what the virtfn links show: the input contradicts itself.
+                    if let n = state.numVFs, (state.totalVFs.map { n > $0 } ?? false) || (!state.virtualFunctions.isEmpty && n != state.virtualFunctions.count) {
+                        implausible = true
+                    }
                 } else if let cap = f.config?.sriov, cap.vfEnable {
                     vfs += cap.numVFs
                 }
@@ -177,7 +182,7 @@ public struct FleetFacts: Sendable {
         sriovPhysicalFunctions = pfs
         sriovVirtualFunctions = vfs
         sriovCapable = pfs > 0 ? .on : extendedUnknown ? .unknown : .off
-        sriovCountsKnown = !extendedUnknown && !published.contains(where: \.identityUnknown)
+        sriovCountsKnown = !extendedUnknown && !implausible && !published.contains(where: \.identityUnknown)
     }
 
     /// `pci<domain>:<bus>` of the root bus above `f`: the bus of the topmost bridge in its upstream chain when that

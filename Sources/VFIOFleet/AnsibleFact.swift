@@ -41,11 +41,11 @@ public struct AnsibleFact: Encodable, Sendable {
     @Nullable public var iommu: String?
     @Nullable public var interruptRemapping: String?
     @Nullable public var kernelRelease: String?
-    /// Units per verdict (`ready`, `needs-preparation`, `blocked`, `undetermined`).
-    public let counts: [String: Int]
-    /// Units that can be passed through (ready or needs-preparation); 0 when `ok` is false. Platform units (host
+    /// Units per verdict (`ready`, `needs-preparation`, `blocked`, `undetermined`); null when `ok` is false.
+    @Nullable public var counts: [String: Int]?
+    /// Units that can be passed through (ready or needs-preparation); null when `ok` is false. Platform units (host
     /// bridges, LPC, ports) are never viable, so compare with the units you mean to assign, not with the total.
-    public let viableUnits: Int
+    @Nullable public var viableUnits: Int?
     public let units: [Unit]
     /// By address (`0000:01:00.0`).
     public let functions: [String: Function]
@@ -81,8 +81,8 @@ public struct AnsibleFact: Encodable, Sendable {
         schemaVersion = JSONSchemaVersion.current
         ok = false
         self.error = error
-        counts = [:]
-        viableUnits = 0
+        counts = nil
+        viableUnits = nil
         units = []
         functions = [:]
     }

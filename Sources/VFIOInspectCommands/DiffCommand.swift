@@ -127,7 +127,7 @@ public struct SuggestCommand: ParsableCommand {
         let facts = FleetFacts(model, report)
         let node = nodeName ?? model.environment.hostName.map { $0.lowercased() }.flatMap { isDNSSubdomain($0) ? $0 : nil }
         if target == .proxmox && node == nil {
-            printError("vfio-inspect: the input does not name the node (no proc/sys/kernel/hostname); give --node-name")
+            printError("vfio-inspect: the input does not name the node (\(model.environment.hostName.map { "its host name '\($0)' is not a DNS subdomain" } ?? "no proc/sys/kernel/hostname")); give --node-name")
             throw ExitCode(ExitStatus.usage)
         }
         // The whole host's units: a trap (a selector that also matches a unit left out) is never hidden by -s/-d.

@@ -112,7 +112,7 @@ public struct ExportCommand: ParsableCommand {
             text = try JSONOutput.render(AnsibleFact(facts, source: model.source.description))
         case .dra:
             guard let node = nodeName ?? model.environment.hostName.map({ $0.lowercased() }).flatMap({ isDNSSubdomain($0) ? $0 : nil }) else {
-                printError("vfio-inspect: the input does not name the node (no proc/sys/kernel/hostname); give --node-name")
+                printError("vfio-inspect: the input does not name the node (\(model.environment.hostName.map { "its host name '\($0)' is not a DNS subdomain" } ?? "no proc/sys/kernel/hostname")); give --node-name")
                 throw ExitCode(ExitStatus.usage)
             }
             text = try JSONOutput.render(DRAResourceSliceList(facts, driver: driver, nodeName: node))

@@ -27,9 +27,13 @@ struct SavedReport: Decodable {
         /// says nothing about ACS, which is unknown, not "no capability".
         let hasDriver: Bool
         let hasACSControl: Bool
+        /// The input's account of the function's group contradicts itself (`group-inconsistent`): its grouping is unknown.
+        let groupInconsistent: Bool
+
+        struct Diagnostic: Decodable { let code: String }
 
         enum CodingKeys: String, CodingKey {
-            case address, vendorID, deviceID, subsystemVendorID, subsystemDeviceID, driver, iommuGroup, acsControl, unknown
+            case address, vendorID, deviceID, subsystemVendorID, subsystemDeviceID, driver, iommuGroup, acsControl, unknown, diagnostics
         }
 
         init(from decoder: Decoder) throws {
@@ -45,6 +49,7 @@ struct SavedReport: Decodable {
             unknown = try c.decodeIfPresent([String: Unknown].self, forKey: .unknown) ?? ["driver": Unknown(), "acs": Unknown()]
             hasDriver = c.contains(.driver)
             hasACSControl = c.contains(.acsControl)
+            groupInconsistent = (try c.decodeIfPresent([Diagnostic].self, forKey: .diagnostics) ?? []).contains { $0.code == "group-inconsistent" }
         }
     }
     struct Cause: Decodable { let kind: String; let explanation: String }
@@ -101,12 +106,14 @@ extension PassthroughState {
                 iommuGroup: f.iommuGroup)
         }
         let rank = ["info": 0, "warn": 1, "unknown": 2, "fail": 3]
+        let inconsistent = Set(saved.functions.filter(\.groupInconsistent).map(\.address))
         let units = saved.groups.map { u in
             let worst = u.findings.map { rank[$0.severity] ?? 0 }.max() ?? 0
             let deciding = u.verdict == "ready" ? nil : u.findings.first { rank[$0.severity] ?? 0 == worst }?.code
             return PassthroughState.Unit(groupID: u.id, members: u.members, verdict: u.verdict,
                                          why: u.why.map { "\($0.kind): \($0.explanation)" }, deciding: deciding,
-                                         predicted: u.id == nil && ((u.predicted ?? true) || u.findings.contains { $0.code == "group-unknown" }))
+                                         predicted: (u.id == nil && ((u.predicted ?? true) || u.findings.contains { $0.code == "group-unknown" }))
+                                             || u.members.contains(where: inconsistent.contains))
         }
         self.init(source: name == fromModel ? "\(saved.source.kind) \(saved.source.path)" : "report \(name) (of \(saved.source.kind) \(saved.source.path))", kernelRelease: saved.groupRules.kernelRelease,
                   kernelCommandLine: saved.host.kernelCommandLine,

@@ -213,6 +213,21 @@ struct DiffTests {
         #expect(d.status == 1, "the IDs still changed")
         let same = try Self.diff([dir + "/sel.json", root])
         #expect(same.status == 4, "\(same.changes.map(\.kind))")
+        let reverse = try Self.diff([root, dir + "/sel.json"])
+        #expect(reverse.status == 4, "the filtered report as CURRENT: \(reverse.changes.map(\.kind))")
+        #expect(!reverse.changes.contains { $0.kind.hasPrefix("group-") })
+
+        // Half a subsystem pair in a saved report is not a changed subsystem.
+        var doc = try Command.json(try Command.tool(["report", "--json", "--root", root]).stdout)
+        doc["functions"] = ((doc["functions"] as? [[String: Any]]) ?? []).map { f in
+            var f = f
+            f.removeValue(forKey: "subsystemDeviceID")
+            return f
+        }
+        try JSONSerialization.data(withJSONObject: doc).write(to: URL(fileURLWithPath: dir + "/half.json"))
+        let half = try Self.diff([dir + "/half.json", root])
+        #expect(half.status == 4)
+        #expect(!half.changes.contains { $0.kind == "subsystem-changed" })
 
         let full = Fixtures.realdata("nvidia-bug-report-lspci/hp-omen-obelisk-875-0xxx.lspci-nnDvvvxxxx.txt")
         let lines = try String(contentsOfFile: full, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
@@ -225,6 +240,28 @@ struct DiffTests {
             #expect(r.status == 4, "\(r.changes.map(\.kind))")
             #expect(!r.changes.contains { $0.kind.hasPrefix("group-") })
         }
+    }
+
+    @Test("a dump that contradicts itself (a function pasted twice with other group and driver lines, an empty driver line): unknown, never a definite change")
+    func contradictoryDump() throws {
+        let dir = try Fixtures.temporaryDirectory("contra")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dump = try FleetTests.lspciDump(of: "sriov", into: dir)
+        let text = try String(contentsOfFile: dump, encoding: .utf8)
+        let blocks = text.components(separatedBy: "\n\n")
+        let pf = try #require(blocks.first { $0.hasPrefix("0000:01:00.0") })
+        let group = try #require(pf.split(separator: "\n").first { $0.contains("IOMMU group:") })
+        let twice = text + "\n" + pf.replacingOccurrences(of: String(group), with: "\tIOMMU group: 9") + "\n"
+        try twice.write(toFile: dir + "/twice.txt", atomically: true, encoding: .utf8)
+        let d = try Self.diff([dump, dir + "/twice.txt"])
+        #expect(d.status == 4, "\(d.changes.map(\.kind))")
+        #expect(!d.changes.contains { $0.kind == "group-renumbered" || $0.kind.hasPrefix("group-") })
+
+        let emptied = text.replacingOccurrences(of: "Kernel driver in use: nvme", with: "Kernel driver in use:")
+        try emptied.write(toFile: dir + "/empty-driver.txt", atomically: true, encoding: .utf8)
+        let e = try Self.diff([dump, dir + "/empty-driver.txt"])
+        #expect(!e.changes.contains { $0.kind == "driver-changed" }, "\(e.changes.map(\.kind))")
+        #expect(e.status == 4)
     }
 
     @Test("a snapshot against its own lspci dump: facts the dump lacks (interrupt remapping) make verdicts not comparable, not changed")
