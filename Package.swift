@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "VFIOFleet",
             dependencies: [
-                "PCIHost", "VFIOAnalysis", "VFIOReport",
+                "PCIConfigSpace", "PCIHost", "VFIOAnalysis", "VFIOReport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -93,18 +93,22 @@ public struct DumpText: Sendable {
                 hasGroupLines = true
                 if let n = Int(value), n >= 0 {
                     // A function repeated with another group (a pasted second block): which one holds is unknown.
-                    if let earlier = annotations[address]?.iommuGroup, earlier != n { annotations[address]?.groupConflict = true }
-                    let first = annotations[address]?.iommuGroup ?? n
-                    annotations[address]?.iommuGroup = first
+                    if let earlier = annotations[address]?.iommuGroup {
+                        if earlier != n { annotations[address]?.groupConflict = true }
+                    } else {
+                        annotations[address]?.iommuGroup = n
+                    }
                 }
             } else if let value = s.value(after: "Kernel driver in use:") {
                 hasKernelLines = true
                 if value.isEmpty {
                     annotations[address]?.driverUnclear = true
                 } else {
-                    if let earlier = annotations[address]?.driver, earlier != value { annotations[address]?.driverUnclear = true }
-                    let first = annotations[address]?.driver ?? value
-                    annotations[address]?.driver = first
+                    if let earlier = annotations[address]?.driver {
+                        if earlier != value { annotations[address]?.driverUnclear = true }
+                    } else {
+                        annotations[address]?.driver = value
+                    }
                 }
             } else if let value = s.value(after: "Kernel modules:") {
                 hasKernelLines = true

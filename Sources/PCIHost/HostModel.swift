@@ -380,7 +380,6 @@ public struct HostModel: Sendable {
     private var busIndex: [PCISlotAddress: [Int]] = [:]
     private var subtreeIndex: [PCIAddress: [Int]] = [:]
 
-    /// Every function below `bridge` (its whole subtree), in address order.
     /// The first answer `transform` gives for a function below `bridge`, in subtree order; the functions are
     /// read in place (no copies: on SR-IOV hosts every VF asks this of its bus).
     public func firstBelow<T>(_ bridge: PCIAddress, _ transform: (PCIFunction) -> T?) -> T? {
@@ -400,6 +399,7 @@ public struct HostModel: Sendable {
         (subtreeIndex[bridge] ?? []).map { functions[$0].address }
     }
 
+    /// Every function below `bridge` (its whole subtree), in address order.
     public func functions(below bridge: PCIAddress) -> [PCIFunction] {
         (subtreeIndex[bridge] ?? []).map { functions[$0] }
     }

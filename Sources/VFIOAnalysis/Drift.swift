@@ -134,24 +134,19 @@ public struct Drift: Sendable {
     /// - kernel release and command line, as context.
     public static func compare(baseline: PassthroughState, current: PassthroughState) -> Drift {
         var changes: [DriftChange] = []
-        if baseline.kernelRelease != current.kernelRelease {
-            if baseline.kernelRelease == nil || current.kernelRelease == nil {
-                changes.append(change(.notComparable, false, [], baseline.kernelRelease, current.kernelRelease,
-                                      "the kernel release is not in \(baseline.kernelRelease == nil ? "the baseline" : "the current input")"))
+        // Context: what the kernel and its command line do to groups and verdicts is reported as its own change.
+        func context(_ kind: DriftChange.Kind, _ name: String, _ b: String?, _ a: String?, changed: String) {
+            guard b != a else { return }
+            if b == nil || a == nil {
+                changes.append(change(.notComparable, false, [], b, a, "the \(name) is not in \(b == nil ? "the baseline" : "the current input")"))
             } else {
-                changes.append(change(.kernelChanged, false, [], baseline.kernelRelease, current.kernelRelease,
-                                      "kernel release \(baseline.kernelRelease ?? "") → \(current.kernelRelease ?? "")"))
+                changes.append(change(kind, false, [], b, a, changed))
             }
         }
-        if baseline.kernelCommandLine != current.kernelCommandLine {
-            if baseline.kernelCommandLine == nil || current.kernelCommandLine == nil {
-                changes.append(change(.notComparable, false, [], baseline.kernelCommandLine, current.kernelCommandLine,
-                                      "the kernel command line is not in \(baseline.kernelCommandLine == nil ? "the baseline" : "the current input")"))
-            } else {
-                changes.append(change(.commandLineChanged, false, [], baseline.kernelCommandLine, current.kernelCommandLine,
-                                      "kernel command line changed"))
-            }
-        }
+        context(.kernelChanged, "kernel release", baseline.kernelRelease, current.kernelRelease,
+                changed: "kernel release \(baseline.kernelRelease ?? "") → \(current.kernelRelease ?? "")")
+        context(.commandLineChanged, "kernel command line", baseline.kernelCommandLine, current.kernelCommandLine,
+                changed: "kernel command line changed")
 
         let before = Dictionary(baseline.functions.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
         let after = Dictionary(current.functions.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
@@ -169,15 +164,7 @@ public struct Drift: Sendable {
                 changes.append(change(.idsChanged, true, [b.address], "\(b.vendorID):\(b.deviceID)", "\(a.vendorID):\(a.deviceID)",
                                       "\(b.address) is now a different device: [\(b.vendorID):\(b.deviceID)] → [\(a.vendorID):\(a.deviceID)]"))
             }
-            // Both IDs or neither on each side; half a pair is not a fact to compare.
-            func pair(_ f: PassthroughState.Function) -> String?? {
-                switch (f.subsystemVendorID, f.subsystemDeviceID) {
-                case let (v?, d?): return .some("\(v):\(d)")
-                case (nil, nil): return .some(nil)
-                default: return .none
-                }
-            }
-            switch (pair(b), pair(a)) {
+            switch (subsystemPair(b), subsystemPair(a)) {
             case let (bs??, asub??):
                 if bs != asub {
                     changes.append(change(.subsystemChanged, true, [b.address], bs, asub, "\(b.address)'s subsystem IDs changed: [\(bs)] → [\(asub)]"))
@@ -208,29 +195,24 @@ public struct Drift: Sendable {
             changes.append(change(.functionAdded, true, [a.address], nil, "\(a.vendorID):\(a.deviceID)",
                                   "\(a.address) [\(a.vendorID):\(a.deviceID)] is new"))
         }
-        if !idsUnknown.isEmpty {
-            changes.append(change(.notComparable, true, idsUnknown, nil, nil,
-                                  "the IDs of \(idsUnknown.count) function(s) read ffff in one input (a VF's config space in a dump): whether the device changed is unknown"))
-        }
-        if !subsystemUnknown.isEmpty {
-            changes.append(change(.notComparable, true, subsystemUnknown, nil, nil,
-                                  "the subsystem IDs of \(subsystemUnknown.count) function(s) are in one input only"))
-        }
-        if !driverUnknown.isEmpty {
-            changes.append(change(.notComparable, true, driverUnknown, nil, nil,
-                                  "the bound driver of \(driverUnknown.count) function(s) is not in both inputs (a dump without `Kernel driver in use:` lines, or a saved report without it)"))
-        }
-        if !acsUnknown.isEmpty {
-            changes.append(change(.notComparable, true, acsUnknown, nil, nil,
-                                  "whether \(acsUnknown.count) function(s) have an ACS capability, and its control bits, is not in both inputs (config space past 0x100 missing, or a saved report without acsControl)"))
+        // Facts that matter and one input (or both) does not hold, one line per kind of fact.
+        let unknownFacts: [([String], (Int) -> String)] = [
+            (idsUnknown, { "the IDs of \($0) function(s) read ffff in one input (a VF's config space in a dump): whether the device changed is unknown" }),
+            (subsystemUnknown, { "the subsystem IDs of \($0) function(s) are in one input only" }),
+            (driverUnknown, { "the bound driver of \($0) function(s) is not in both inputs (a dump without `Kernel driver in use:` lines, or a saved report without it)" }),
+            (acsUnknown, { "whether \($0) function(s) have an ACS capability, and its control bits, is not in both inputs (config space past 0x100 missing, or a saved report without acsControl)" }),
+        ]
+        for (addresses, message) in unknownFacts where !addresses.isEmpty {
+            changes.append(change(.notComparable, true, addresses, nil, nil, message(addresses.count)))
         }
 
+        let sameKind: Bool
         switch (baseline.groups, current.groups) {
         case (.unknown, _), (_, .unknown):
             // Groups one input does not hold are not "gone": the units compared below are predictions on that side.
             changes.append(change(.notComparable, true, [], baseline.groups.rawValue, current.groups.rawValue,
                                   "the kernel's IOMMU groups are not in \(baseline.groups == .unknown ? "the baseline" : "the current input"): whether they changed is unknown"))
-            changes += unitChanges(baseline, current, common: Set(before.keys).intersection(after.keys), verdictsOnly: true)
+            sameKind = false
         case (.present, .noneMade), (.noneMade, .present):
             changes.append(change(current.groupsPresent ? .groupsAppeared : .groupsGone, true, [],
                                   baseline.groupsPresent ? "kernel groups" : "no kernel groups",
@@ -238,16 +220,27 @@ public struct Drift: Sendable {
                                   current.groupsPresent
                                       ? "the kernel now makes IOMMU groups (the baseline had none)"
                                       : "the kernel made no IOMMU groups (IOMMU off); units below are predicted"))
-            changes += unitChanges(baseline, current, common: Set(before.keys).intersection(after.keys), verdictsOnly: true)
+            sameKind = false
         default:
-            changes += unitChanges(baseline, current, common: Set(before.keys).intersection(after.keys), verdictsOnly: false)
+            sameKind = true
         }
+        changes += unitChanges(baseline, current, common: Set(before.keys).intersection(after.keys), verdictsOnly: !sameKind)
         return Drift(changes: changes)
     }
 
     private static func change(_ kind: DriftChange.Kind, _ matters: Bool, _ functions: [String], _ before: String?, _ after: String?,
                                _ message: String) -> DriftChange {
         DriftChange(kind: kind, matters: matters, functions: functions, before: before, after: after, message: message)
+    }
+
+    /// A function's subsystem IDs as `vvvv:dddd`: `.some(nil)` when the input has neither (a bridge without an SSVID
+    /// capability), `nil` when it has half a pair, which is no fact to compare.
+    private static func subsystemPair(_ f: PassthroughState.Function) -> String?? {
+        switch (f.subsystemVendorID, f.subsystemDeviceID) {
+        case let (v?, d?): .some("\(v):\(d)")
+        case (nil, nil): .some(nil)
+        default: .none
+        }
     }
 
     private static func unitLabel(_ u: PassthroughState.Unit) -> String {

@@ -56,14 +56,9 @@ public struct DeviceID: Hashable, Comparable, Sendable, CustomStringConvertible 
     public init(vendor: UInt16, device: UInt16) { self.vendor = vendor; self.device = device }
     public var description: String { vendorHex + ":" + deviceHex }
     /// 4 lower-case hex digits.
-    public var vendorHex: String { hex4(vendor) }
-    public var deviceHex: String { hex4(device) }
+    public var vendorHex: String { hex(vendor, 4) }
+    public var deviceHex: String { hex(device, 4) }
     public static func < (a: Self, b: Self) -> Bool { (a.vendor, a.device) < (b.vendor, b.device) }
-}
-
-func hex4(_ v: UInt16) -> String {
-    let s = String(v, radix: 16)
-    return String(repeating: "0", count: max(0, 4 - s.count)) + s
 }
 
 /// What the fleet exports (`export --format nfd|prometheus|ansible-fact|dra`) and `suggest` publish about a
@@ -196,9 +191,6 @@ public struct FleetFacts: Sendable {
         }
         let top = subject.upstream.last.flatMap { model.function($0) } ?? subject
         guard case .known(.rootBus, _) = top.position else { return nil }
-        let domain = String(top.address.domain, radix: 16)
-        let bus = String(top.address.bus, radix: 16)
-        return "pci" + String(repeating: "0", count: max(0, 4 - domain.count)) + domain + ":"
-            + String(repeating: "0", count: max(0, 2 - bus.count)) + bus
+        return "pci\(hex(top.address.domain, 4)):\(hex(top.address.bus, 2))"
     }
 }

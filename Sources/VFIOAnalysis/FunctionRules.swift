@@ -243,10 +243,11 @@ public enum FunctionRules {
     static func interrupts(_ f: PCIFunction) -> [Finding] {
         let a = f.address
         var findings: [Finding] = []
-        if case let .unknown(u) = INTxQuirks.brokenMasking(f), let pin = f.header?.interruptPin, pin != 0 {
+        let masking = INTxQuirks.brokenMasking(f)
+        if case let .unknown(u) = masking, let pin = f.header?.interruptPin, pin != 0 {
             findings.append(.unknown(.interruptsUnknown, "Whether \(a) can mask INTx at the device depends on its firmware.", functions: [a], u))
         }
-        if case let .known(quirk?, _) = INTxQuirks.brokenMasking(f), let pin = f.header?.interruptPin, pin != 0 {
+        if case let .known(quirk?, _) = masking, let pin = f.header?.interruptPin, pin != 0 {
             findings.append(Finding(.intxMaskingBroken, .warn,
                 "\(a) cannot mask INTx at the device (\(quirk)): vfio-pci must own its interrupt line exclusively, or the guest driver must use MSI.",
                 functions: [a], evidence: ["\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4)) is in the kernel's quirk_broken_intx_masking list (drivers/pci/quirks.c)", "interrupt pin \(pin)"],

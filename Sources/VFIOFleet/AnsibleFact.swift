@@ -1,3 +1,4 @@
+import PCIConfigSpace
 import VFIOAnalysis
 import VFIOReport
 
@@ -67,8 +68,8 @@ public struct AnsibleFact: Encodable, Sendable {
         var byAddress: [String: Function] = [:]
         for f in facts.functions {
             byAddress[f.address.description] = Function(
-                vendorID: f.identityUnknown ? nil : DeviceID(vendor: f.vendorID, device: 0).vendorHex,
-                deviceID: f.identityUnknown ? nil : DeviceID(vendor: 0, device: f.deviceID).deviceHex,
+                vendorID: f.identityUnknown ? nil : hex(f.vendorID, 4),
+                deviceID: f.identityUnknown ? nil : hex(f.deviceID, 4),
                 iommuGroup: f.iommuGroup, groupKnown: f.groupKnown, verdict: f.verdict.rawValue,
                 viable: f.verdict == .ready || f.verdict == .needsPreparation, virtualFunction: f.identityUnknown ? nil : f.isVirtualFunction,
                 physicalFunction: f.physicalFunction?.description)

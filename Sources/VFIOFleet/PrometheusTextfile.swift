@@ -1,4 +1,5 @@
 import Prometheus
+import PCIConfigSpace
 import PCIHost
 import VFIOAnalysis
 
@@ -116,12 +117,7 @@ public enum PrometheusTextfile {
 
     /// node_exporter's pcidevice location labels for `a`.
     static func pcideviceLabels(_ a: PCIAddress) -> [(String, String)] {
-        func pad(_ v: UInt32, _ n: Int) -> String {
-            let s = String(v, radix: 16)
-            return String(repeating: "0", count: max(0, n - s.count)) + s
-        }
-        return [("segment", pad(a.domain, 4)), ("bus", pad(UInt32(a.bus), 2)), ("device", pad(UInt32(a.device), 2)),
-                ("function", String(a.function, radix: 16))]
+        [("segment", hex(a.domain, 4)), ("bus", hex(a.bus, 2)), ("device", hex(a.device, 2)), ("function", hex(a.function, 1))]
     }
 
     /// One family's text with its samples in a stable order (the registry keeps them in a dictionary).

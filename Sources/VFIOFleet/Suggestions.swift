@@ -1,4 +1,5 @@
 import Foundation
+import PCIConfigSpace
 import VFIOAnalysis
 import Yams
 
@@ -128,20 +129,19 @@ public enum Suggestions {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var out = header(advice, what: "nova.conf [pci] section") + "[pci]\n"
         for a in advice.units {
-            let spec = NovaDeviceSpec(address: a.lead.address.description, vendor_id: hex(a.lead.vendorID), product_id: hex(a.lead.deviceID))
+            let spec = NovaDeviceSpec(address: a.lead.address.description, vendor_id: hex(a.lead.vendorID, 4), product_id: hex(a.lead.deviceID, 4))
             out += "device_spec = " + String(decoding: try encoder.encode(spec), as: UTF8.self) + "\n"
         }
         var seen = Set<String>()
         for a in advice.units {
             let name = "\(resourceName(DeviceID(vendor: a.lead.vendorID, device: a.lead.deviceID)))_\(a.novaDeviceType.dropFirst(5).lowercased())"
             guard seen.insert(name).inserted else { continue }
-            let alias = NovaAlias(name: name, vendor_id: hex(a.lead.vendorID), product_id: hex(a.lead.deviceID), device_type: a.novaDeviceType)
+            let alias = NovaAlias(name: name, vendor_id: hex(a.lead.vendorID, 4), product_id: hex(a.lead.deviceID, 4), device_type: a.novaDeviceType)
             out += "alias = " + String(decoding: try encoder.encode(alias), as: UTF8.self) + "\n"
         }
         return out
     }
 
-    static func hex(_ v: UInt16) -> String { DeviceID(vendor: v, device: 0).vendorHex }
 
     // MARK: Proxmox
 
@@ -154,11 +154,11 @@ public enum Suggestions {
             let whole = !a.companions.isEmpty && OrchestratorAdvice.isWholeSlot(a, facts: facts)
             let path = whole ? a.lead.address.slot.description : a.lead.address.description
             let name = "vfio-" + path.map { $0 == ":" || $0 == "." ? "-" : $0 }.map(String.init).joined()
-            var props = ["id=\(hex(a.lead.vendorID)):\(hex(a.lead.deviceID))"]
+            var props = ["id=\(hex(a.lead.vendorID, 4)):\(hex(a.lead.deviceID, 4))"]
             if let g = a.unit.groupID { props.append("iommugroup=\(g)") }
             props.append("node=\(nodeName)")
             props.append("path=\(path)")
-            if let sv = a.lead.subsystemVendorID, let sd = a.lead.subsystemDeviceID { props.append("subsystem-id=\(hex(sv)):\(hex(sd))") }
+            if let sv = a.lead.subsystemVendorID, let sd = a.lead.subsystemDeviceID { props.append("subsystem-id=\(hex(sv, 4)):\(hex(sd, 4))") }
             entries += "\n\(name)\n\tmap \(props.joined(separator: ","))\n"
             hints += "# in a VM's config: hostpci\(i): mapping=\(name),pcie=1\n"
         }

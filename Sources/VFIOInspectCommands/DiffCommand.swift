@@ -70,14 +70,14 @@ func loadState(_ path: String, pciIDs: String?) throws -> PassthroughState {
     }
     let isDirectory = ObjCBool(kind == S_IFDIR)
     if !isDirectory.boolValue {
+        // Only the head decides; a JSON report is then read to its end from the same descriptor.
         guard let handle = FileHandle(forReadingAtPath: path) else { throw StateInputError(description: "\(path) cannot be read") }
         defer { try? handle.close() }
         var head = (try? handle.read(upToCount: 4096)) ?? Data()
         if head.starts(with: [0xef, 0xbb, 0xbf]) { head = head.dropFirst(3) }
         if head.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }) == UInt8(ascii: "{") {
-            guard var data = FileManager.default.contents(atPath: path) else { throw StateInputError(description: "\(path) cannot be read") }
-            if data.starts(with: [0xef, 0xbb, 0xbf]) { data = data.dropFirst(3) }
-            return try PassthroughState(reportJSON: Data(data), name: path)
+            guard let rest = try? handle.readToEnd() ?? Data() else { throw StateInputError(description: "\(path) cannot be read") }
+            return try PassthroughState(reportJSON: Data(head) + rest, name: path)
         }
     }
     let model = try scanHost(root: isDirectory.boolValue ? path : "/", dump: isDirectory.boolValue ? nil : path,
@@ -125,11 +125,7 @@ public struct SuggestCommand: ParsableCommand {
         printHostDiagnostics(model)
         let report = Reporter.report(model)
         let facts = FleetFacts(model, report)
-        let node = nodeName ?? model.environment.hostName.map { $0.lowercased() }.flatMap { isDNSSubdomain($0) ? $0 : nil }
-        if target == .proxmox && node == nil {
-            printError("vfio-inspect: the input does not name the node (\(model.environment.hostName.map { "its host name '\($0)' is not a DNS subdomain" } ?? "no proc/sys/kernel/hostname")); give --node-name")
-            throw ExitCode(ExitStatus.usage)
-        }
+        let node = target == .proxmox ? try requiredNodeName(nodeName, model) : resolvedNodeName(nodeName, model)
         // The whole host's units: a trap (a selector that also matches a unit left out) is never hidden by -s/-d.
         let advice = OrchestratorAdvice(facts, for: target, selecting: chosen)
         print(try Suggestions.render(advice, facts: facts, nodeName: node ?? "", resourcePrefix: resourcePrefix), terminator: "")

@@ -111,11 +111,7 @@ public struct ExportCommand: ParsableCommand {
         case .ansibleFact:
             text = try JSONOutput.render(AnsibleFact(facts, source: model.source.description))
         case .dra:
-            guard let node = nodeName ?? model.environment.hostName.map({ $0.lowercased() }).flatMap({ isDNSSubdomain($0) ? $0 : nil }) else {
-                printError("vfio-inspect: the input does not name the node (\(model.environment.hostName.map { "its host name '\($0)' is not a DNS subdomain" } ?? "no proc/sys/kernel/hostname")); give --node-name")
-                throw ExitCode(ExitStatus.usage)
-            }
-            text = try JSONOutput.render(DRAResourceSliceList(facts, driver: driver, nodeName: node))
+            text = try JSONOutput.render(DRAResourceSliceList(facts, driver: driver, nodeName: try requiredNodeName(nodeName, model)))
         }
         try write(text)
     }
@@ -200,6 +196,18 @@ func parseDuration(_ text: String) -> TimeInterval? {
     guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Double(digits) else { return nil }
     let seconds = n * factor
     return seconds >= 60 && seconds < 1e9 ? seconds : nil
+}
+
+/// The node's name: `given` (`--node-name`), else the input's host name lower-cased when it is a DNS subdomain.
+func resolvedNodeName(_ given: String?, _ model: HostModel) -> String? {
+    given ?? model.environment.hostName.map { $0.lowercased() }.flatMap { isDNSSubdomain($0) ? $0 : nil }
+}
+
+/// `resolvedNodeName`, or a message saying why the input does not name the node and exit 64.
+func requiredNodeName(_ given: String?, _ model: HostModel) throws -> String {
+    if let name = resolvedNodeName(given, model) { return name }
+    printError("vfio-inspect: the input does not name the node (\(model.environment.hostName.map { "its host name '\($0)' is not a DNS subdomain" } ?? "no proc/sys/kernel/hostname")); give --node-name")
+    throw ExitCode(ExitStatus.usage)
 }
 
 /// RFC 1123 DNS subdomain: ≤ 253 characters, dot-separated labels of lower-case alphanumerics and '-', each starting

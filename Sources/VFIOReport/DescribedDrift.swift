@@ -77,11 +77,11 @@ extension PassthroughState {
     /// Reads a saved `report --json`. Throws `SavedReportError` for JSON that is not a version-1 report
     /// (a `list --json`, another tool's file, a truncated save).
     public init(reportJSON data: Data, name: String) throws {
-        try self.init(reportJSON: data, name: name, fromModel: "")
+        try self.init(reportJSON: data, name: name, savedFile: true)
     }
 
-    /// `fromModel`: the name of a scanned input whose report was encoded here (its source is printed as it is).
-    init(reportJSON data: Data, name: String, fromModel: String) throws {
+    /// `savedFile`: false for a scanned input whose report was encoded here (its source is named as it is).
+    init(reportJSON data: Data, name: String, savedFile: Bool) throws {
         struct Version: Decodable { let schemaVersion: Int }
         if let version = try? JSONDecoder().decode(Version.self, from: data), version.schemaVersion != JSONSchemaVersion.current {
             throw SavedReportError(description: "\(name) has report schema version \(version.schemaVersion); this vfio-inspect reads version \(JSONSchemaVersion.current)")
@@ -94,9 +94,6 @@ extension PassthroughState {
         } catch {
             throw SavedReportError(description: "\(name) is not a readable `vfio-inspect report --json`: \(error)")
         }
-        guard saved.schemaVersion == JSONSchemaVersion.current else {
-            throw SavedReportError(description: "\(name) has report schema version \(saved.schemaVersion); this vfio-inspect reads version \(JSONSchemaVersion.current)")
-        }
         let functions = saved.functions.map { f in
             PassthroughState.Function(
                 address: f.address, vendorID: f.vendorID, deviceID: f.deviceID,
@@ -105,17 +102,19 @@ extension PassthroughState {
                 acsControl: f.acsControl, acsKnown: f.hasACSControl && f.unknown["acs"] == nil && f.unknown["capabilities"] == nil,
                 iommuGroup: f.iommuGroup)
         }
-        let rank = ["info": 0, "warn": 1, "unknown": 2, "fail": 3]
         let inconsistent = Set(saved.functions.filter(\.groupInconsistent).map(\.address))
         let units = saved.groups.map { u in
-            let worst = u.findings.map { rank[$0.severity] ?? 0 }.max() ?? 0
-            let deciding = u.verdict == "ready" ? nil : u.findings.first { rank[$0.severity] ?? 0 == worst }?.code
+            // As `UnitReport.decidingFinding`: the first finding of the worst severity.
+            let severities = u.findings.map { Finding.Severity(rawValue: $0.severity) ?? .info }
+            let worst = severities.max() ?? .info
+            let deciding = u.verdict == "ready" ? nil : zip(u.findings, severities).first { $0.1 == worst }?.0.code
             return PassthroughState.Unit(groupID: u.id, members: u.members, verdict: u.verdict,
                                          why: u.why.map { "\($0.kind): \($0.explanation)" }, deciding: deciding,
                                          predicted: (u.id == nil && ((u.predicted ?? true) || u.findings.contains { $0.code == "group-unknown" }))
                                              || u.members.contains(where: inconsistent.contains))
         }
-        self.init(source: name == fromModel ? "\(saved.source.kind) \(saved.source.path)" : "report \(name) (of \(saved.source.kind) \(saved.source.path))", kernelRelease: saved.groupRules.kernelRelease,
+        let source = "\(saved.source.kind) \(saved.source.path)"
+        self.init(source: savedFile ? "report \(name) (of \(source))" : source, kernelRelease: saved.groupRules.kernelRelease,
                   kernelCommandLine: saved.host.kernelCommandLine,
                   groups: saved.host.iommu.groupsPresent ? .present : saved.host.iommu.groupSource == "none-made" ? .noneMade : .unknown,
                   functions: functions, units: units)
@@ -125,7 +124,7 @@ extension PassthroughState {
     public init(_ model: HostModel, _ report: HostReport) throws {
         let encoder = JSONEncoder()
         let data = try encoder.encode(DescribedReport(model, report))
-        try self.init(reportJSON: data, name: model.source.description, fromModel: model.source.description)
+        try self.init(reportJSON: data, name: model.source.description, savedFile: false)
     }
 }
 
@@ -172,10 +171,8 @@ public enum DriftText {
         for c in drift.changes {
             let mark = c.kind == .notComparable ? "?" : c.matters ? "!" : "·"
             out += "\(mark) \(c.kind.rawValue): \(c.message)\n"
-            if c.kind == .groupSplit || c.kind == .groupMerged || c.kind == .groupRegrouped {
-                if let b = c.before { out += "    before: \(b)\n" }
-                if let a = c.after { out += "    after:  \(a)\n" }
-            } else if c.kind == .commandLineChanged || c.kind == .notComparable && c.functions.isEmpty {
+            // The two sides in full where the message only names the change.
+            if [.groupSplit, .groupMerged, .groupRegrouped, .commandLineChanged].contains(c.kind) || c.kind == .notComparable && c.functions.isEmpty {
                 if let b = c.before { out += "    before: \(b)\n" }
                 if let a = c.after { out += "    after:  \(a)\n" }
             }
