@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --product vfio-inspect >&2
 bin=$(swift build --show-bin-path)/vfio-inspect
+# The NFD sample's expiry moves with the clock: the recorded file is kept below when nothing else changed.
+nfd_old=$(mktemp)
+[[ -f Samples/sriov/fleet/vfio-inspect ]] && cp Samples/sriov/fleet/vfio-inspect "$nfd_old"
 for name in sriov multifunction host-in-use; do
     rm -rf "Samples/$name"
     mkdir -p "Samples/$name"
@@ -36,6 +39,10 @@ dot -Tsvg Samples/sriov/tree.dot -o Samples/sriov/tree.svg
 fleet=Samples/sriov/fleet
 rm -rf "$fleet" && mkdir -p "$fleet"
 "$bin" export --format nfd --root Samples/sriov/root -o "$fleet"
+if [[ -s "$nfd_old" ]] && diff -q <(grep -v '^# +expiry-time=' "$nfd_old") <(grep -v '^# +expiry-time=' "$fleet/vfio-inspect") >/dev/null; then
+    cp "$nfd_old" "$fleet/vfio-inspect"
+fi
+rm -f "$nfd_old"
 "$bin" export --format prometheus --root Samples/sriov/root --baseline Samples/multifunction/root -o "$fleet"
 "$bin" export --format ansible-fact --root Samples/sriov/root -o "$fleet"
 "$bin" export --format dra --root Samples/sriov/root --node-name node-1 -o "$fleet"

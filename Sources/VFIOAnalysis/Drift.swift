@@ -130,7 +130,8 @@ public struct Drift: Sendable {
     ///   sides is unchanged, or renumbered when its number differs (Proxmox's mapping `iommugroup=` and
     ///   `/dev/vfio/N` name it); otherwise each connected set of changed groups is one change: a split (one group
     ///   became several), a merge (several became one) or a regrouping, with the report's `why` of each side;
-    /// - a verdict change of a unit whose membership stayed;
+    /// - a verdict change of a unit whose membership stayed; `undetermined` on either side (or both) is not-comparable,
+    ///   never a change or "the same": a fact that decides is missing there;
     /// - kernel release and command line, as context.
     public static func compare(baseline: PassthroughState, current: PassthroughState) -> Drift {
         var changes: [DriftChange] = []
@@ -200,7 +201,7 @@ public struct Drift: Sendable {
             (idsUnknown, { "the IDs of \($0) function(s) read ffff in one input (a VF's config space in a dump): whether the device changed is unknown" }),
             (subsystemUnknown, { "the subsystem IDs of \($0) function(s) are in one input only" }),
             (driverUnknown, { "the bound driver of \($0) function(s) is not in both inputs (a dump without `Kernel driver in use:` lines, or a saved report without it)" }),
-            (acsUnknown, { "whether \($0) function(s) have an ACS capability, and its control bits, is not in both inputs (config space past 0x100 missing, or a saved report without acsControl)" }),
+            (acsUnknown, { "whether \($0) function(s) have an ACS capability, and its control bits, is not in both inputs (the config space that holds it is missing, or a saved report lacks acsControl)" }),
         ]
         for (addresses, message) in unknownFacts where !addresses.isEmpty {
             changes.append(change(.notComparable, true, addresses, nil, nil, message(addresses.count)))
@@ -244,7 +245,7 @@ public struct Drift: Sendable {
     }
 
     private static func unitLabel(_ u: PassthroughState.Unit) -> String {
-        (u.groupID.map { "group \($0)" } ?? "predicted unit") + " {" + u.members.joined(separator: ", ") + "}"
+        (u.groupID.map { "group \($0)" } ?? (u.predicted ? "predicted unit" : "in no group")) + " {" + u.members.joined(separator: ", ") + "}"
     }
 
     /// `verdictsOnly`: the two sides' units are not both the kernel's (or both predictions), so only the verdicts of
@@ -300,6 +301,12 @@ public struct Drift: Sendable {
                                           "\(unitLabel(y.unit)): \(x.unit.verdict) → \(y.unit.verdict)"
                                               + (y.unit.deciding.map { " (\($0))" } ?? "")))
                 }
+            } else if x.unit.verdict == "undetermined" {
+                // The same word on both sides, but over a fact neither input holds: it may have changed underneath.
+                changes.append(change(.notComparable, true, x.key, x.unit.verdict, y.unit.verdict,
+                                      "\(unitLabel(y.unit)) is undetermined on both sides"
+                                          + (y.unit.deciding.map { " (\($0))" } ?? "")
+                                          + ": a fact that decides is in neither input, so whether its readiness changed is unknown"))
             }
         }
         if verdictsOnly { return changes }

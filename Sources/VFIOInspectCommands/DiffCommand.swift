@@ -15,7 +15,7 @@ public struct DiffCommand: ParsableCommand {
             JSON contract, so a saved report and a live host compare field for field. Lines: '!' matters for \
             passthrough, '?' could not be compared (one side lacks the fact), '·' context (kernel, command line).
             Exit 0 nothing that matters changed; 1 something did; 4 nothing known changed but something could not be \
-            compared; 3 an input could not be read; 64 usage error.
+            compared (a fact one input lacks; a unit undetermined on both sides); 3 an input could not be read; 64 usage error.
             """)
 
     @Argument(help: ArgumentHelp("The state to compare against: a snapshot directory, a dump, or a saved report --json.", valueName: "BASELINE"))
