@@ -73,13 +73,16 @@ enum CapabilityChain {
                     message: "the extended capability at 0x\(hex(offset, 3)) lies beyond the \(source.readableCount) readable bytes; the rest of the chain is unknown"))
                 return (entries, .unreadable)
             }
-            if header == 0 || header == 0xffff_ffff {
-                if header == 0xffff_ffff && offset != 0x100 {
-                    diagnostics.append(.init(code: "extended-chain-broken",
-                        message: "the extended capability at 0x\(hex(offset, 3)) reads all ones"))
-                }
-                break
+            if header == 0xffff_ffff {
+                // An all-ones read is a read that failed, not the end of a chain: at 0x100 the kernel takes it as
+                // no extended space it can read (pci_cfg_space_size_ext), elsewhere the rest of the chain is unknown.
+                diagnostics.append(.init(code: offset == 0x100 ? "extended-space-unreadable" : "extended-chain-broken",
+                    message: offset == 0x100
+                        ? "extended config space reads all ones at 0x100: it is not readable (the kernel then sizes config space at 256 bytes)"
+                        : "the extended capability at 0x\(hex(offset, 3)) reads all ones; the rest of the chain is unknown"))
+                return (entries, .unreadable)
             }
+            if header == 0 { break }
             guard visited.insert(offset).inserted else {
                 diagnostics.append(.init(code: "extended-chain-loop", message: "the extended capability chain loops back to 0x\(hex(offset, 3))"))
                 break

@@ -90,9 +90,10 @@ public struct Diagnostic: Hashable, Sendable, Codable, CustomStringConvertible {
     public let code: String
     public let message: String
 
+    /// The message quotes names and values from the input: control characters in it are escaped (`TerminalSafe`).
     public init(code: String, message: String) {
         self.code = code
-        self.message = message
+        self.message = TerminalSafe.escape(message)
     }
 
     public var description: String { "\(code): \(message)" }
@@ -197,5 +198,30 @@ extension ConfigHeader {
             capabilitiesPointer = nil
             busNumbers = nil
         }
+    }
+}
+
+/// Whether a function's header bytes are its registers at all, as the kernel's scan decides it
+/// (`pci_bus_generic_read_dev_vendor_id`, drivers/pci/probe.c: a vendor/device dword of `0xffffffff`, `0`,
+/// `0x0000ffff` or `0xffff0000` is "no device"; `PCI_POSSIBLE_ERROR` is the all-ones read of a function that
+/// does not answer).
+public enum ConfigResponse {
+    /// Why `header` (the first bytes of config space, up to 64) is not a function's registers; `nil` when it can
+    /// be decoded. A VF's `ffff:ffff` ID dword with real registers after it (SR-IOV r1.1 §3.4.1.1) is decodable.
+    public static func problem(_ header: [UInt8]) -> String? {
+        let b = header.prefix(64)
+        guard b.count >= 4 else { return nil }
+        if b.allSatisfy({ $0 == 0xff }) {
+            return "every config byte read reads ff: the function does not answer config reads (in D3cold, its link down, in reset, or removed)"
+        }
+        if b.allSatisfy({ $0 == 0 }) {
+            return "every config byte read reads 00: these are not a function's registers"
+        }
+        let vendor = UInt16(b[b.startIndex]) | UInt16(b[b.startIndex + 1]) << 8
+        let device = UInt16(b[b.startIndex + 2]) | UInt16(b[b.startIndex + 3]) << 8
+        if vendor == 0 || (vendor == 0xffff) != (device == 0xffff) {
+            return "vendor/device read \(hex(vendor, 4)):\(hex(device, 4)), which the kernel takes as no device (pci_bus_generic_read_dev_vendor_id)"
+        }
+        return nil
     }
 }

@@ -31,7 +31,9 @@ final class AttributeReader {
     }
 
     /// A text attribute, `nil` when absent (no diagnostic) or unreadable (a diagnostic naming the file).
-    func text(_ name: String) -> String? {
+    /// A one-line attribute has its control characters escaped (`TerminalSafe`): a value holding one is not
+    /// what the kernel prints, and never reaches a terminal raw; `multiline` keeps the file's line structure.
+    func text(_ name: String, multiline: Bool = false) -> String? {
         do {
             let value: String?
             if let handle {
@@ -44,7 +46,7 @@ final class AttributeReader {
                 note("empty-attribute", "\(name) is empty; ignored")
                 return nil
             }
-            return value
+            return multiline ? value : value.map(TerminalSafe.escape)
         } catch {
             note(error.diagnosticCode, "\(name): \(error)")
             return nil
@@ -92,11 +94,32 @@ final class AttributeReader {
                 note("malformed-attribute", "\(name) points to '\(text)', which names nothing")
                 return nil
             }
-            return String(last)
+            return TerminalSafe.escape(String(last))
         } catch {
             note(error.diagnosticCode, "\(name): \(error)")
             return nil
         }
+    }
+
+    /// Where the link `name` points, resolved lexically against this directory (root-relative, `nil` when it climbs
+    /// above the root): what the kernel wrote, whether or not it exists in this tree.
+    func lexicalTarget(_ name: String) -> String? {
+        let text: String
+        do {
+            if let handle { text = try root.readLinkText(name, in: handle) } else { text = try root.readLinkText(dir + "/" + name) }
+        } catch {
+            return nil
+        }
+        var parts = text.hasPrefix("/") ? [] : dir.split(separator: "/").map(String.init)
+        for p in text.split(separator: "/") {
+            if p == ".." {
+                guard !parts.isEmpty else { return nil }
+                parts.removeLast()
+            } else if p != "." {
+                parts.append(String(p))
+            }
+        }
+        return parts.joined(separator: "/")
     }
 
     /// The `driver` link: `.known(nil)` when absent, the driver's name when it leads to a driver directory,
@@ -108,6 +131,11 @@ final class AttributeReader {
         }
         guard let name = linkName("driver") else {
             return .unknown("the driver link of \(dir) is damaged", remedy: "read the host's own sysfs")
+        }
+        // The kernel links a bound device to sys/bus/pci/drivers/NAME; a link anywhere else names no driver.
+        guard let target = lexicalTarget("driver"), target.hasPrefix("sys/bus/pci/drivers/"), target.split(separator: "/").count == 5 else {
+            note("link-misdirected", "driver does not lead into sys/bus/pci/drivers/ (it points to \(TerminalSafe.escape(lexicalTarget("driver") ?? "a place above the root"))); which driver is bound is unknown")
+            return .unknown("the driver link of \(dir) does not lead to a PCI driver", remedy: "read the host's own sysfs")
         }
         do {
             let target = try root.resolve(path)

@@ -82,6 +82,10 @@ public struct PCIFunction: Hashable, Sendable {
     /// Capabilities and the rest of config space, when the scan was asked to decode them.
     public var config: DecodedConfigSpace?
     public var configBytesReadable: Int
+    /// Set when the config bytes are not this function's registers (all ones: it does not answer; all zeros; an ID
+    /// dword the kernel takes as no device; IDs that contradict sysfs; a file no config space can be): nothing is
+    /// decoded from them, and every fact config space would give is unknown for this reason.
+    public var configUnusable: Unknown?
     /// The size the source claims for config space (the sysfs file size; the dump length).
     public var configSize: Int
 
@@ -110,6 +114,10 @@ public struct PCIFunction: Hashable, Sendable {
     /// Where `resetMethods` comes from: the file's text, or its absence on a kernel that shows the file for other functions.
     public var resetMethodsEvidence: String?
     public var bootVGA: Bool?
+    /// Why `bootVGA` is unknown for a VGA function (its `boot_vga` missing, unreadable or not 0/1).
+    public var bootVGAUnknown: Unknown?
+    /// Why `resetMethods` is unknown although the file is there (unreadable, not the kernel's method names).
+    public var resetMethodsUnknown: Unknown?
     public var d3coldAllowed: Bool?
     public var link = LinkState()
     /// The name of the physical slot (`bus/pci/slots/<name>/address`).
@@ -160,6 +168,7 @@ public struct PCIFunction: Hashable, Sendable {
 
     /// Why the capability list is not known (`nil` when it was read to its end or does not exist).
     public var capabilitiesUnknown: Unknown? {
+        if let configUnusable { return configUnusable }
         guard let config else {
             let reason = header == nil
                 ? "only \(configBytesReadable) config bytes of \(address) are readable: not even the 64-byte header"
@@ -173,6 +182,7 @@ public struct PCIFunction: Hashable, Sendable {
     /// The PCI Express capability's device/port type; `.known(nil)` for a conventional PCI or PCI-X function
     /// (its capability list was read to the end without a PCI Express capability).
     public var portType: Fact<PCIExpress.PortType?> {
+        if let configUnusable { return .unknown(configUnusable) }
         if let express = config?.pciExpress {
             return .known(express.portType, evidence: "PCI Express capability: \(express.portType.name)")
         }
@@ -186,6 +196,7 @@ public struct PCIFunction: Hashable, Sendable {
     /// The ACS extended capability; `.known(nil)` when extended space was read to its end without one,
     /// or the function has no extended space (conventional PCI).
     public var acsCapability: Fact<ACS?> {
+        if let configUnusable { return .unknown(configUnusable) }
         if let acs = config?.acs { return .known(acs, evidence: "ACS capability read") }
         if let unknown = capabilitiesUnknown { return .unknown(unknown) }
         guard let config else { return .unknown("config space of \(address) was not decoded", remedy: provenance.configRemedy) }
@@ -206,8 +217,11 @@ public struct IOMMUGroup: Hashable, Sendable {
     public var members: [PCIAddress]
     /// `DMA`, `DMA-FQ`, `identity`, `blocked` (the group's default domain type), when the kernel says.
     public var type: String?
-    /// `reserved_regions`, as the kernel prints it (`start end type` per line), when present.
-    public var reservedRegions: String?
+    /// `reserved_regions`, as the kernel prints it (`start end type` per line; iommu_group_show_resv_regions).
+    /// Unknown when the input lacks it (a dump, groups taken from device links) or it is damaged (not a regular
+    /// file, a line not in the kernel's format): never read as "no firmware 1:1 mapping".
+    public var reservedRegions: Fact<String> = .unknown("the input does not show this group's reserved_regions",
+                                                        remedy: "read sys/kernel/iommu_groups/N/reserved_regions on the host (a snapshot has it)")
     /// Why the input's account of this group is inconsistent (its members' links name it, the listing does not).
     public var inconsistency: String?
 
@@ -314,6 +328,17 @@ public enum GroupSource: Hashable, Sendable {
     case noneMade(evidence: [String])
     /// The input cannot say.
     case none(Unknown)
+
+    /// Where the groups were read, for evidence.
+    public var label: String {
+        switch self {
+        case .groupDirectory: "sys/kernel/iommu_groups"
+        case .deviceLinks: "the devices' iommu_group links"
+        case .dumpLines: "the dump's IOMMU group lines"
+        case .noneMade: "no groups made"
+        case .none: "groups unknown"
+        }
+    }
 
     /// Whether the kernel's groups are in the input.
     public var isKnown: Bool {
@@ -438,13 +463,14 @@ public struct HostModel: Sendable {
 extension PCIFunction {
     /// Vendor, device, subsystem and class names from pci.ids, as lspci shows them.
     mutating func takeNames(from names: PCIIDDatabase) {
-        vendorName = names.vendor(vendorID)
-        deviceName = names.device(vendor: vendorID, device: deviceID)
+        // A pci.ids file given with --pci-ids is input like any other: its names are escaped for the terminal.
+        vendorName = names.vendor(vendorID).map(TerminalSafe.escape)
+        deviceName = names.device(vendor: vendorID, device: deviceID).map(TerminalSafe.escape)
         if let sv = subsystemVendorID, let sd = subsystemDeviceID, sv != 0 || sd != 0 {
-            subsystemName = names.subsystem(vendor: vendorID, device: deviceID, subsystemVendor: sv, subsystemDevice: sd)
-            subsystemVendorName = names.subsystemVendor(sv)
+            subsystemName = names.subsystem(vendor: vendorID, device: deviceID, subsystemVendor: sv, subsystemDevice: sd).map(TerminalSafe.escape)
+            subsystemVendorName = names.subsystemVendor(sv).map(TerminalSafe.escape)
         }
-        className = names.deviceClass(classCode.deviceClass)
+        className = names.deviceClass(classCode.deviceClass).map(TerminalSafe.escape)
     }
 }
 

@@ -213,10 +213,17 @@ public struct SysfsScanner {
             hostDiagnostics.append(Diagnostic(code: "unidentifiable", message: "\(address): neither sysfs nor config space gives its vendor and device IDs; left out"))
             return nil
         }
-        let header = config.header
-        if let header, let sysVendor = ids.vendor, !header.idsReadAllOnes, header.vendorID != sysVendor || header.deviceID != (ids.device ?? header.deviceID) {
+        var header = config.header
+        var decoded = config.decoded
+        var unusable = config.unusable
+        if let h = header, let sysVendor = ids.vendor, !h.idsReadAllOnes, h.vendorID != sysVendor || h.deviceID != (ids.device ?? h.deviceID) {
+            // Two sources of one fact disagree: the bytes are not known to be this function's registers.
             reader.note("id-mismatch",
-                "config space says \(hex(header.vendorID, 4)):\(hex(header.deviceID, 4)) but sysfs says \(hex(vendorID, 4)):\(hex(deviceID, 4)) (a kernel quirk may rewrite IDs); sysfs is used")
+                "config space says \(hex(h.vendorID, 4)):\(hex(h.deviceID, 4)) but sysfs says \(hex(vendorID, 4)):\(hex(deviceID, 4)); nothing is decoded from config space")
+            unusable = Unknown("the config space of \(address) names \(hex(h.vendorID, 4)):\(hex(h.deviceID, 4)) while sysfs names \(hex(vendorID, 4)):\(hex(deviceID, 4)): its bytes are not known to be this function's",
+                               remedy: "read the host's own sysfs, or a snapshot made by `vfio-inspect snapshot`")
+            header = nil
+            decoded = nil
         }
         var function = PCIFunction(
             address: address,
@@ -230,12 +237,13 @@ public struct SysfsScanner {
             configSize: config.size)
         function.provenance = root.isLiveSystem ? .liveHost : .snapshot
         function.sysfsPath = dir
-        function.config = config.decoded
-        if let decoded = config.decoded {
+        function.config = decoded
+        function.configUnusable = unusable
+        if let decoded {
             // A VF's ID registers read ffff by design; that is not a problem to report.
             for d in decoded.diagnostics where d.code != "config-all-ones" || ids.vendor == nil { reader.append(d) }
         }
-        if options.decodeCapabilities, let text = reader.text("resource") {
+        if options.decodeCapabilities, let text = reader.text("resource", multiline: true) {
             function.resources = ResourceRange.parse(text)
             function.resourcesRead = true
         }
@@ -260,6 +268,8 @@ public struct SysfsScanner {
         var readable = 0
         var size = 0
         var vanished = false
+        /// Why the bytes are not this function's registers (`ConfigResponse`), when they are not.
+        var unusable: Unknown?
         /// The kernel always makes `config`: without it the directory is an incomplete copy.
         var missing = false
     }
@@ -281,6 +291,19 @@ public struct SysfsScanner {
         }
         result.readable = config.readableCount
         result.size = config.fileSize
+        let remedy = "make it answer: check `power_state` (D3cold: `echo 0 > d3cold_allowed`, or wake it), the link state of the port above, then `echo 1 > /sys/bus/pci/rescan`; read again"
+        // sysfs makes `config` 256 or 4096 bytes (pci_create_sysfs_dev_files); anything larger is not config space.
+        if result.size > SysfsConfigFile.maximum {
+            reader.note("config-unusable", "config is \(result.size) bytes, larger than any config space (4096): not the kernel's config file")
+            result.unusable = Unknown("\(reader.dir)/config is \(result.size) bytes, which no config space is: its bytes are not this function's registers",
+                                      remedy: "read the host's own sysfs, or a snapshot made by `vfio-inspect snapshot`")
+            return result
+        }
+        if let head = config.bytes(at: 0, count: min(64, result.readable)), let problem = ConfigResponse.problem(head) {
+            reader.note("config-not-responding", "config: \(problem); nothing is decoded from it")
+            result.unusable = Unknown("\(address) is not responding: \(problem)", remedy: root.isLiveSystem ? remedy : "take the snapshot again while the function answers (\(remedy))")
+            return result
+        }
         do {
             if options.decodeCapabilities {
                 let d = try ConfigSpaceDecoder.decode(config)
@@ -333,22 +356,76 @@ public struct SysfsScanner {
             function.vfioDevice = "/dev/vfio/devices/" + name
         }
         if let group = reader.linkName("iommu_group") {
-            if let id = Int(group) {
+            let target = reader.lexicalTarget("iommu_group")
+            if let id = Int(group), id >= 0, target == "sys/kernel/iommu_groups/\(group)" {
                 function.iommuGroup = id
+            } else if Int(group) != nil {
+                // A group number reached some other way is not the kernel's word: the group is unknown (crossCheck).
+                reader.note("group-inconsistent", "iommu_group points to \(TerminalSafe.escape(target ?? "a place above the root")), not into sys/kernel/iommu_groups; its group is unknown")
             } else {
                 reader.note("malformed-attribute", "iommu_group points to '\(group)', not a group number")
             }
         }
         if let node = reader.int("numa_node"), node >= 0 { function.numaNode = node }
-        if let methods = reader.text("reset_method") {
-            function.resetMethods = methods.split(separator: " ").map(String.init)
-            function.resetMethodsEvidence = "reset_method = \(methods.isEmpty ? "(empty)" : methods)"
+        readResetMethods(into: &function, reader: reader)
+        // pci_is_vga: the kernel shows boot_vga for every VGA-class function (0300xx, and 0001xx pre-2.0 VGA).
+        let vga = function.classCode.rawValue >> 8 == 0x0300 || function.classCode.rawValue >> 8 == 0x0001
+        let bootVGA = reader.text("boot_vga")
+        switch bootVGA {
+        case "1"?: function.bootVGA = true
+        case "0"?: function.bootVGA = false
+        case let other?:
+            reader.note("malformed-attribute", "boot_vga holds '\(other.prefix(40))', not 0 or 1")
+            function.bootVGAUnknown = Unknown("boot_vga of \(function.address) holds '\(other.prefix(40))', not 0 or 1", remedy: "read the host's own sysfs")
+        case nil where vga:
+            function.bootVGAUnknown = Unknown("boot_vga of \(function.address), which the kernel shows for every VGA function, is missing or unreadable",
+                                              remedy: "read the host's own sysfs, or a snapshot made by `vfio-inspect snapshot`")
+        case nil:
+            break
         }
-        function.bootVGA = reader.text("boot_vga").map { $0 == "1" }
         function.d3coldAllowed = reader.text("d3cold_allowed").map { $0 == "1" }
         function.link = LinkState(
             currentSpeed: reader.text("current_link_speed"), currentWidth: reader.int("current_link_width"),
             maxSpeed: reader.text("max_link_speed"), maxWidth: reader.int("max_link_width"))
+    }
+
+    /// `reset_method` (Linux 5.15+, pci_dev_reset_method_attr_is_visible): the methods the kernel will try, in
+    /// order. The file exists only for a function that had a method when it was added; an admin who writes ""
+    /// disables them all and the file then reads 0 bytes (reset_method_show): known, and no reset at all.
+    func readResetMethods(into function: inout PCIFunction, reader: AttributeReader) {
+        guard let kind = reader.kind("reset_method") else { return }
+        guard kind == .file else {
+            reader.note("not-a-regular-file", "reset_method is a \(kind == .directory ? "directory" : kind == .link ? "link" : "special file"), not the kernel's attribute")
+            function.resetMethodsUnknown = Unknown("reset_method of \(function.address) is not a regular file", remedy: "read the host's own sysfs")
+            return
+        }
+        let text: String?
+        do {
+            if let handle = reader.handle {
+                text = try root.readTextIfPresent("reset_method", in: handle)
+            } else {
+                text = try root.readTextIfPresent(reader.dir + "/reset_method", canonicalParent: true)
+            }
+        } catch {
+            reader.note(error.diagnosticCode, "reset_method: \(error)")
+            function.resetMethodsUnknown = Unknown("reset_method of \(function.address) is not readable (\(error))", remedy: "read the host's own sysfs")
+            return
+        }
+        guard let methods = text else { return }
+        let known: Set<String> = ["device_specific", "acpi", "flr", "af_flr", "pm", "bus", "cxl_bus"]
+        let names = methods.split(separator: " ").map(String.init)
+        guard names.allSatisfy(known.contains) else {
+            reader.note("malformed-attribute", "reset_method holds '\(TerminalSafe.escape(String(methods.prefix(60))))', not the kernel's method names")
+            function.resetMethodsUnknown = Unknown("reset_method of \(function.address) is not in the kernel's format", remedy: "read the host's own sysfs")
+            return
+        }
+        function.resetMethods = names
+        if methods.isEmpty {
+            reader.note("reset-disabled", "reset_method is empty: the kernel will not reset this function (every method was disabled by writing '' to it)")
+        }
+        function.resetMethodsEvidence = methods.isEmpty
+            ? "reset_method is empty: every reset method was disabled (echo '' > reset_method)"
+            : "reset_method = \(methods)"
     }
 
     /// The bridges above a function and its position, from its canonical sysfs path. A device directory
@@ -382,10 +459,17 @@ public struct SysfsScanner {
             }
             return .virtualFunction(pf: pf)
         }
-        if let total = reader.text("sriov_totalvfs") {
+        // sriov_totalvfs exists for every PF (sriov_pf_dev_attr_group): there but unreadable is a PF whose counts are unknown.
+        if reader.kind("sriov_totalvfs") != nil {
+            let total = reader.text("sriov_totalvfs")
             var state = SRIOVPhysicalState()
-            state.totalVFs = Int(total)
+            state.totalVFs = total.flatMap { Int($0) }.flatMap { (0...65535).contains($0) ? $0 : nil }
+            if let total, state.totalVFs == nil { reader.note("malformed-attribute", "sriov_totalvfs holds '\(total.prefix(40))', not a VF count") }
             state.numVFs = reader.int("sriov_numvfs")
+            if let n = state.numVFs, n < 0 || n > (state.totalVFs ?? 65535) {
+                reader.note("malformed-attribute", "sriov_numvfs is \(n), not a VF count up to sriov_totalvfs")
+                state.numVFs = nil
+            }
             state.offset = reader.int("sriov_offset")
             state.stride = reader.int("sriov_stride")
             state.vfDeviceID = reader.text("sriov_vf_device").flatMap { UInt16($0, radix: 16) }
@@ -458,16 +542,16 @@ public struct SysfsScanner {
                 case "net":
                     let net = AttributeReader(root: root, dir: child)
                     let flags = net.hex("flags", required: true)
-                    use.netInterfaces.append(.init(name: name, operstate: net.text("operstate"), administrativelyUp: flags.map { $0 & 1 != 0 }))
+                    use.netInterfaces.append(.init(name: TerminalSafe.escape(name), operstate: net.text("operstate"), administrativelyUp: flags.map { $0 & 1 != 0 }))
                     for d in net.diagnostics { reader.append(Diagnostic(code: d.code, message: "net/\(name)/\(d.message)")) }
                     continue
                 case "block":
-                    use.blockDevices.append(name)
+                    use.blockDevices.append(TerminalSafe.escape(name))
                     use.stackedDevices += stackedHolders(of: child, reader: reader)
                 case "drm":
-                    use.drmDevices.append(name)
+                    use.drmDevices.append(TerminalSafe.escape(name))
                 case "graphics":
-                    use.framebuffers.append(name)
+                    use.framebuffers.append(TerminalSafe.escape(name))
                     continue
                 default:
                     break
@@ -489,8 +573,8 @@ public struct SysfsScanner {
             guard let holders = try? root.list(dir + "/holders") else { continue }
             for holder in holders {
                 guard let target = try? root.resolve(dir + "/holders/" + holder), visited.insert(target).inserted else { continue }
-                let mapperName = try? root.readText(target + "/dm/name")
-                result.append(HostUse.StackedDevice(name: holder, mapperName: mapperName, on: below))
+                let mapperName = (try? root.readText(target + "/dm/name")).map(TerminalSafe.escape)
+                result.append(HostUse.StackedDevice(name: TerminalSafe.escape(holder), mapperName: mapperName, on: TerminalSafe.escape(below)))
                 pending.append((target, holder))
             }
         }
@@ -541,7 +625,7 @@ public struct SysfsScanner {
                 }
                 continue
             }
-            result[address.slot] = slot
+            result[address.slot] = TerminalSafe.escape(slot)
         }
         return result
     }
@@ -592,17 +676,22 @@ public struct SysfsScanner {
             env.kernelCommandLine = cmdline
         }
         // "name size refcount deps state address"
-        env.loadedModules = table("proc/modules", fields: 3).map { rows in rows.map { String($0[0]) } }
+        env.loadedModules = table("proc/modules", fields: 3).map { rows in rows.map { TerminalSafe.escape(String($0[0])) } }
         // "source mountpoint fstype options dump pass"
         env.mounts = table("proc/mounts", fields: 4).map { rows in
-            rows.map { MountEntry(source: unescapeMount($0[0]), mountPoint: unescapeMount($0[1]), fsType: String($0[2])) }
+            rows.map { MountEntry(source: unescapeMount($0[0]), mountPoint: unescapeMount($0[1]), fsType: TerminalSafe.escape(String($0[2]))) }
+        }
+        if env.mounts.value?.contains(where: { $0.mountPoint == "/" }) == false {
+            // A running system always has its root mounted: a table without "/" is a damaged or foreign copy.
+            diagnostics.append(Diagnostic(code: "malformed-file", message: "proc/mounts has no mount on / (every running system has one); ignored"))
+            env.mounts = .unknown("proc/mounts has no mount on /, so it is not a whole mount table", remedy: provenance.fileRemedy("proc/mounts"))
         }
         // proc/swaps: a header line, then "Filename Type Size Used Priority".
         if root.kind("proc/swaps") != nil || root.isLiveSystem {
             env.swaps = table("proc/swaps", fields: 3, header: "Filename").map { rows in rows.map { unescapeMount($0[0]) } }
         }
-        env.kernelRelease = try? root.readText("proc/sys/kernel/osrelease")
-        env.hostName = try? root.readText("proc/sys/kernel/hostname")
+        env.kernelRelease = (try? root.readText("proc/sys/kernel/osrelease")).map(TerminalSafe.escape)
+        env.hostName = (try? root.readText("proc/sys/kernel/hostname")).map(TerminalSafe.escape)
         // ACPI table names: their presence is the fact (IVRS for pci_quirk_amd_sb_acs). A live host without the
         // directory has no ACPI (device-tree machines); a snapshot without it may just not have copied it.
         let tablesDir = "sys/firmware/acpi/tables"
@@ -627,7 +716,7 @@ public struct SysfsScanner {
             }
         }
         if root.kind("sys/bus/pci/drivers") != nil {
-            do { env.pciDrivers = try root.list("sys/bus/pci/drivers") } catch {
+            do { env.pciDrivers = try root.list("sys/bus/pci/drivers").map(TerminalSafe.escape) } catch {
                 diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "sys/bus/pci/drivers: \(error); the registered drivers are unknown"))
             }
         }
@@ -635,7 +724,7 @@ public struct SysfsScanner {
                                     ("vfio_pci", "disable_idle_d3"), ("vfio_pci", "nointxmask"), ("vfio_pci", "disable_vga")] {
             let path = "sys/module/\(module)/parameters/\(parameter)"
             do {
-                if let value = try root.readTextIfPresent(path) { env.moduleParameters["\(module)/\(parameter)"] = value }
+                if let value = try root.readTextIfPresent(path) { env.moduleParameters["\(module)/\(parameter)"] = TerminalSafe.escape(value) }
             } catch {
                 diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(path): \(error)"))
             }
@@ -712,22 +801,66 @@ public struct SysfsScanner {
         }
         var users: [VFIOUser] = []
         var unreadable = 0
+        // Entries that are not what /proc holds: a PID that is not a directory, one without an fd table (every
+        // process and kernel thread has one, and a snapshot keeps it), an fd entry that is not a link. Each one
+        // could hide a VM holding a group open, so the answer is unknown, never "nobody".
+        var damaged: [String] = []
         for pid in pids {
-            let fdDir = "proc/\(pid)/fd"
-            guard root.kind(fdDir) != nil else { continue } // a thread group that ended, or a kernel thread
+            let pidDir = "proc/\(pid)"
+            let fdDir = pidDir + "/fd"
+            switch root.kind(pidDir) {
+            case .directory?, .link?:
+                break
+            case nil:
+                continue // a process that ended while the table was read
+            default:
+                damaged.append("\(pidDir) is not a directory")
+                continue
+            }
+            guard let fdKind = root.kind(fdDir) else {
+                if root.isLiveSystem && root.kind(pidDir) == nil { continue } // ended meanwhile
+                damaged.append("\(pidDir) has no fd directory")
+                continue
+            }
+            guard fdKind == .directory else {
+                damaged.append("\(fdDir) is not a directory")
+                continue
+            }
             let fds: [String]
             do { fds = try root.list(fdDir) } catch {
-                if !error.isMissing { unreadable += 1 }
+                if error.isMissing && root.isLiveSystem { continue }
+                if case .permissionDenied = error { unreadable += 1 } else { damaged.append("\(fdDir): \(error)") }
                 continue
             }
             for fd in fds {
-                guard let target = try? root.readLinkText(fdDir + "/" + fd), target.hasPrefix("/dev/vfio/"), target != "/dev/vfio/vfio" else { continue }
-                users.append(VFIOUser(pid: pid, command: try? root.readText("proc/\(pid)/comm"), device: target))
+                let entry = fdDir + "/" + fd
+                let target: String
+                do { target = try root.readLinkText(entry) } catch {
+                    // A descriptor closed while the table was read is gone; anything else there is damage.
+                    if error.isMissing && root.isLiveSystem { continue }
+                    damaged.append("\(entry) is not a link (\(error))")
+                    continue
+                }
+                // The kernel writes an absolute path (d_path), or `type:[inode]`, `anon_inode:NAME`: anything
+                // else (a relative path, a link to itself) is not what /proc holds, and could hide a VFIO device.
+                guard target.hasPrefix("/") || target.contains(":") else {
+                    damaged.append("\(entry) points to '\(TerminalSafe.escape(String(target.prefix(60))))', which no open file is")
+                    continue
+                }
+                guard target.hasPrefix("/dev/vfio/"), target != "/dev/vfio/vfio" else { continue }
+                users.append(VFIOUser(pid: pid, command: (try? root.readText("proc/\(pid)/comm")).map(TerminalSafe.escape), device: TerminalSafe.escape(target)))
             }
         }
         if unreadable > 0 {
             diagnostics.append(Diagnostic(code: "permission-denied", message: "the open files of \(unreadable) process(es) are not readable; which VFIO devices are in use is unknown (run as root)"))
             return .unknown("the open files of \(unreadable) process(es) are not readable", remedy: "run as root")
+        }
+        if !damaged.isEmpty {
+            for d in damaged.prefix(5) {
+                diagnostics.append(Diagnostic(code: "process-table-damaged", message: "\(d); which processes hold VFIO devices open is unknown"))
+            }
+            return .unknown("the process table is damaged (\(damaged[0])\(damaged.count > 1 ? ", and \(damaged.count - 1) more" : ""))",
+                            remedy: provenance.fileRemedy("proc/PID/fd"))
         }
         return .known(users, evidence: "proc/*/fd of \(pids.count) processes")
     }
@@ -747,7 +880,7 @@ public struct SysfsScanner {
         }
         if let ids, !ids.isEmpty {
             env.groupSource = .groupDirectory
-            var groups = readGroupDirectory(ids, &diagnostics)
+            var groups = readGroupDirectory(ids, functions: functions, &diagnostics)
             // A function whose iommu_group link names a group the listing lacks: keep the link's group, so every
             // command shows the same group; the disagreement makes that group's membership unknown (crossCheck).
             let listed = Set(groups.map(\.id))
@@ -761,6 +894,15 @@ public struct SysfsScanner {
                 var group = IOMMUGroup(id: id, members: members.map(\.address).sorted())
                 group.inconsistency = "the members' iommu_group links name group \(id), which \(directory) does not list"
                 groups.append(group)
+            }
+            // An empty reserved_regions where the host's other groups list regions (x86 lists the MSI window in every
+            // group, iommu_get_resv_regions): a damaged copy, not a group without one.
+            if let witness = groups.first(where: { !($0.reservedRegions.value?.isEmpty ?? true) }) {
+                for i in groups.indices where groups[i].reservedRegions.value?.isEmpty == true {
+                    let path = "sys/kernel/iommu_groups/\(groups[i].id)/reserved_regions"
+                    diagnostics.append(Diagnostic(code: "empty-attribute", message: "\(path) is empty while group \(witness.id) lists regions; whether group \(groups[i].id) has a firmware 1:1 mapping is unknown"))
+                    groups[i].reservedRegions = .unknown("\(path) is empty, while every other group of this host lists reserved regions", remedy: "read the host's own sysfs")
+                }
             }
             return groups.sorted { $0.id < $1.id }
         }
@@ -807,8 +949,12 @@ public struct SysfsScanner {
         return []
     }
 
-    private func readGroupDirectory(_ ids: [String], _ diagnostics: inout [Diagnostic]) -> [IOMMUGroup] {
+    /// The groups of `sys/kernel/iommu_groups`. A group whose `devices/` cannot be listed keeps the members whose
+    /// `iommu_group` links name it, and says its membership is uncertain (never an empty group).
+    private func readGroupDirectory(_ ids: [String], functions: [PCIFunction], _ diagnostics: inout [Diagnostic]) -> [IOMMUGroup] {
         var groups: [IOMMUGroup] = []
+        var linked: [Int: [PCIAddress]] = [:]
+        for f in functions { if let g = f.iommuGroup { linked[g, default: []].append(f.address) } }
         for name in ids {
             guard let id = Int(name) else {
                 diagnostics.append(Diagnostic(code: "unexpected-entry", message: "sys/kernel/iommu_groups/\(name) is not a group number; ignored"))
@@ -816,25 +962,59 @@ public struct SysfsScanner {
             }
             let base = "sys/kernel/iommu_groups/\(name)"
             var members: [PCIAddress] = []
+            var unreadable: String?
             do {
-                for entry in try root.list(base + "/devices", seen: seen) {
+                let entries = try root.list(base + "/devices", seen: seen)
+                for entry in entries {
                     // Groups may hold non-PCI devices (platform devices on ARM); only PCI functions are listed.
                     if let address = PCIAddress(sysfsName: entry) { members.append(address) }
                 }
+                // The kernel removes a group with its last device: an empty devices/ is a damaged copy.
+                if entries.isEmpty { unreadable = "\(base)/devices is empty, which no kernel group is" }
             } catch {
-                diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(base)/devices: \(error)"))
+                diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(base)/devices: \(error); the group's members are taken from the devices' iommu_group links"))
+                unreadable = "\(base)/devices is not readable (\(error))"
             }
+            if unreadable != nil { members = linked[id] ?? [] }
             // The group's own files through one directory handle (a link there still takes the full resolution).
             let handle = (try? root.resolve(base, seen: seen)).flatMap { root.openDirectory(canonical: $0) }
             func text(_ file: String) -> String? {
                 if let handle { return (try? root.readTextIfPresent(file, in: handle)) ?? nil }
                 return try? root.readText(base + "/" + file)
             }
-            var group = IOMMUGroup(id: id, members: members.sorted(), type: text("type"))
-            group.reservedRegions = text("reserved_regions")
+            var group = IOMMUGroup(id: id, members: members.sorted(), type: text("type").map(TerminalSafe.escape))
+            group.inconsistency = unreadable.map { "\($0): its members are known only from their own links" }
+            group.reservedRegions = reservedRegions(base, handle: handle, &diagnostics)
             groups.append(group)
         }
         return groups
+    }
+
+    /// A group's `reserved_regions` (Linux 4.11 and later make it for every group): known only when it is a
+    /// regular file whose every line is `0xSTART 0xEND TYPE` (iommu_group_show_resv_regions); an empty file is
+    /// a group with no reserved region. Missing, unreadable or malformed: unknown, never "no 1:1 mapping".
+    func reservedRegions(_ base: String, handle: HostRoot.Directory?, _ diagnostics: inout [Diagnostic]) -> Fact<String> {
+        let path = base + "/reserved_regions"
+        let provenance: Provenance = root.isLiveSystem ? .liveHost : .snapshot
+        let text: String?
+        do {
+            if let handle { text = try root.readTextIfPresent("reserved_regions", in: handle) } else { text = try root.readTextIfPresent(path) }
+        } catch {
+            diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(path): \(error); whether the group has a firmware 1:1 mapping is unknown"))
+            return .unknown("\(path) is not readable (\(error))", remedy: provenance.fileRemedy(path))
+        }
+        guard let text else {
+            return .unknown("\(path) is missing (every group has it since Linux 4.11)", remedy: provenance.fileRemedy(path))
+        }
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            let hexField: (Substring) -> Bool = { $0.hasPrefix("0x") && (3...18).contains($0.count) && $0.dropFirst(2).utf8.allSatisfy(\.isHexDigit) }
+            guard f.count == 3, hexField(f[0]), hexField(f[1]), f[2].utf8.allSatisfy({ $0 >= 0x61 && $0 <= 0x7a || $0 == 0x2d }) else {
+                diagnostics.append(Diagnostic(code: "malformed-file", message: "\(path) has a line not in the kernel's format ('\(line.prefix(60))'); whether the group has a firmware 1:1 mapping is unknown"))
+                return .unknown("\(path) is not in the kernel's format", remedy: provenance.fileRemedy(path))
+            }
+        }
+        return .known(text, evidence: path)
     }
 
     /// `class/block`, `class/net`, `class/drm` and `class/graphics` name every such device the kernel has, with a
@@ -951,7 +1131,7 @@ func parseHex(_ text: String) -> UInt32? {
 
 /// /proc/mounts escapes space, tab, newline and backslash as octal.
 func unescapeMount(_ field: Substring) -> String {
-    guard field.contains("\\") else { return String(field) }
+    guard field.contains("\\") else { return TerminalSafe.escape(String(field)) }
     var bytes: [UInt8] = []
     var chars = Array(field.utf8)[...]
     while let c = chars.first {
@@ -964,7 +1144,7 @@ func unescapeMount(_ field: Substring) -> String {
             bytes.append(c)
         }
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return TerminalSafe.escape(String(decoding: bytes, as: UTF8.self))
 }
 
 extension HostReadError {

@@ -50,7 +50,9 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
 
     /// Info codes that only carry the evidence of a PASS (text output leaves them out; JSON keeps them).
     public var isPassEvidence: Bool {
-        self == .iommuOn || self == .interruptRemappingOn || self == .resetAvailable
+        self == .iommuOn || self == .interruptRemappingOn || self == .resetAvailable || self == .msiAvailable
+            || self == .vfioBound || self == .hostUseClear || self == .notSRIOVPF || self == .endpoint || self == .barsSized
+            || self == .noACSOverride || self == .groupWhole
     }
 
     // IOMMU
@@ -70,6 +72,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let acsOverride = Self("acs-override", .acsOverride)
     public static let acsDisabled = Self("acs-disabled", .acsOverride)
     public static let acsConfigured = Self("acs-configured", .acsOverride)
+    public static let noACSOverride = Self("no-acs-override", .acsOverride)
     public static let commandLineUnknown = Self("command-line-unknown", .acsOverride)
     public static let groupPredictionMismatch = Self("group-prediction-mismatch", .acsOverride)
     public static let predictionUncertain = Self("prediction-uncertain", .acsOverride)
@@ -80,10 +83,13 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let groupIncomplete = Self("group-incomplete", .wholeGroup)
     public static let groupUncertain = Self("group-uncertain", .wholeGroup)
     public static let groupUnknown = Self("group-unknown", .wholeGroup)
+    public static let groupWhole = Self("group-whole", .wholeGroup)
     // Candidate
     public static let bridgesOnly = Self("bridges-only", .candidate)
     public static let chipsetFunction = Self("chipset-function", .candidate)
     public static let identityUnknown = Self("identity-unknown", .candidate)
+    public static let notResponding = Self("not-responding", .candidate)
+    public static let endpoint = Self("endpoint", .candidate)
     public static let directMapping = Self("direct-mapping", .candidate)
     // Drivers
     public static let hostDriver = Self("host-driver", .drivers)
@@ -91,6 +97,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let driverUnknown = Self("driver-unknown", .drivers)
     public static let vfioPCINotLoaded = Self("vfio-pci-not-loaded", .drivers)
     public static let vfioDenylist = Self("vfio-denylist", .drivers)
+    public static let vfioBound = Self("vfio-bound", .drivers)
     // Host use
     public static let hostMounted = Self("host-mounted", .hostUse)
     public static let hostSwap = Self("host-swap", .hostUse)
@@ -99,6 +106,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let hostBlockDevice = Self("host-block-device", .hostUse)
     public static let hostUseUnknown = Self("host-use-unknown", .hostUse)
     public static let vfioInUse = Self("vfio-in-use", .hostUse)
+    public static let hostUseClear = Self("host-use-clear", .hostUse)
     // Reset
     public static let resetAvailable = Self("reset-available", .reset)
     public static let noReset = Self("no-reset", .reset)
@@ -108,6 +116,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let intxOnly = Self("intx-only", .interrupts)
     public static let intxMaskingBroken = Self("intx-masking-broken", .interrupts)
     public static let interruptsUnknown = Self("interrupts-unknown", .interrupts)
+    public static let msiAvailable = Self("msi-available", .interrupts)
     // Function 0
     public static let function0Missing = Self("function0-missing", .function0)
     // SR-IOV
@@ -118,8 +127,10 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let detachedVF = Self("detached-vf", .sriov)
     public static let vfDependsOnPF = Self("vf-depends-on-pf", .sriov)
     public static let vfsNotCreated = Self("vfs-not-created", .sriov)
+    public static let notSRIOVPF = Self("not-sriov-pf", .sriov)
     // MMIO window
     public static let largeBAR = Self("large-bar", .mmioWindow)
+    public static let barsSized = Self("bars-sized", .mmioWindow)
     // Plan
     public static let planForced = Self("plan-forced", .placement)
     public static let planHideIgnored = Self("plan-hide-ignored", .placement)
@@ -139,16 +150,16 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let all: [FindingCode] = [
         .iommuOn, .iommuOff, .iommuUnknown, .notInGroup, .iommuPassthroughDefault,
         .interruptRemappingOn, .noInterruptRemapping, .interruptRemappingOff, .interruptRemappingUnknown, .unsafeInterruptsAllowed, .noiommuMode,
-        .acsOverride, .acsDisabled, .acsConfigured, .commandLineUnknown, .groupPredictionMismatch, .predictionUncertain,
-        .groupExpanded, .sharedGroup, .sharesWithBridge, .groupIncomplete, .groupUncertain, .groupUnknown,
-        .bridgesOnly, .chipsetFunction, .identityUnknown, .directMapping,
-        .hostDriver, .noDriver, .driverUnknown, .vfioPCINotLoaded, .vfioDenylist,
-        .hostMounted, .hostSwap, .hostNetUp, .bootVGA, .hostBlockDevice, .hostUseUnknown, .vfioInUse,
+        .acsOverride, .acsDisabled, .acsConfigured, .noACSOverride, .commandLineUnknown, .groupPredictionMismatch, .predictionUncertain,
+        .groupExpanded, .sharedGroup, .sharesWithBridge, .groupIncomplete, .groupUncertain, .groupUnknown, .groupWhole,
+        .bridgesOnly, .chipsetFunction, .identityUnknown, .notResponding, .endpoint, .directMapping,
+        .hostDriver, .noDriver, .driverUnknown, .vfioPCINotLoaded, .vfioDenylist, .vfioBound,
+        .hostMounted, .hostSwap, .hostNetUp, .bootVGA, .hostBlockDevice, .hostUseUnknown, .vfioInUse, .hostUseClear,
         .resetAvailable, .noReset, .busResetOnly, .resetUnknown,
-        .intxOnly, .intxMaskingBroken, .interruptsUnknown,
+        .intxOnly, .intxMaskingBroken, .interruptsUnknown, .msiAvailable,
         .function0Missing,
-        .pfWithVFs, .vfSharesPFState, .vfSharedStateUnknown, .sriovUnknown, .detachedVF, .vfDependsOnPF, .vfsNotCreated,
-        .largeBAR,
+        .pfWithVFs, .vfSharesPFState, .vfSharedStateUnknown, .sriovUnknown, .detachedVF, .vfDependsOnPF, .vfsNotCreated, .notSRIOVPF,
+        .largeBAR, .barsSized,
         .planForced, .planHideIgnored, .planBridgeStays, .planNothingVisible, .planPFWithVFs, .planFunction0Missing,
         .planVFOwnSlot, .planRootPorts, .planSlotSplit, .planExtendedConfig, .planTooManyControllers, .planTooManySlots, .planDomainTooLarge,
     ]
@@ -179,10 +190,11 @@ public struct Finding: Hashable, Sendable {
     public init(_ code: FindingCode, _ severity: Severity, _ message: String, functions: [PCIAddress] = [], evidence: [String] = [], fix: String? = nil) {
         self.code = code
         self.severity = severity
-        self.message = message
+        // Messages, evidence and fixes quote names from the input: escaped once here, for every renderer.
+        self.message = TerminalSafe.escape(message)
         self.functions = functions
-        self.evidence = evidence
-        self.fix = fix
+        self.evidence = evidence.map(TerminalSafe.escape)
+        self.fix = fix.map(TerminalSafe.escape)
     }
 
     /// An UNKNOWN finding from a missing fact: the message says what could not be decided, the evidence

@@ -27,6 +27,19 @@ public enum FunctionRules {
         for f in members where !isBridge(f) && !isChipset(f) {
             findings += hostUse(f, model) + drivers(f) + KernelRefusals.denylisted(f, model: model) + reset(f, model) + interrupts(f) + sriov(f, model) + mmioWindow(f)
         }
+        // A member the input could not read: every per-function line is unknown for it, never a pass.
+        if !missing.isEmpty {
+            let u = Unknown("the kernel lists \(missing.map(\.description).joined(separator: ", ")) in the unit, but the input could not read it", remedy: "read the host's own sysfs, or a complete snapshot")
+            let which = missing.map(\.description).joined(separator: ", ")
+            findings += [
+                .unknown(.driverUnknown, "Which driver \(which) is bound to is unknown.", functions: missing, u),
+                .unknown(.hostUseUnknown, "Whether the host uses \(which) is unknown.", functions: missing, u),
+                .unknown(.resetUnknown, "Whether \(which) can be reset is unknown.", functions: missing, u),
+                .unknown(.interruptsUnknown, "Which interrupts \(which) supports is unknown.", functions: missing, u),
+                .unknown(.sriovUnknown, "Whether \(which) is an SR-IOV PF with VFs enabled is unknown.", functions: missing, u),
+                .unknown(.largeBAR, "Whether the BARs of \(which) fit the guest's MMIO window is unknown.", functions: missing, u),
+            ]
+        }
         return findings
     }
 
@@ -38,12 +51,33 @@ public enum FunctionRules {
     /// Only endpoints are candidates; host and ISA/LPC bridges are the platform itself.
     static func candidate(_ members: [PCIFunction], missing: [PCIAddress]) -> [Finding] {
         var findings: [Finding] = []
+        if members.isEmpty {
+            return [Finding(.identityUnknown, .unknown, "Nothing the input can read is in this unit: what it holds is unknown.",
+                            evidence: ["unknown: no member of the unit could be read"], fix: "read the host's own sysfs")]
+        }
         if endpoints(members).isEmpty {
             if missing.isEmpty {
                 findings.append(Finding(.bridgesOnly, .fail, "Only bridges or ports are here: not a passthrough candidate (ports are never assigned; they stay on pcieport).",
                                         functions: members.map(\.address)))
             }
             return findings
+        }
+        // Config bytes that are not the function's registers (ConfigResponse): what it is and what it can do are unknown.
+        for f in members where !isBridge(f) {
+            guard let u = f.configUnusable else { continue }
+            findings.append(.unknown(.notResponding, "\(f.address) does not give readable config space: what it is and what it supports are unknown until it answers.",
+                                     functions: [f.address], u))
+        }
+        // A member the kernel lists that the input could not read may be a chipset function or a bridge.
+        if !missing.isEmpty {
+            findings.append(.unknown(.identityUnknown, "What \(missing.map(\.description).joined(separator: ", ")) is (a chipset function? a bridge?) is unknown: the input lists it in the group but could not read it.",
+                                     functions: missing, Unknown("the group names function(s) the scan skipped or that are not in the input", remedy: "read the host's own sysfs, or a complete snapshot")))
+        }
+        let endpointsKnown = endpoints(members).filter { !isChipset($0) && $0.configUnusable == nil }
+        if !endpointsKnown.isEmpty {
+            findings.append(Finding(.endpoint, .info, "\(endpointsKnown.map(\.address.description).joined(separator: ", ")) \(endpointsKnown.count == 1 ? "is an endpoint" : "are endpoints"): what a guest is given.",
+                                    functions: endpointsKnown.map(\.address),
+                                    evidence: endpointsKnown.map { "\($0.address): class \(hex($0.classCode.rawValue, 6))\($0.header.map { h in ", header type \(h.layout)" } ?? "")" }))
         }
         for f in members where isChipset(f) {
             findings.append(Finding(.chipsetFunction, .fail,
@@ -58,8 +92,25 @@ public enum FunctionRules {
     /// The host uses the function: a mounted or swapped block device (also through LVM/dm or md stacked on
     /// it), an interface that is up, the boot display.
     static func hostUse(_ f: PCIFunction, _ model: HostModel) -> [Finding] {
+        let findings = hostUseFindings(f, model)
+        guard findings.isEmpty, let evidence = f.hostUse.evidence else { return findings }
+        // Nothing the host uses was found: say what was looked at.
+        var basis = [evidence]
+        if let use = f.hostUse.value {
+            basis += use.netInterfaces.map { "net/\($0.name): flags without IFF_UP, operstate \($0.operstate ?? "?")" }
+            if !use.blockDevices.isEmpty, let m = model.environment.mounts.evidence { basis.append(m) }
+        }
+        if let users = model.environment.vfioUsers.evidence, VFIODrivers.isVFIO(f.driver) { basis.append(users) }
+        if f.bootVGA == false { basis.append("boot_vga = 0") }
+        return [Finding(.hostUseClear, .info, "Nothing shows the host using \(f.address).", functions: [f.address], evidence: basis)]
+    }
+
+    static func hostUseFindings(_ f: PCIFunction, _ model: HostModel) -> [Finding] {
         let a = f.address
         var findings: [Finding] = []
+        if let u = f.bootVGAUnknown {
+            findings.append(.unknown(.hostUseUnknown, "Whether \(a) is the boot VGA device (the host's console) is unknown.", functions: [a], u))
+        }
         if f.bootVGA == true {
             let display = f.hostUse.value.map { ($0.drmDevices + $0.framebuffers) } ?? []
             findings.append(Finding(.bootVGA, .warn,
@@ -74,10 +125,22 @@ public enum FunctionRules {
         case let .known(value, _):
             use = value
         }
-        for iface in use.netInterfaces where iface.administrativelyUp == true {
-            findings.append(Finding(.hostNetUp, .fail, "\(a) is network interface \(iface.name), which is up on the host.",
-                functions: [a], evidence: ["sys/class/net/\(iface.name)/flags has IFF_UP; operstate=\(iface.operstate ?? "?")"],
-                fix: "ip link set \(iface.name) down, and move its addresses and routes elsewhere."))
+        for iface in use.netInterfaces {
+            switch iface.administrativelyUp {
+            case true?:
+                findings.append(Finding(.hostNetUp, .fail, "\(a) is network interface \(iface.name), which is up on the host.",
+                    functions: [a], evidence: ["sys/class/net/\(iface.name)/flags has IFF_UP; operstate=\(iface.operstate ?? "?")"],
+                    fix: "ip link set \(iface.name) down, and move its addresses and routes elsewhere."))
+            case false? where iface.operstate == "up" || iface.operstate == "dormant":
+                // IFF_UP clear with an operational link contradicts itself: up, or damaged evidence.
+                findings.append(.unknown(.hostUseUnknown, "Whether interface \(iface.name) of \(a) is up is unknown: its flags say down but operstate says \(iface.operstate ?? "?").",
+                    functions: [a], Unknown("flags and operstate of net/\(iface.name) contradict each other", remedy: "read the host's own sysfs (ip link show \(iface.name))")))
+            case false?:
+                break
+            case nil:
+                findings.append(.unknown(.hostUseUnknown, "Whether interface \(iface.name) of \(a) is up is unknown (operstate: \(iface.operstate ?? "unknown")).",
+                    functions: [a], Unknown("net/\(iface.name)/flags is missing or unreadable", remedy: "read the host's own sysfs (ip link show \(iface.name))")))
+            }
         }
         guard !use.blockDevices.isEmpty else { return findings }
         // Every name a mount or swap line can use for this function's storage.
@@ -135,9 +198,25 @@ public enum FunctionRules {
     /// A function bound to vfio-pci may already be in use: a process (a VM) holding its group
     /// (`/dev/vfio/N`) or its device file (`/dev/vfio/devices/vfioN`) open.
     static func vfioInUse(_ f: PCIFunction, _ model: HostModel) -> [Finding] {
-        guard VFIODrivers.isVFIO(f.driver) else { return [] }
         let a = f.address
-        let names = [f.iommuGroup.map { "/dev/vfio/\($0)" }, f.vfioDevice].compactMap { $0 }
+        // Every group the input puts the function in (its own link, a listing that holds it) and its VFIO device
+        // file: a process holding any of them has the function, whatever its driver link says.
+        var groups = Set(model.groups.filter { $0.members.contains(a) }.map(\.id))
+        if let g = f.iommuGroup { groups.insert(g) }
+        let names = groups.sorted().map { "/dev/vfio/\($0)" } + [f.vfioDevice].compactMap { $0 }
+        // Only a VFIO-bound function (or one whose driver is unknown) can be held through VFIO.
+        let mayBeHeld = VFIODrivers.isVFIO(f.driver) || !f.driverBinding.isKnown || f.vfioDevice != nil
+        switch model.environment.vfioUsers {
+        case .known where names.isEmpty, .unknown where !mayBeHeld || names.isEmpty:
+            return []
+        case let .known(users, _) where !mayBeHeld:
+            let holding = users.filter { names.contains($0.device) }
+            guard !holding.isEmpty else { return [] }
+            return [.unknown(.vfioInUse, "\(a) is on \(f.driver ?? "no driver"), yet \(holding.map { "PID \($0.pid)" }.joined(separator: ", ")) holds \(holding[0].device) open: the input contradicts itself.",
+                             functions: [a], Unknown("a process holds the VFIO group of a function whose driver is not a VFIO driver", remedy: "read the host's own sysfs and /proc"))]
+        default:
+            break
+        }
         switch model.environment.vfioUsers {
         case let .known(users, evidence):
             let holding = users.filter { names.contains($0.device) }
@@ -164,8 +243,8 @@ public enum FunctionRules {
         case let .known(nil, evidence):
             return [Finding(.noDriver, .warn, "\(a) has no driver; bind it to vfio-pci before starting the guest (libvirt's managed='yes' does this).",
                 functions: [a], evidence: [evidence], fix: "driverctl set-override \(a) vfio-pci")]
-        case .known:
-            return []
+        case let .known(driver?, evidence):
+            return [Finding(.vfioBound, .info, "\(a) is bound to \(driver), a driver that keeps it from the host.", functions: [a], evidence: [evidence])]
         }
     }
 
@@ -257,6 +336,18 @@ public enum FunctionRules {
             let u = f.capabilitiesUnknown ?? Unknown("config space of \(a) was not decoded", remedy: f.provenance.configRemedy)
             return findings + [.unknown(.interruptsUnknown, "Which interrupts \(a) supports (INTx, MSI, MSI-X) is unknown.", functions: [a], u)]
         }
+        // What config space shows: the MSI and MSI-X capabilities. Whether the device can mask INTx (DisINTx) is
+        // not in it: the kernel tests the bit at enumeration (pci_intx_mask_broken, drivers/pci/probe.c) and vfio-pci
+        // relies on it (vdev->pci_2_3 = pci_intx_mask_supported) only when the guest driver uses INTx; without it,
+        // vfio-pci needs the line for itself. So the line passes on MSI/MSI-X alone, saying what it did not read.
+        let vectors = [config.msiX.map { "MSI-X (\($0.tableSize) vectors)" }, config.msi.map { _ in "MSI" }].compactMap { $0 }
+        if !vectors.isEmpty, findings.isEmpty {
+            let pin = f.header?.interruptPin ?? 0
+            let offsets = config.capabilities.filter { $0.id == .msi || $0.id == .msiX }.map { "\($0.id.name) capability at 0x\(hex($0.offset, 2))" }
+            findings.append(Finding(.msiAvailable, .info,
+                "\(a) supports \(vectors.joined(separator: " and "))\(pin == 0 ? "; it has no INTx pin" : "; whether it can mask INTx was not read (it matters only if the guest driver uses INTx: then vfio-pci needs the line to itself, or the kernel's test of DisINTx to have passed)").",
+                functions: [a], evidence: offsets + (pin == 0 ? ["interrupt pin 0"] : ["interrupt pin \(pin): INTx masking untested"])))
+        }
         if config.msi == nil, config.msiX == nil, let pin = f.header?.interruptPin, pin != 0 {
             findings.append(Finding(.intxOnly, .warn,
                 "\(a) has only INTx interrupts: VFIO must mask them at the device (DisINTx), which some devices do not support; then the line cannot be shared.",
@@ -273,12 +364,15 @@ public enum FunctionRules {
         switch f.sriov {
         case let .physicalFunction(state):
             // sriov_numvfs, or where it is unreadable the virtfnN links the kernel makes for enabled VFs.
-            let enabled = state.numVFs ?? (state.virtualFunctions.isEmpty ? nil : state.virtualFunctions.count)
+            // The kernel makes a virtfn link for each enabled VF: links beyond sriov_numvfs mean VFs exist whatever it says.
+            let links = state.virtualFunctions.count
+            let enabled = state.numVFs.map { max($0, links) } ?? (links == 0 ? nil : links)
             if let n = enabled, n > 0 {
                 let vfs = state.virtualFunctions
                 let held = vfs.filter { model.function($0).map { VFIODrivers.isVFIO($0.driver) } ?? false }
                 let release = held.isEmpty ? "" : "stop the guests that use \(held.map(\.description).joined(separator: ", ")) (bound to vfio-pci) and unbind them, then "
-                let source = state.numVFs.map { "sriov_numvfs = \($0)" } ?? "sriov_numvfs unreadable; \(vfs.count) virtfn links"
+                let source = state.numVFs.map { $0 == links ? "sriov_numvfs = \($0)" : "sriov_numvfs = \($0), but \(links) virtfn links (they disagree)" }
+                    ?? "sriov_numvfs unreadable; \(links) virtfn links"
                 return [Finding(.pfWithVFs, .fail,
                     "\(a) is an SR-IOV PF with \(n) VF(s) enabled: vfio-pci refuses to bind a PF with SR-IOV enabled (\"Cannot bind to PF with SR-IOV enabled\", vfio_pci_core_register_device).",
                     functions: [a] + vfs, evidence: [source] + (held.isEmpty ? [] : ["bound to vfio-pci: \(held.map(\.description).joined(separator: ", "))"]),
@@ -311,7 +405,7 @@ public enum FunctionRules {
             if !VFIODrivers.isHeldFromHost(pf.driver) || pf.driver == nil {
                 findings.append(Finding(.vfDependsOnPF, .info,
                     "\(a) is a VF of \(pfAddress) (driver \(pf.driver ?? "none")): keep the PF and its driver on the host while the VF is assigned.",
-                    functions: [a, pfAddress]))
+                    functions: [a, pfAddress], evidence: ["physfn -> \(pfAddress)"]))
             }
             return findings
         case .detachedVirtualFunction:
@@ -322,6 +416,10 @@ public enum FunctionRules {
             return [Finding(.detachedVF, .warn,
                 "\(a) is a VF whose PF is not visible to this host: the PF's driver, reset and VF state are out of this host's control.",
                 functions: [a], evidence: ["config space reads ffff:ffff at 0; no physfn link"])]
+        case .none where f.sysfsPath != nil && f.config?.sriov == nil:
+            // The kernel makes sriov_* files for every function with an SR-IOV capability (sriov_pf_dev_attr_group).
+            return [Finding(.notSRIOVPF, .info, "\(a) is not an SR-IOV PF.", functions: [a],
+                            evidence: ["no sriov_totalvfs in \(f.sysfsPath ?? "its directory") (the kernel makes it for every SR-IOV PF)"])]
         case .none:
             // No sysfs SR-IOV files (a dump, or a damaged tree): the SR-IOV capability itself says whether VFs are on.
             if let cap = f.config?.sriov {
@@ -352,7 +450,11 @@ public enum FunctionRules {
             return [.unknown(.largeBAR, "Whether \(a)'s BARs fit the guest's default 64-bit MMIO window is unknown.", functions: [a], u)]
         }
         let large = f.resources.filter { $0.index < 6 && $0.is64Bit && $0.size >= 1 << 32 }
-        guard !large.isEmpty else { return [] }
+        guard !large.isEmpty else {
+            let sized = f.resources.filter { $0.index < 6 && $0.size > 0 }
+            return [Finding(.barsSized, .info, "\(a) has no 64-bit BAR of 4 GiB or more.", functions: [a],
+                            evidence: ["resource: " + (sized.isEmpty ? "no BAR in use" : sized.map { "BAR \($0.index) \($0.size >> 10) KiB" }.joined(separator: ", "))])]
+        }
         let total = large.reduce(UInt64(0)) { $0 + $1.size }
         return [Finding(.largeBAR, .info,
             "\(a) has 64-bit BARs of \(total >> 30) GiB in all: the guest firmware needs a 64-bit MMIO window at least that large.",

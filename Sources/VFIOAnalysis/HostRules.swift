@@ -160,6 +160,10 @@ public enum HostRules {
             findings.append(Finding(.acsDisabled, .warn, "pci=noacs: the kernel does not enable ACS, so groups are larger than the hardware allows.",
                                     evidence: cmdline.map { [$0] } ?? [], fix: "Remove pci=noacs."))
         }
+        if findings.isEmpty, let cmdline {
+            findings.append(Finding(.noACSOverride, .info, "The kernel command line overrides no ACS: the groups are the hardware's.",
+                                    evidence: [cmdline + " (no pcie_acs_override, no pci=noacs)"]))
+        }
         return findings
     }
 

@@ -162,6 +162,13 @@ public enum Reporter {
             findings.append(Finding(.groupExpanded, .warn, why, functions: [m]))
         }
         findings += function0(selected, model)
+        if !findings.contains(where: { $0.code.line == .wholeGroup }) {
+            // The selection is whole groups: say which, and where the groups come from.
+            let groups = Set(functions.compactMap(\.iommuGroup)).sorted()
+            findings.append(Finding(.groupWhole, .info, "The selection is whole IOMMU group\(groups.count == 1 ? "" : "s") \(groups.map(String.init).joined(separator: ", ")).",
+                                    functions: expansion.unit,
+                                    evidence: groups.map { g in "IOMMU group \(g) = {\(model.groups.first { $0.id == g }?.members.map(\.description).joined(separator: ", ") ?? "")} (\(model.environment.groupSource.label))" }))
+        }
         return CheckResult(selected: selected, unit: expansion.unit, added: expansion.added, findings: findings, verdict: UnitVerdict(findings))
     }
 

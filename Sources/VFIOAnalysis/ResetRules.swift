@@ -33,6 +33,11 @@ public enum ResetRules {
         let collateral: Fact<[PCIAddress]> = parent.map { busResetCollateral(of: f, below: $0, model) }
             ?? f.position.unknown.map { .unknown($0) }
             ?? .known([], evidence: "on a root bus")
+        if let u = f.resetMethodsUnknown {
+            // The kernel's list is there but damaged: config space cannot stand in for it (an admin may have
+            // disabled methods that config space advertises).
+            return ResetCapability(methods: .unknown(u), hotResetThrough: parent, busResetCollateral: collateral, unknownBeyondConfig: nil)
+        }
         if let kernel = f.resetMethods {
             return ResetCapability(methods: .known(kernel, evidence: f.resetMethodsEvidence ?? "reset_method = \(kernel.isEmpty ? "(empty)" : kernel.joined(separator: " "))"),
                                    hotResetThrough: parent, busResetCollateral: collateral, unknownBeyondConfig: nil)

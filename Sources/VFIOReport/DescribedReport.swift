@@ -88,6 +88,9 @@ public struct DescribedCheck: Encodable, Sendable {
         public let check: String
         /// `PASS`, `WARN`, `FAIL` or `UNKNOWN`.
         public let result: String
+        /// The facts the result rests on: the evidence of the line's findings (for a PASS, of its info findings:
+        /// the IOMMU groups, the reset methods, the MSI capabilities, …). Empty when no rule produced a finding.
+        public let restsOn: [String]
         public let findings: [DescribedFinding]
     }
 
@@ -119,7 +122,9 @@ public enum CheckLines {
         CheckLine.all.compactMap { line in
             let mine = findings.filter { $0.code.line == line }
             if line == .placement && mine.isEmpty { return nil }
-            return DescribedCheck.Line(id: line.id, check: line.title, result: result(mine), findings: mine.map(DescribedFinding.init))
+            var basis: [String] = []
+            for e in mine.flatMap(\.evidence) where !basis.contains(e) { basis.append(e) }
+            return DescribedCheck.Line(id: line.id, check: line.title, result: result(mine), restsOn: basis, findings: mine.map(DescribedFinding.init))
         }
     }
 

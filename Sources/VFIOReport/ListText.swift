@@ -69,7 +69,9 @@ public enum ListText {
         case .none:
             break
         }
-        if f.configBytesReadable < f.configSize {
+        if f.configUnusable != nil {
+            flags.append("config space not responding")
+        } else if f.configBytesReadable < f.configSize {
             flags.append("config \(f.configBytesReadable)/\(f.configSize) bytes readable")
         }
         if !f.diagnostics.isEmpty {

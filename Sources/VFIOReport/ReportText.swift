@@ -90,7 +90,7 @@ public enum ReportText {
         }
         let counts = Dictionary(grouping: units, by: \.verdict).mapValues(\.count)
         out.append("")
-        out.append("\(units.count == report.units.count ? "\(units.count) units" : "\(units.count) of \(report.units.count) units"): \(counts[.ready] ?? 0) ready, \(counts[.needsPreparation] ?? 0) need preparation, \(counts[.blocked] ?? 0) blocked, \(counts[.undetermined] ?? 0) undetermined")
+        out.append("\(units.count == report.units.count ? "\(units.count) \(units.count == 1 ? "unit" : "units")" : "\(units.count) of \(report.units.count) \(report.units.count == 1 ? "unit" : "units")"): \(counts[.ready] ?? 0) ready, \(counts[.needsPreparation] ?? 0) need preparation, \(counts[.blocked] ?? 0) blocked, \(counts[.undetermined] ?? 0) undetermined")
         return out.joined(separator: "\n") + "\n"
     }
 
@@ -112,6 +112,10 @@ public enum ReportText {
         }
         for line in CheckLines.lines(result.findings) {
             out.append("  \(ListText.pad(line.check, 40)): \(style.result(line.result))")
+            // A PASS says what it rests on (the facts its rules read), so a pass is never a silence.
+            if line.result == "PASS", !line.restsOn.isEmpty {
+                out.append("      rests on: " + line.restsOn.joined(separator: "; "))
+            }
             for f in result.findings where f.code.line.id == line.id && f.severity != .info {
                 out += findingLines(f, style, indent: "      ")
             }
@@ -224,7 +228,7 @@ extension ReportText {
             out.append(style.verdict(r.verdict) + line.dropFirst(r.verdict.rawValue.count))
         }
         let counts = Dictionary(grouping: units, by: \.verdict).mapValues(\.count)
-        let shown = units.count == report.units.count ? "\(units.count) units" : "\(units.count) of \(report.units.count) units"
+        let shown = units.count == report.units.count ? "\(units.count) \(units.count == 1 ? "unit" : "units")" : "\(units.count) of \(report.units.count) \(report.units.count == 1 ? "unit" : "units")"
         out.append("\(shown): \(counts[.ready] ?? 0) ready, \(counts[.needsPreparation] ?? 0) need preparation, \(counts[.blocked] ?? 0) blocked, \(counts[.undetermined] ?? 0) undetermined")
         return out.joined(separator: "\n") + "\n"
     }

@@ -26,6 +26,8 @@ public enum ShowText {
         }
         if let h = f.header {
             line("Header", "\(h.layout), multifunction bit \(h.multifunction ? "set" : "clear")")
+        } else if let u = f.configUnusable {
+            line("Header", "not decoded: \(u.reason) (\(u.remedy))")
         } else {
             line("Header", "unreadable (\(f.configBytesReadable) bytes)")
         }

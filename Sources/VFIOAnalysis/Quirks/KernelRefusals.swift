@@ -49,7 +49,13 @@ public enum KernelRefusals {
     /// IOMMU mapping, rejecting configuring the device without a 1:1 mapping. Contact your platform vendor.";
     /// older Intel kernels said "… ineligible for IOMMU domain attach due to platform RMRR requirement".
     public static func directMappings(_ g: IOMMUGroup) -> [Finding] {
-        guard let text = g.reservedRegions else { return [] }
+        let text: String
+        switch g.reservedRegions {
+        case let .known(value, _): text = value
+        case let .unknown(u):
+            return [.unknown(.directMapping, "Whether IOMMU group \(g.id) has a firmware-mandated 1:1 mapping (which makes the kernel refuse to attach it to a VM) is unknown.",
+                             functions: g.members, u)]
+        }
         let direct = text.split(separator: "\n").filter { line in
             line.split(separator: " ").last == "direct"
         }
