@@ -25,7 +25,7 @@ public struct DumpScanner {
         let text = try DumpText(DumpText.readInput(path), name: path == "-" ? "standard input" : path)
         let dumped = try readBytes(text)
         guard !dumped.isEmpty else { throw .dumpEmpty(path) }
-        var hostDiagnostics: [Diagnostic] = []
+        var hostDiagnostics: [Diagnostic] = text.notes.map { Diagnostic(code: "dump-normalized", message: $0) }
         var functions: [PCIFunction] = []
         var seen: Set<PCIAddress> = []
         // A listing may name a function twice, once as text and once with its hex: only the
@@ -141,7 +141,9 @@ public struct DumpScanner {
         }
         let d = DumpedFunction(domain: d.domain, bus: d.bus, device: d.device, function: d.function, config: config)
         let bytes = ConfigBytes(d.config)
-        let header = try? ConfigHeader(from: bytes)
+        // Bytes that are not a function's registers (all ones: it did not answer; see ConfigResponse) decode to nothing.
+        let problem = ConfigResponse.problem(Array(d.config.prefix(64)))
+        let header = problem == nil ? try? ConfigHeader(from: bytes) : nil
         let vendor = bytes.u16(0) ?? 0xffff
         let device = bytes.u16(2) ?? 0xffff
         var function = PCIFunction(
@@ -153,7 +155,11 @@ public struct DumpScanner {
         function.provenance = .dump
         function.rawConfig = d.config
         if let gap { function.diagnostics.append(gap) }
-        if header == nil {
+        if let problem {
+            function.configUnusable = Unknown("\(address) is not responding in the dump: \(problem)",
+                                              remedy: "capture it again while it answers (check its power state and link; `echo 1 > /sys/bus/pci/rescan`), with `lspci -nnkvvvxxxx` as root")
+            function.diagnostics.append(Diagnostic(code: "config-not-responding", message: "\(problem); nothing is decoded from it"))
+        } else if header == nil {
             function.diagnostics.append(Diagnostic(code: "config-truncated",
                 message: "the dump holds only \(d.config.count) bytes: not the whole 64-byte header; everything beyond the IDs and class is unknown"))
         }
@@ -177,7 +183,7 @@ public struct DumpScanner {
         let line = annotations.map { " (line \($0.line))" } ?? ""
         if annotations?.groupConflict == true {
             function.diagnostics.append(Diagnostic(code: "group-inconsistent",
-                message: "\(address) appears more than once in the dump with different `IOMMU group:` lines: its group is unknown"))
+                message: "\(address) has `IOMMU group` lines that disagree (a function pasted twice) or name no group: its group is unknown"))
         } else if let group = annotations?.iommuGroup {
             function.iommuGroup = group
         }
@@ -198,7 +204,7 @@ public struct DumpScanner {
                                               remedy: "capture with `lspci -k` on the host, which has its modules installed")
         }
         function.hostUse = .unknown("a dump holds no interfaces, block devices or displays", remedy: Provenance.dump.fileRemedy(""))
-        if let names, !(function.vendorID == 0xffff && function.deviceID == 0xffff) { function.takeNames(from: names) }
+        if let names, problem == nil, !(function.vendorID == 0xffff && function.deviceID == 0xffff) { function.takeNames(from: names) }
         return function
     }
 

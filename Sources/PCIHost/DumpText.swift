@@ -50,6 +50,8 @@ public struct DumpText: Sendable {
     public private(set) var hasGroupLines = false
     /// Header and hex lines only, de-indented and newline-terminated: what libpci's dump method reads.
     public private(set) var normalized: String = ""
+    /// What was done to the text to read it (a byte-order mark dropped, e-mail quoting removed), for a note.
+    public private(set) var notes: [String] = []
 
     /// Parses `bytes`, naming `name` in errors.
     /// - Throws: `HostScanError.dumpMalformed` with the line number of a hex line libpci would reject.
@@ -57,10 +59,25 @@ public struct DumpText: Sendable {
         var out: [String] = []
         var current: PCIAddress?
         var lineNumber = 0
+        var bytes = bytes[...]
+        // A UTF-8 byte-order mark (Windows editors write one) would hide the first function's header line.
+        if bytes.starts(with: [0xef, 0xbb, 0xbf]) {
+            bytes = bytes.dropFirst(3)
+            notes.append("a UTF-8 byte-order mark at the start was dropped")
+        }
+        var unquoted = 0
         for raw in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             var line = raw[...]
             if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            // E-mail quoting (`> `, `>> `, `> > `), removed as a mail client shows the quoted text.
+            if line.first == UInt8(ascii: ">") {
+                while let first = line.first, first == UInt8(ascii: ">") {
+                    line = line.dropFirst()
+                    if line.first == UInt8(ascii: " ") { line = line.dropFirst() }
+                }
+                unquoted += 1
+            }
             let text = line.drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
             if text.isEmpty {
                 // libpci ends a function's block at an empty line.
@@ -88,8 +105,12 @@ public struct DumpText: Sendable {
                 continue
             }
             guard let address = current else { continue }
-            let s = String(decoding: text, as: UTF8.self)
-            if let value = s.value(after: "IOMMU group:") {
+            // What the text says is input: control characters in it are escaped before anything keeps it.
+            let s = TerminalSafe.escape(String(decoding: text, as: UTF8.self))
+            // `IOMMU group: N` (-vv, -vvv), `IOMMUGroup: N` (-vmm), and inside -v's `Flags: …, IOMMU group N`.
+            let groupValue = s.value(after: "IOMMU group:") ?? s.value(after: "IOMMUGroup:")
+                ?? (s.hasPrefix("Flags:") ? s.split(separator: ",").lazy.compactMap { String($0).trimmingWhitespace().value(after: "IOMMU group") }.first : nil)
+            if let value = groupValue {
                 hasGroupLines = true
                 if let n = Int(value), n >= 0 {
                     // A function repeated with another group (a pasted second block): which one holds is unknown.
@@ -98,6 +119,9 @@ public struct DumpText: Sendable {
                     } else {
                         annotations[address]?.iommuGroup = n
                     }
+                } else {
+                    // A group line that names no group number: the function's group is unknown, not absent.
+                    annotations[address]?.groupConflict = true
                 }
             } else if let value = s.value(after: "Kernel driver in use:") {
                 hasKernelLines = true
@@ -116,6 +140,7 @@ public struct DumpText: Sendable {
             }
         }
         normalized = out.joined(separator: "\n") + "\n"
+        if unquoted > 0 { notes.append("\(unquoted) line(s) quoted for e-mail ('> ') were read without the quoting") }
     }
 
     /// `[dddd:]bb:dd.f ` at the start of a line (libpci's `dump_validate` masks), or the address alone.
@@ -163,12 +188,28 @@ public struct DumpText: Sendable {
         if path == "-" {
             fd = 0
         } else {
+            // O_NONBLOCK: opening a FIFO with no writer must not wait for one.
             fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
             guard fd >= 0 else { throw .dumpUnreadable(path, reason: String(cString: strerror(errno))) }
             var info = stat()
-            guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            guard fstat(fd, &info) == 0 else {
+                let e = errno
                 close(fd)
-                throw .dumpUnreadable(path, reason: "not a regular file (to read a pipe, pass `--dump -` and redirect it to standard input)")
+                throw .dumpUnreadable(path, reason: String(cString: strerror(e)))
+            }
+            switch info.st_mode & S_IFMT {
+            case S_IFREG:
+                break
+            case S_IFIFO, S_IFSOCK, S_IFCHR:
+                // /dev/stdin, a pipe, process substitution (`<(lspci -xxx)`): read to its end like standard
+                // input. A FIFO nobody writes to reads as empty at once (no writer: end of file).
+                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+            case S_IFDIR:
+                close(fd)
+                throw .dumpUnreadable(path, reason: "it is a directory; --dump takes a file of lspci output (for a snapshot directory, use --root DIR)")
+            default:
+                close(fd)
+                throw .dumpUnreadable(path, reason: "not a regular file, pipe or terminal")
             }
         }
         defer { if fd != 0 { close(fd) } }
