@@ -53,5 +53,19 @@ rm -f "$nfd_old"
 "$bin" diff Samples/multifunction/root Samples/sriov/root > Samples/diff-multifunction-sriov.txt || [[ $? -eq 1 ]]
 # The man page, from the same help text (argument-parser's generate-manual plugin).
 swift package plugin generate-manual --configuration debug --date 2026-11-30 >&2
-cp .build/plugins/GenerateManual/outputs/vfio-inspect/vfio-inspect.1 Samples/vfio-inspect.1
+# The plugin writes the generic `.Ex -std`; the tool's statuses are its own (the same list as --help).
+python3 - .build/plugins/GenerateManual/outputs/vfio-inspect/vfio-inspect.1 Samples/vfio-inspect.1 <<'PY'
+import sys
+page = open(sys.argv[1]).read()
+statuses = [("0", "Success; for check, plan, and report or groups with --exit-status: every unit shown is ready."),
+            ("1", "Needs preparation (or warnings): a host driver to unbind, a device to prepare."),
+            ("2", "Blocked: something known stops passthrough (plan: refused)."),
+            ("3", "The input could not be read (a root, dump or file that is missing, damaged or refused)."),
+            ("4", "Undetermined: something that decides the verdict is not in the input, or is damaged."),
+            ("5", "A selector (-s, -d) or filter (--verdict) matched nothing."),
+            ("64", "Usage error.")]
+body = ".Bl -tag -width 4n\n" + "".join(f".It {n}\n{t}\n" for n, t in statuses) + ".El"
+assert ".Ex -std" in page
+open(sys.argv[2], "w").write(page.replace(".Ex -std", body))
+PY
 echo "Samples re-recorded; review with git diff Samples/" >&2

@@ -24,7 +24,7 @@ public struct DiffCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The state now (default: this host).", valueName: "CURRENT"))
     public var current: String = "/"
 
-    @Option(name: .customLong("pci-ids"), help: ArgumentHelp("The pci.ids file to take names from (default: libpci's).", valueName: "FILE"))
+    @Option(name: .customLong("pci-ids"), help: ArgumentHelp("The pci.ids file to take names from (default: libpci's).", valueName: "FILE"), completion: .file())
     public var pciIDs: String?
 
     @Flag(name: .long, help: "Machine-readable JSON (Schemas/vfio-inspect-diff.schema.json).")
@@ -45,7 +45,7 @@ public struct DiffCommand: ParsableCommand {
         if json {
             print(try JSONOutput.render(DescribedDrift(drift, baseline: before, current: after)), terminator: "")
         } else {
-            print(DriftText.render(drift, baseline: before, current: after), terminator: "")
+            printText(DriftText.render(drift, baseline: before, current: after))
         }
         if drift.exitStatus != 0 { throw ExitCode(drift.exitStatus) }
     }

@@ -49,10 +49,10 @@ public struct ExportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("nfd, prometheus, ansible-fact or dra.", valueName: "FORMAT"))
     public var format: ExportFormat
 
-    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Write to FILE (or into DIR under the consumer's file name), atomically; standard output without it.", valueName: "FILE|DIR"))
+    @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Write to FILE (or into DIR under the consumer's file name), atomically; standard output without it.", valueName: "FILE|DIR"), completion: .file())
     public var output: String?
 
-    @Option(name: .long, help: ArgumentHelp("prometheus: compare with this snapshot, dump or saved report --json and add drift gauges.", valueName: "BASELINE"))
+    @Option(name: .long, help: ArgumentHelp("prometheus: compare with this snapshot, dump or saved report --json and add drift gauges.", valueName: "BASELINE"), completion: .file())
     public var baseline: String?
 
     @Option(name: .long, help: ArgumentHelp("nfd: how long NFD keeps the labels if no newer file replaces them: 90s, 30m, 2h or 1d (at least a minute).", valueName: "DURATION"))

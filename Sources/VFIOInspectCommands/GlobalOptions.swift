@@ -9,13 +9,13 @@ import Glibc
 
 /// Options every subcommand that reads a host takes.
 public struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Read the host under DIR instead of / (DIR/sys, DIR/proc): a snapshot or a chroot.", valueName: "DIR"))
+    @Option(name: .long, help: ArgumentHelp("Read the host under DIR instead of / (DIR/sys, DIR/proc): a snapshot or a chroot.", valueName: "DIR"), completion: .directory)
     public var root: String = "/"
 
-    @Option(name: .long, help: ArgumentHelp("Read an lspci -x/-xxx/-xxxx hex dump instead of sysfs (- for standard input); its `IOMMU group:` and `Kernel driver in use:` lines give groups and drivers, other host facts are unknown.", valueName: "FILE"))
+    @Option(name: .long, help: ArgumentHelp("Read an lspci -x/-xxx/-xxxx hex dump instead of sysfs (- for standard input); its `IOMMU group:` and `Kernel driver in use:` lines give groups and drivers, other host facts are unknown.", valueName: "FILE"), completion: .file())
     public var dump: String?
 
-    @Option(name: .customLong("pci-ids"), help: ArgumentHelp("The pci.ids file to take names from (default: libpci's).", valueName: "FILE"))
+    @Option(name: .customLong("pci-ids"), help: ArgumentHelp("The pci.ids file to take names from (default: libpci's).", valueName: "FILE"), completion: .file())
     public var pciIDs: String?
 
     @Option(name: .long, help: ArgumentHelp("Colour text output: auto (a terminal, unless NO_COLOR is set or TERM is dumb), always or never.", valueName: "WHEN"))
@@ -57,6 +57,19 @@ public struct GlobalOptions: ParsableArguments {
 /// The pci.ids database `--pci-ids` names (libpci's default when `nil`); `nil`, with a warning on stderr, when it
 /// cannot be read: names are then left out.
 func loadNames(_ pciIDs: String?) -> PCIIDDatabase? {
+    // libpci opens the file with a blocking read: a FIFO with no writer would hang it, a directory or a device
+    // is no database. Only a regular file goes to libpci.
+    if let pciIDs {
+        var info = stat()
+        guard stat(pciIDs, &info) == 0 else {
+            printError("warning: the pci.ids database \(pciIDs) cannot be read (\(String(cString: strerror(errno)))); names are left out")
+            return nil
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            printError("warning: \(pciIDs) is not a regular file (a directory, FIFO or device), so it is not read as a pci.ids database; names are left out")
+            return nil
+        }
+    }
     do {
         let db = try PCIIDDatabase(path: pciIDs)
         if !db.isAvailable {
@@ -184,6 +197,13 @@ extension UnitVerdict: ExpressibleByArgument {}
 
 /// `--exit-status`: check's status for the worst of `verdicts`. Nothing to judge is never "ready": with
 /// filters that leave no unit, 5 (as a selector that matches nothing); on an input without functions, 4.
+/// `--verdict` that matched nothing exits 5 (as the help says of every filter), whether or not `--exit-status` is given.
+func requireVerdictMatched(_ verdict: UnitVerdict?, matched: Bool) throws {
+    guard let verdict, !matched else { return }
+    printError("vfio-inspect: no unit has the verdict \(verdict.rawValue)")
+    throw ExitCode(ExitStatus.selectorUnmatched)
+}
+
 func gateStatus(_ verdicts: [UnitVerdict], filtered: Bool) throws {
     guard !verdicts.isEmpty else {
         printError(filtered ? "vfio-inspect: no unit matches the filters; nothing to judge" : "vfio-inspect: the input has no unit to judge")

@@ -50,8 +50,9 @@ public struct GroupsCommand: ParsableCommand {
         if json {
             print(try JSONOutput.render(DescribedGroupsListing(model, analysis)), terminator: "")
         } else {
-            print(GroupsText.render(model, analysis), terminator: "")
+            printText(GroupsText.render(model, analysis))
         }
+        try requireVerdictMatched(verdict, matched: !shownVerdicts.isEmpty)
         if exitStatus {
             try gateStatus(shownVerdicts, filtered: !selection.isEmpty || verdict != nil)
         }

@@ -31,8 +31,9 @@ public struct ListCommand: ParsableCommand {
         if json {
             print(try JSONOutput.render(DescribedListing(model, functions: functions)), terminator: "")
         } else {
-            print(ListText.render(model, functions: functions), terminator: "")
+            printText(ListText.render(model, functions: functions))
             printHostDiagnostics(model)
         }
+        try requireVerdictMatched(verdict, matched: !functions.isEmpty)
     }
 }

@@ -27,7 +27,7 @@ public struct PlanCommand: ParsableCommand {
     @Option(name: .long, help: "libvirt (domain XML), qemu (command-line arguments) or virsh-hotplug (a script).")
     public var format: Format = .libvirt
 
-    @Option(name: .long, help: "q35 (a pcie-root-port per guest slot) or pseries (a vPHB per IOMMU group).")
+    @Option(name: .long, help: "q35 (a pcie-root-port per guest slot) or pseries (a vPHB per IOMMU group).", completion: .list(GuestMachine.allCases.map(\.rawValue)))
     public var machine: String = "q35"
 
     @Option(name: .long, help: ArgumentHelp("A group member the guest must not see (still detached from the host). Repeatable.", valueName: "SELECTOR"))
@@ -70,9 +70,9 @@ public struct PlanCommand: ParsableCommand {
             print(PlanRender.refusalText(plan, style: Style(color: false)), terminator: "", to: &stream)
         } else {
             switch format {
-            case .libvirt: print(PlanRender.libvirt(plan, model), terminator: "")
-            case .qemu: print(PlanRender.qemu(plan, model), terminator: "")
-            case .virshHotplug: print(PlanRender.virshHotplug(plan, model), terminator: "")
+            case .libvirt: printText(PlanRender.libvirt(plan, model))
+            case .qemu: printText(PlanRender.qemu(plan, model))
+            case .virshHotplug: printText(PlanRender.virshHotplug(plan, model))
             }
         }
         if status != 0 { throw ExitCode(status) }

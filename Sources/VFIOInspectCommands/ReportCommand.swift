@@ -57,10 +57,11 @@ public struct ReportCommand: ParsableCommand {
             let kept = Set(units.map(\.members))
             print(try JSONOutput.render(DescribedReport(model, report, keepingUnits: { kept.contains($0.members) })), terminator: "")
         } else if summary {
-            print(ReportText.renderSummary(model, report, units: units, style: global.style, width: terminalWidth()), terminator: "")
+            printText(ReportText.renderSummary(model, report, units: units, style: global.style, width: terminalWidth()), colour: global.style.color)
         } else {
-            print(ReportText.render(model, report, units: units, style: global.style), terminator: "")
+            printText(ReportText.render(model, report, units: units, style: global.style), colour: global.style.color)
         }
+        try requireVerdictMatched(verdict, matched: !units.isEmpty)
         if exitStatus {
             try gateStatus(units.map(\.verdict), filtered: !selection.isEmpty || verdict != nil)
         }
@@ -107,7 +108,7 @@ public struct CheckCommand: ParsableCommand {
             let described = DescribedCheck(result)
             print(try JSONOutput.render(described), terminator: "")
         } else {
-            print(ReportText.renderCheck(model, result, style: global.style, quiet: quiet), terminator: "")
+            printText(ReportText.renderCheck(model, result, style: global.style, quiet: quiet), colour: global.style.color)
         }
         if status != 0 { throw ExitCode(status) }
     }

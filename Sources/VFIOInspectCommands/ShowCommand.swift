@@ -50,7 +50,7 @@ public struct ShowCommand: ParsableCommand {
             }
             if !first { print("") }
             first = false
-            print(ShowText.render(f, model: model, verbosity: verbose, hexDump: bytes), terminator: "")
+            printText(ShowText.render(f, model: model, verbosity: verbose, hexDump: bytes))
         }
     }
 }

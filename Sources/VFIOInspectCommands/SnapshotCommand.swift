@@ -10,7 +10,7 @@ public struct SnapshotCommand: ParsableCommand {
         abstract: "Copy what vfio-inspect reads of this host (or of --root) into OUTDIR; `--root OUTDIR` then reads it as the host.",
         discussion: "Reads only. Never follows a link out of the source root; never reads resourceN, rom or vpd. Writes only below OUTDIR.")
 
-    @Option(name: .long, help: ArgumentHelp("The host to capture: / (default) or another root.", valueName: "DIR"))
+    @Option(name: .long, help: ArgumentHelp("The host to capture: / (default) or another root.", valueName: "DIR"), completion: .directory)
     public var root: String = "/"
 
     @Argument(help: ArgumentHelp("Where to write the snapshot; must not exist yet, or be an empty directory.", valueName: "OUTDIR"))

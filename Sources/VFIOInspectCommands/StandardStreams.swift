@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import PCIHost
 
 /// Standard error as a `TextOutputStream`, written straight to file descriptor 2.
 struct StandardError: TextOutputStream {
@@ -20,5 +21,13 @@ struct StandardError: TextOutputStream {
 
 func printError(_ message: String) {
     var stream = StandardError()
-    print(message, to: &stream)
+    // Error messages quote paths and values from the input too.
+    print(TerminalSafe.output(message, keepingColour: false), to: &stream)
+}
+
+/// Writes a text renderer's output to standard output through `TerminalSafe.output`: the renderers' own line ends
+/// (and, with `colour`, their SGR colour sequences) stay, and any other control character is escaped. Every name
+/// from the input is escaped where it is read already; this is the last line of defence.
+func printText(_ text: String, colour: Bool = false) {
+    print(TerminalSafe.output(text, keepingColour: colour), terminator: "")
 }

@@ -38,7 +38,7 @@ public struct TreeCommand: ParsableCommand {
             shown = model.restricted(to: keep)
         }
         switch json ? .json : format {
-        case .text: print(TreeRender.text(shown, style: global.style), terminator: "")
+        case .text: printText(TreeRender.text(shown, style: global.style), colour: global.style.color)
         case .dot:
             let report = Reporter.report(model)
             var verdicts: [PCIAddress: UnitVerdict] = [:]
@@ -51,7 +51,7 @@ public struct TreeCommand: ParsableCommand {
                 }
                 if u.verdict == .blocked, u.decidingFinding?.code.line == .candidate { notCandidates.formUnion(u.members) }
             }
-            print(TreeRender.dot(shown, verdicts: verdicts, reasons: reasons, notCandidates: notCandidates), terminator: "")
+            printText(TreeRender.dot(shown, verdicts: verdicts, reasons: reasons, notCandidates: notCandidates))
         case .json: print(try JSONOutput.render(DescribedTree(shown)), terminator: "")
         }
     }
