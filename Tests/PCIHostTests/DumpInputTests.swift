@@ -48,7 +48,7 @@ struct DumpInputTests {
         #expect(r.stderr.contains(":3:") && r.stderr.contains("zz"), "\(r.stderr)")
     }
 
-    @Test("a FIFO given as --dump is refused at once, never waited on")
+    @Test("a FIFO nobody writes to, given as --dump (or --pci-ids), is never waited on")
     func fifoDoesNotHang() throws {
         let path = NSTemporaryDirectory() + "dump-fifo-\(UUID().uuidString)"
         #expect(mkfifo(path, 0o644) == 0)
@@ -56,7 +56,53 @@ struct DumpInputTests {
         let start = Date()
         let r = try Command.tool(["list", "--dump", path])
         #expect(Date().timeIntervalSince(start) < 10)
-        #expect(r.status == 3 && r.stderr.contains("not a regular file") && r.stderr.contains("--dump -"))
+        // No writer: end of file at once, an empty input.
+        #expect(r.status == 3 && r.stderr.contains("holds no config-space dump"), "\(r.stderr)")
+        let ids = try Command.tool(["list", "--root", Fixtures.sysfs("sriov"), "--pci-ids", path])
+        #expect(Date().timeIntervalSince(start) < 20)
+        #expect(ids.status == 0 && ids.stderr.contains("not a regular file"), "\(ids.stderr)")
+    }
+
+    @Test("--dump reads /dev/stdin and process substitution; a directory gets a clear message")
+    func pipesAndDirectories() throws {
+        let text = Self.header + Self.row + "\n"
+        let stdin = try Command.run(Command.toolPath, ["list", "--dump", "/dev/stdin"], input: text)
+        #expect(stdin.status == 0 && stdin.stdout.contains("0000:00:00.0"), "\(stdin.stderr)")
+        let bash = try #require(Command.which("bash"))
+        let substituted = try Command.run(bash, ["-c", "\"$0\" list --dump <(printf '%s' \"$1\")", Command.toolPath, text])
+        #expect(substituted.status == 0 && substituted.stdout.contains("0000:00:00.0"), "\(substituted.stderr)")
+        let dir = try Command.tool(["list", "--dump", NSTemporaryDirectory()])
+        #expect(dir.status == 3 && dir.stderr.contains("is a directory") && dir.stderr.contains("--root"), "\(dir.stderr)")
+    }
+
+    @Test("a byte-order mark and e-mail quoting do not hide functions; each is noted")
+    func bomAndQuoting() throws {
+        let bom = try Self.run("\u{FEFF}" + Self.header + Self.row + "\n", ["list"])
+        #expect(bom.status == 0 && bom.stdout.contains("0000:00:00.0"), "\(bom.stderr)")
+        #expect(bom.stderr.contains("byte-order mark"))
+        let quoted = try Self.run("> " + Self.header + ">> " + Self.row + "\n> \n", ["list"])
+        #expect(quoted.status == 0 && quoted.stdout.contains("0000:00:00.0"), "\(quoted.stderr)")
+        #expect(quoted.stderr.contains("quoted for e-mail"))
+    }
+
+    @Test("the -v form `Flags: …, IOMMU group N` is the kernel's group (cases/lspci-v-flags-group)")
+    func flagsGroup() throws {
+        let path = Fixtures.cases("lspci-v-flags-group")
+        let r = try Command.tool(["list", "--json", "--dump", path])
+        let f = try #require((try Command.json(r.stdout)["functions"] as? [[String: Any]])?.first)
+        #expect(f["iommuGroup"] as? Int == 10)
+        #expect(try Command.tool(["list", "--dump", path]).stdout.contains("group=10"))
+    }
+
+    @Test("two different IOMMU group lines for one function are a contradiction: its group is unknown")
+    func conflictingGroups() throws {
+        let block = Self.header + Self.row + "\n"
+        let r = try Self.run(block + "\tIOMMU group: 3\n\n" + block + "\tIOMMU group: 4\n", ["list"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("group=?"), "\(r.stdout)")
+        let json = try Command.json(try Self.run(block + "\tIOMMU group: 3\n\n" + block + "\tIOMMU group: 4\n", ["list", "--json"]).stdout)
+        let f = try #require((json["functions"] as? [[String: Any]])?.first)
+        #expect((f["diagnostics"] as? [[String: Any]])?.contains { ($0["message"] as? String)?.contains("disagree") == true } == true)
     }
 
     @Test("a dump's IOMMU group and driver lines are the kernel's groups and drivers; check expands to them")

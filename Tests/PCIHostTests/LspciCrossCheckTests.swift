@@ -63,6 +63,13 @@ struct LspciCrossCheckTests {
         #expect(!model.functions.isEmpty)
         for f in model.functions {
             let device = try #require(devices[f.address.description], "lspci did not show \(f.address)")
+            // A function whose bytes read all ones (it did not answer when the dump was taken) is not decoded:
+            // lspci shows those bytes as registers, which they are not.
+            if f.configUnusable != nil {
+                #expect(f.config == nil && f.header == nil, "\(f.address): nothing is decoded from bytes that are not registers")
+                #expect(f.rawConfig.map { ConfigResponse.problem(Array($0.prefix(64))) != nil } == true)
+                continue
+            }
             try Self.compare(f, device)
         }
     }

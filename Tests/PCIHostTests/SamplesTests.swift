@@ -124,6 +124,10 @@ struct SamplesTests {
         }
         walk(try #require(help["command"] as? [String: Any]))
         #expect(missing.isEmpty, "Samples/vfio-inspect.1 is stale (Scripts/make-samples.sh): \(missing)")
+        // EXIT STATUS lists the verdict statuses, not the generic "0 on success".
+        let exit = try #require(page.components(separatedBy: ".Sh \"EXIT STATUS\"").last)
+        for status in ["0", "1", "2", "3", "4", "5", "64"] { #expect(exit.contains(".It \(status)\n"), "EXIT STATUS lacks \(status)") }
+        #expect(!exit.contains(".Ex -std"))
     }
 
     @Test("each sample lists the same functions as its fixture's lspci", arguments: samples)

@@ -10,7 +10,7 @@ import VFIOAnalysis
 @Suite("Unknown is not absent")
 struct TrustTests {
     static func cases(_ name: String, _ file: String = "dump.txt") -> String {
-        Fixtures.directory.appendingPathComponent("cases").appendingPathComponent(name).appendingPathComponent(file).path
+        Fixtures.cases(name, file)
     }
 
     static func checkLines(_ json: [String: Any]) -> [String: [String: Any]] {

@@ -15,6 +15,11 @@ public enum Fixtures {
         }.sorted()
     }
 
+    /// A file of a case reduced from a bug report (`Tests/Fixtures/cases/NAME/`, copied from shared/cases).
+    public static func cases(_ name: String, _ file: String = "dump.txt") -> String {
+        directory.appendingPathComponent("cases").appendingPathComponent(name).appendingPathComponent(file).path
+    }
+
     public static func sysfs(_ name: String) -> String {
         directory.appendingPathComponent("sysfs").appendingPathComponent(name).path
     }

@@ -1,0 +1,384 @@
+import Foundation
+import PCIHost
+import Testing
+import TestSupport
+import VFIOAnalysis
+import VFIOReport
+
+/// Each kind of damage the issue "Damaged evidence is unknown" names, with the value that is right asserted:
+/// damaged or contradictory evidence is unknown (or the contradiction it is), never absent.
+@Suite("Damaged evidence is unknown, never absent")
+struct DamagedEvidenceTests {
+    /// A scratch copy of a fixture (links kept) that the test damages; removed by the caller.
+    static func copy(_ fixture: String) throws -> String {
+        let root = try Fixtures.scratchCopy(of: fixture)
+        _ = try Command.run("/bin/chmod", ["-R", "u+w", root])
+        return root
+    }
+
+    static func model(_ root: String) throws -> HostModel {
+        try SysfsScanner(root: HostRoot(root), options: ScanOptions(decodeCapabilities: true)).scan()
+    }
+
+    static func unit(_ model: HostModel, _ address: String) throws -> UnitReport {
+        let a = try #require(PCIAddress(sysfsName: address))
+        return try #require(Reporter.report(model).units.first { $0.members.contains(a) })
+    }
+
+    static func line(_ model: HostModel, _ address: String, _ id: String) throws -> String {
+        let a = try #require(PCIAddress(sysfsName: address))
+        return try #require(CheckLines.lines(Reporter.check(model, selected: [a]).findings).first { $0.id == id }).result
+    }
+
+    static func replace(_ path: String, with make: (String) throws -> Void) throws {
+        let fm = FileManager.default
+        if (try? fm.destinationOfSymbolicLink(atPath: path)) != nil || fm.fileExists(atPath: path) { try fm.removeItem(atPath: path) }
+        try make(path)
+    }
+
+    // MARK: A VM holding a group open
+
+    /// The sriov snapshot with a process table in which PID 4242 (a VM) holds group 7 (VF 01:00.2 on vfio-pci).
+    static func heldGroup() throws -> String {
+        let root = try copy("sriov")
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: root + "/proc/1/fd", withIntermediateDirectories: true)
+        try "bash\n".write(toFile: root + "/proc/1/comm", atomically: false, encoding: .utf8)
+        try fm.createSymbolicLink(atPath: root + "/proc/1/fd/0", withDestinationPath: "/dev/null")
+        try fm.createDirectory(atPath: root + "/proc/4242/fd", withIntermediateDirectories: true)
+        try "qemu-system-x86\n".write(toFile: root + "/proc/4242/comm", atomically: false, encoding: .utf8)
+        try fm.createSymbolicLink(atPath: root + "/proc/4242/fd/17", withDestinationPath: "/dev/vfio/7")
+        return root
+    }
+
+    @Test("a VM's fd entry or PID directory damaged: the group is undetermined, never ready",
+          arguments: ["fd entry as a file", "fd entry as a directory", "fd entry as a FIFO", "fd entry relative", "PID as a file", "PID as an empty directory"])
+    func vmHoldingGroup(_ damage: String) throws {
+        let root = try Self.heldGroup()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let intact = try Self.unit(try Self.model(root), "0000:01:00.2")
+        #expect(intact.verdict == .blocked && intact.findings.contains { $0.code == .vfioInUse && $0.severity == .fail })
+        let fd = root + "/proc/4242/fd/17"
+        let fm = FileManager.default
+        switch damage {
+        case "fd entry as a file": try Self.replace(fd) { fm.createFile(atPath: $0, contents: Data()) }
+        case "fd entry as a directory": try Self.replace(fd) { try fm.createDirectory(atPath: $0, withIntermediateDirectories: false) }
+        case "fd entry as a FIFO": try Self.replace(fd) { #expect(mkfifo($0, 0o600) == 0) }
+        case "fd entry relative": try Self.replace(fd) { try fm.createSymbolicLink(atPath: $0, withDestinationPath: "does-not-exist") }
+        case "PID as a file": try Self.replace(root + "/proc/4242") { fm.createFile(atPath: $0, contents: Data("x".utf8)) }
+        default: try Self.replace(root + "/proc/4242") { try fm.createDirectory(atPath: $0, withIntermediateDirectories: false) }
+        }
+        let model = try Self.model(root)
+        #expect(model.environment.vfioUsers.unknown != nil, "\(damage): the process table reads as known")
+        let unit = try Self.unit(model, "0000:01:00.2")
+        #expect(unit.verdict == .undetermined, "\(damage): \(unit.verdict)")
+        #expect(try Self.line(model, "0000:01:00.2", "host-use") == "UNKNOWN")
+        // The command line agrees: not ready, not exit 0.
+        let r = try Command.tool(["check", "01:00.2", "--root", root])
+        #expect(r.status == 4, "\(damage): check exits \(r.status)")
+    }
+
+    @Test("a process holding the group is found whatever the function's driver link says")
+    func heldWithDamagedDriver() throws {
+        let root = try Self.heldGroup()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let driver = root + "/sys/devices/pci0000:00/0000:00:02.0/0000:01:00.2/driver"
+        try Self.replace(driver) { try FileManager.default.createSymbolicLink(atPath: $0, withDestinationPath: "../../../../../../../../outside/vfio-pci") }
+        let model = try Self.model(root)
+        let f = try #require(model.function(PCIAddress(bus: 1, device: 0, function: 2)))
+        #expect(!f.driverBinding.isKnown, "a driver link out of sys/bus/pci/drivers names no driver")
+        #expect(try Self.unit(model, "0000:01:00.2").findings.contains { $0.code == .vfioInUse && $0.severity == .fail })
+    }
+
+    // MARK: Host use
+
+    @Test("proc/mounts without a root mount is unknown: the mounted NVMe is not cleared")
+    func emptyMounts() throws {
+        let root = try Self.copy("host-in-use")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try "".write(toFile: root + "/proc/mounts", atomically: false, encoding: .utf8)
+        let model = try Self.model(root)
+        #expect(model.environment.mounts.unknown != nil)
+        #expect(try Self.line(model, "0000:02:00.0", "host-use") == "UNKNOWN")
+        #expect(try Self.unit(model, "0000:02:00.0").verdict == .undetermined)
+    }
+
+    @Test("an interface whose flags are missing or empty is up or unknown, never down", arguments: ["missing", "empty", "garbage"])
+    func netFlags(_ how: String) throws {
+        let root = try Self.copy("host-in-use")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let flags = root + "/sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0/net/eth0/flags"
+        switch how {
+        case "missing": try FileManager.default.removeItem(atPath: flags)
+        case "empty": try "".write(toFile: flags, atomically: false, encoding: .utf8)
+        default: try "0xzz\n".write(toFile: flags, atomically: false, encoding: .utf8)
+        }
+        let model = try Self.model(root)
+        #expect(try Self.line(model, "0000:01:00.0", "host-use") == "UNKNOWN")
+        #expect(try Self.unit(model, "0000:01:00.0").verdict == .undetermined)
+    }
+
+    @Test("flags down while operstate says up is a contradiction: unknown")
+    func netContradiction() throws {
+        let root = try Self.copy("host-in-use")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try "0x1002\n".write(toFile: root + "/sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0/net/eth0/flags", atomically: false, encoding: .utf8)
+        #expect(try Self.line(try Self.model(root), "0000:01:00.0", "host-use") == "UNKNOWN")
+    }
+
+    @Test("a VGA function without boot_vga: whether it is the host's console is unknown", arguments: ["missing", "garbage"])
+    func bootVGA(_ how: String) throws {
+        let root = try Self.copy("host-in-use")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let path = root + "/sys/devices/pci0000:00/0000:00:01.0/boot_vga"
+        if how == "missing" { try FileManager.default.removeItem(atPath: path) } else { try "2\n".write(toFile: path, atomically: false, encoding: .utf8) }
+        let model = try Self.model(root)
+        #expect(try Self.line(model, "0000:00:01.0", "host-use") == "UNKNOWN")
+        #expect(try Self.unit(model, "0000:00:01.0").verdict == .undetermined)
+    }
+
+    // MARK: SR-IOV, firmware mappings, reset
+
+    @Test("sriov_numvfs of 0 or -1 while virtfn links exist: the PF still has VFs (FAIL), and says the two disagree", arguments: ["0", "-1"])
+    func numVFsContradiction(_ value: String) throws {
+        let root = try Self.copy("sriov")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try "\(value)\n".write(toFile: root + "/sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0/sriov_numvfs", atomically: false, encoding: .utf8)
+        let model = try Self.model(root)
+        #expect(try Self.line(model, "0000:01:00.0", "sriov") == "FAIL")
+        let finding = try #require(try Self.unit(model, "0000:01:00.0").findings.first { $0.code == .pfWithVFs })
+        #expect(finding.evidence.contains { $0.contains("3 virtfn links") })
+    }
+
+    @Test("reserved_regions unreadable, garbage or missing: a firmware 1:1 mapping is unknown, not absent",
+          arguments: ["directory", "FIFO", "garbage", "missing"])
+    func reservedRegions(_ how: String) throws {
+        let root = try Self.copy("host-in-use")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let path = root + "/sys/kernel/iommu_groups/9/reserved_regions"
+        let fm = FileManager.default
+        switch how {
+        case "directory": try Self.replace(path) { try fm.createDirectory(atPath: $0, withIntermediateDirectories: false) }
+        case "FIFO": try Self.replace(path) { #expect(mkfifo($0, 0o600) == 0) }
+        case "garbage": try "not a region\n".write(toFile: path, atomically: false, encoding: .utf8)
+        default: try fm.removeItem(atPath: path)
+        }
+        let model = try Self.model(root)
+        let finding = try #require(try Self.unit(model, "0000:03:00.0").findings.first { $0.code == .directMapping })
+        #expect(finding.severity == .unknown)
+        #expect(try Self.line(model, "0000:03:00.0", "candidate") == "UNKNOWN")
+    }
+
+    @Test("an empty reset_method (every method disabled by the admin) is no reset, not the FLR config space advertises")
+    func resetDisabled() throws {
+        let root = try Self.copy("sriov")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let path = root + "/sys/devices/pci0000:00/0000:00:02.1/0000:02:00.0/reset_method"
+        let before = try Self.unit(try Self.model(root), "0000:02:00.0").findings
+        #expect(before.contains { $0.code == .resetAvailable })
+        try "".write(toFile: path, atomically: false, encoding: .utf8)
+        let model = try Self.model(root)
+        let findings = try Self.unit(model, "0000:02:00.0").findings
+        #expect(!findings.contains { $0.code == .resetAvailable })
+        // VFIO's hot reset (pci_reset_bus) does not consult reset_method, so a bus reset may remain: either way, no function reset.
+        #expect(findings.contains { ($0.code == .noReset || $0.code == .busResetOnly) && $0.evidence.contains { $0.contains("disabled") } })
+        #expect(try Self.line(model, "0000:02:00.0", "reset") == "WARN")
+        // Damaged (not the kernel's method names): unknown, and config space does not stand in for it.
+        try "flr\u{1b}[2J\n".write(toFile: path, atomically: false, encoding: .utf8)
+        #expect(try Self.line(try Self.model(root), "0000:02:00.0", "reset") == "UNKNOWN")
+    }
+
+    // MARK: Config space that is not registers
+
+    @Test("config that reads all ones or all zeros: not responding, nothing decoded; a root port stays a bridge",
+          arguments: ["ones", "zeros"])
+    func configNotResponding(_ fill: String) throws {
+        let root = try Self.copy("sriov")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let byte: UInt8 = fill == "ones" ? 0xff : 0
+        let port = root + "/sys/devices/pci0000:00/0000:00:02.1"
+        FileManager.default.createFile(atPath: port + "/config", contents: Data(repeating: byte, count: 4096))
+        FileManager.default.createFile(atPath: port + "/0000:02:00.0/config", contents: Data(repeating: byte, count: 4096))
+        let model = try Self.model(root)
+        let rp = try #require(model.function(PCIAddress(bus: 0, device: 2, function: 1)))
+        #expect(rp.configUnusable != nil && rp.header == nil && rp.isBridge)
+        #expect(Reporter.report(model).units.first { $0.members.contains(rp.address) }?.findings.contains { $0.code == .bridgesOnly } == true)
+        let ep = try #require(model.function(PCIAddress(bus: 2, device: 0, function: 0)))
+        #expect(ep.configUnusable != nil && ep.config == nil && ep.sriov == .none)
+        // What config space would tell is unknown; what the kernel tells in sysfs (reset_method, no sriov_* files) stands.
+        for id in ["candidate", "interrupts"] {
+            #expect(try Self.line(model, "0000:02:00.0", id) == "UNKNOWN", "\(id)")
+        }
+        let reset = try #require(try Self.unit(model, "0000:02:00.0").findings.first { $0.code.line == .reset })
+        #expect(reset.evidence.contains { $0.hasPrefix("reset_method") }, "\(reset.evidence)")
+        let codes = Set(try Self.unit(model, "0000:02:00.0").findings.map(\.code))
+        #expect(!codes.contains(.intxOnly) && !codes.contains(.detachedVF) && codes.contains(.notResponding))
+        #expect(ep.diagnostics.contains { $0.code == "config-not-responding" })
+    }
+
+    @Test("the case of the bug report: an FPGA that read all ones after a hot reset (cases/config-all-ones)")
+    func configAllOnesCase() throws {
+        let path = Fixtures.cases("config-all-ones")
+        let r = try Command.tool(["check", "01:00.0", "--dump", path, "--json"])
+        let lines = TrustTests.checkLines(try Command.json(r.stdout))
+        for id in ["candidate", "interrupts", "sriov", "reset"] { #expect(lines[id]?["result"] as? String == "UNKNOWN", "\(id)") }
+        #expect(TrustTests.codes(lines["candidate"]).contains("not-responding"))
+        #expect(!TrustTests.codes(lines["interrupts"]).contains("intx-only"))
+        let show = try Command.tool(["show", "01:00.0", "--dump", path])
+        #expect(show.stdout.contains("not responding") && !show.stdout.contains("multifunction bit set"), "\(show.stdout)")
+        #expect(try Command.tool(["list", "--dump", path]).stdout.contains("config space not responding"))
+    }
+
+    @Test("extended config space that alone reads all ones is unreadable: ACS unknown, not absent")
+    func extendedAllOnes() throws {
+        let root = try Self.copy("rp-acs")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let path = root + "/sys/devices/pci0000:00/0000:00:02.0/config"
+        var bytes = try Fixtures.readBytes(path)
+        for i in 0x100..<bytes.count { bytes[i] = 0xff }
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        let model = try Self.model(root)
+        let port = try #require(model.function(PCIAddress(bus: 0, device: 2, function: 0)))
+        #expect(port.config?.extendedCoverage == .unreadable)
+        #expect(port.acsCapability.unknown != nil)
+        #expect(port.diagnostics.contains { $0.code == "extended-space-unreadable" })
+    }
+
+    @Test("config space whose IDs contradict sysfs is not decoded; a 1 GiB config is not config space (and not 'run as root')")
+    func configContradicted() throws {
+        let root = try Self.copy("sriov")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let dir = root + "/sys/devices/pci0000:00/0000:00:02.1/0000:02:00.0"
+        var bytes = try Fixtures.readBytes(dir + "/config")
+        bytes[0] = 0x86; bytes[1] = 0x80
+        FileManager.default.createFile(atPath: dir + "/config", contents: Data(bytes))
+        var f = try #require(try Self.model(root).function(PCIAddress(bus: 2, device: 0, function: 0)))
+        #expect(f.configUnusable != nil && f.config == nil && f.diagnostics.contains { $0.code == "id-mismatch" })
+        try FileManager.default.removeItem(atPath: dir + "/config")
+        FileManager.default.createFile(atPath: dir + "/config", contents: Data())
+        #expect(truncate(dir + "/config", 1 << 30) == 0)
+        f = try #require(try Self.model(root).function(PCIAddress(bus: 2, device: 0, function: 0)))
+        #expect(f.configUnusable != nil)
+        #expect(!f.diagnostics.contains { $0.message.contains("run as root") })
+    }
+
+    // MARK: Links and group directories
+
+    @Test("an iommu_group link that leads outside sys/kernel/iommu_groups names no group")
+    func groupLinkOutside() throws {
+        let root = try Self.copy("sriov")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let link = root + "/sys/devices/pci0000:00/0000:00:02.1/0000:02:00.0/iommu_group"
+        try Self.replace(link) { try FileManager.default.createSymbolicLink(atPath: $0, withDestinationPath: "/1") }
+        let model = try Self.model(root)
+        let f = try #require(model.function(PCIAddress(bus: 2, device: 0, function: 0)))
+        #expect(!model.groupKnown(f))
+        #expect(try Self.line(model, "0000:02:00.0", "whole-group") == "UNKNOWN")
+    }
+
+    @Test("a group whose devices/ is missing keeps its members from their links and is uncertain: not 'not covered', not 'bridges-only'")
+    func groupDevicesMissing() throws {
+        let root = try Self.copy("sriov")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let model0 = try Self.model(root)
+        let nvme = try #require(model0.function(PCIAddress(bus: 2, device: 0, function: 0)))
+        let group = try #require(nvme.iommuGroup)
+        try FileManager.default.removeItem(atPath: root + "/sys/kernel/iommu_groups/\(group)/devices")
+        let model = try Self.model(root)
+        let unit = try Self.unit(model, "0000:02:00.0")
+        #expect(unit.groupID == group && unit.verdict == .undetermined)
+        let codes = Set(unit.findings.map(\.code))
+        #expect(!codes.contains(.notInGroup) && !codes.contains(.bridgesOnly) && codes.contains(.groupIncomplete))
+        #expect(!Reporter.report(model).units.contains { $0.members.isEmpty && $0.findings.contains { $0.code == .bridgesOnly } })
+    }
+
+    @Test("a group member the scan cannot read leaves every per-function line unknown, the candidate line too")
+    func unreadableMember() throws {
+        let root = try Self.copy("host-in-use")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try Self.replace(root + "/sys/bus/pci/devices/0000:00:1f.0") { try FileManager.default.createSymbolicLink(atPath: $0, withDestinationPath: "0000:00:1f.0") }
+        let model = try Self.model(root)
+        for id in ["candidate", "drivers", "interrupts", "reset"] {
+            #expect(try Self.line(model, "0000:00:1f.2", id) == "UNKNOWN", "\(id)")
+        }
+    }
+
+    // MARK: Nothing read is printed raw
+
+    static let lure = "\u{1b}[2J\u{1b}[H\u{1b}]0;pwned\u{07}\r\nIOMMU group 99: ready\u{9b}1m"
+
+    /// stdout of every text command on the input, with colour off.
+    static func outputs(_ input: [String]) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        for args in [["list"], ["report"], ["report", "--summary"], ["check", "02:00.0"], ["groups"], ["tree"], ["tree", "--format", "dot"],
+                     ["show", "-vv", "02:00.0"], ["show", "-vv", "01:00.2"], ["plan", "02:00.0", "--format", "qemu"], ["plan", "02:00.0"]] {
+            let r = try Command.tool(args + input + ["--color", "never"])
+            #expect(r.status < 64 && r.status != 134, "\(args): \(r.stderr)")
+            bytes += Array(r.stdout.utf8) + Array(r.stderr.utf8)
+        }
+        return bytes
+    }
+
+    static func raw(_ bytes: [UInt8]) -> [String] {
+        let text = String(decoding: bytes, as: UTF8.self)
+        var found: [String] = []
+        for s in text.unicodeScalars where s != "\n" && (s.value < 0x20 || (0x7f...0x9f).contains(s.value)) {
+            found.append(String(format: "U+%04X", s.value))
+        }
+        if text.split(separator: "\n").contains(where: { $0.hasPrefix("IOMMU group 99") }) { found.append("forged line") }
+        return found
+    }
+
+    @Test("a hostile snapshot (escape sequences and newlines in a driver link, a process name, an interface, pci.ids) cannot write to the terminal")
+    func hostileSnapshot() throws {
+        let root = try Self.heldGroup()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let fm = FileManager.default
+        let nvme = root + "/sys/devices/pci0000:00/0000:00:02.1/0000:02:00.0"
+        try Self.replace(nvme + "/driver") { try fm.createSymbolicLink(atPath: $0, withDestinationPath: "../../../../bus/pci/drivers/nvme" + Self.lure) }
+        try ("qemu" + Self.lure + "\n").write(toFile: root + "/proc/4242/comm", atomically: false, encoding: .utf8)
+        try ("6.1.0" + Self.lure + "\n").write(toFile: root + "/proc/cmdline", atomically: false, encoding: .utf8)
+        let ids = root + "/pci.ids"
+        try "1b36  Red Hat\u{1b}[31m\rIOMMU group 99: ready\n\t0010  QEMU NVMe\u{1b}[2J\n".write(toFile: ids, atomically: false, encoding: .utf8)
+        let bytes = try Self.outputs(["--root", root, "--pci-ids", ids])
+        let raw = Self.raw(bytes)
+        print("hostile snapshot: \(bytes.count) bytes on stdout/stderr over 11 commands, raw control characters: \(raw.count)")
+        #expect(raw.isEmpty, "\(raw.prefix(20))")
+        // The escaped names are there, visibly.
+        #expect(String(decoding: bytes, as: UTF8.self).contains("nvme\\e[2J"))
+        // JSON keeps the (escaped) name as a string: it parses.
+        #expect((try? Command.json(try Command.tool(["list", "--json", "--root", root]).stdout)) != nil)
+    }
+
+    @Test("a hostile pasted dump (escape sequences in its driver and module lines) cannot write to the terminal")
+    func hostileDump() throws {
+        let path = NSTemporaryDirectory() + "hostile-\(UUID().uuidString).txt"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let text = "02:00.0 Non-Volatile memory controller: Evil\u{1b}[2J Corp Device\n\tKernel driver in use: nvme" + Self.lure
+            + "\n\tKernel modules: nvme\u{1b}[5m\n\tIOMMU group: 5\n"
+            + "00: 36 1b 10 00 07 05 10 00 02 02 08 01 00 00 00 00\n10: 04 00 00 fe 00 00 00 00 00 00 00 00 00 00 00 00\n"
+            + "20: 00 00 00 00 00 00 00 00 00 00 00 00 f4 1a 00 11\n30: 00 00 00 00 40 00 00 00 00 00 00 00 0b 01 00 00\n"
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        let bytes = try Self.outputs(["--dump", path])
+        let raw = Self.raw(bytes)
+        print("hostile dump: \(bytes.count) bytes on stdout/stderr over 11 commands, raw control characters: \(raw.count)")
+        #expect(raw.isEmpty, "\(raw.prefix(20))")
+    }
+
+    @Test("with colour on, only the renderer's own SGR sequences reach the terminal")
+    func colourOnly() throws {
+        let root = try Self.heldGroup()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try ("qemu" + Self.lure + "\n").write(toFile: root + "/proc/4242/comm", atomically: false, encoding: .utf8)
+        let r = try Command.tool(["report", "--root", root, "--color", "always"])
+        let text = r.stdout
+        // Every ESC starts an SGR sequence (ESC [ digits ; … m); no CR, BEL, OSC or C1.
+        var rest = Substring(text)
+        while let i = rest.firstIndex(of: "\u{1b}") {
+            let seq = rest[i...].prefix(12)
+            #expect(seq.dropFirst().first == "[" && seq.dropFirst(2).prefix { $0.isNumber || $0 == ";" }.count > 0, "\(Array(seq.unicodeScalars))")
+            rest = rest[rest.index(after: i)...]
+        }
+        #expect(!text.unicodeScalars.contains { $0 == "\r" || $0 == "\u{07}" || (0x80...0x9f).contains($0.value) })
+    }
+}
