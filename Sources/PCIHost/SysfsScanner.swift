@@ -523,6 +523,11 @@ public struct SysfsScanner {
                     reader.note("unexpected-entry", "\(path)/\(name) is a special file (FIFO, socket or device node), which sysfs never holds; ignored")
                     continue
                 }
+                // DRM's compatibility link drm/controlD<64+N> -> cardN (drm_drv.c create_compat_control_link, since 4.10):
+                // the kernel's own, not host-use evidence of its own (cardN is walked).
+                if kind == .link, path.hasSuffix("/drm"), name.hasPrefix("controlD"), Int(name.dropFirst("controlD".count)).map({ $0 >= 64 }) == true {
+                    continue
+                }
                 if (container && kind != .directory) || (containers.contains(name) && kind != .directory) {
                     reader.note("unexpected-entry", "\(path)/\(name) is a \(kind == .link ? "link" : "regular file") where sysfs has a device directory; host-use evidence there is unknown")
                     continue

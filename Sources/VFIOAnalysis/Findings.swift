@@ -48,6 +48,15 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
 
     public var description: String { rawValue }
 
+    /// Warnings that ask for nothing to be done: the device is usable as it is, with a limit the admin should
+    /// know (no reset, INTx only, PF-shared state, a bus reset that reaches others, block devices that nothing
+    /// mounts, a unit wider than the selection). They leave the check line WARN and the unit ready.
+    public var isCaution: Bool {
+        [Self.noReset, .busResetOnly, .intxOnly, .intxMaskingBroken, .vfSharesPFState, .detachedVF, .hostBlockDevice,
+         .groupExpanded, .function0Missing, .groupPredictionMismatch].contains(self)
+            || (self == .vfioDenylist)
+    }
+
     /// Info codes that only carry the evidence of a PASS (text output leaves them out; JSON keeps them).
     public var isPassEvidence: Bool {
         self == .iommuOn || self == .interruptRemappingOn || self == .resetAvailable || self == .msiAvailable
@@ -186,10 +195,16 @@ public struct Finding: Hashable, Sendable {
     public let functions: [PCIAddress]
     public let evidence: [String]
     public let fix: String?
+    /// The fix as steps a script can run, in order (`check --fix-script` prints them; JSON `fixSteps`). `nil`
+    /// when the fix cannot be expressed as commands (a firmware setting, a reboot with a kernel parameter,
+    /// stopping a guest): then `fix` says what to do by hand.
+    public let steps: [FixStep]?
 
-    public init(_ code: FindingCode, _ severity: Severity, _ message: String, functions: [PCIAddress] = [], evidence: [String] = [], fix: String? = nil) {
+    public init(_ code: FindingCode, _ severity: Severity, _ message: String, functions: [PCIAddress] = [], evidence: [String] = [], fix: String? = nil,
+                steps: [FixStep]? = nil) {
         self.code = code
         self.severity = severity
+        self.steps = steps
         // Messages, evidence and fixes quote names from the input: escaped once here, for every renderer.
         self.message = TerminalSafe.escape(message)
         self.functions = functions
@@ -204,6 +219,39 @@ public struct Finding: Hashable, Sendable {
     }
 }
 
+/// One step of a fix, as a script runs it.
+public enum FixStep: Hashable, Sendable, CustomStringConvertible {
+    /// Write `value` to the sysfs (or proc) file `path` (absolute, on the host).
+    case write(path: String, value: String)
+    /// Run a command, `argv[0]` found on PATH.
+    case run([String])
+
+    /// The step as one POSIX shell line.
+    public var description: String {
+        switch self {
+        case let .write(path, value): "echo \(FixStep.quote(value)) > \(FixStep.quote(path))"
+        case let .run(argv): argv.map(FixStep.quote).joined(separator: " ")
+        }
+    }
+
+    /// A word quoted for sh where it needs it.
+    static func quote(_ word: String) -> String {
+        if !word.isEmpty, word.utf8.allSatisfy({ $0 == 0x2d || $0 == 0x2e || $0 == 0x2f || $0 == 0x3a || $0 == 0x5f || $0 == 0x3d || (0x30...0x39).contains($0) || (0x41...0x5a).contains($0) || (0x61...0x7a).contains($0) }) {
+            return word
+        }
+        return "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+    }
+
+    /// Bind `a` to vfio-pci now and at every later probe: driver_override, unbind from its driver (when bound),
+    /// then drivers_probe (Documentation/ABI/testing/sysfs-bus-pci: driver_override).
+    public static func bindVFIO(_ a: PCIAddress, bound: Bool) -> [FixStep] {
+        let dir = "/sys/bus/pci/devices/\(a)"
+        return [.write(path: dir + "/driver_override", value: "vfio-pci")]
+            + (bound ? [.write(path: dir + "/driver/unbind", value: a.description)] : [])
+            + [.write(path: "/sys/bus/pci/drivers_probe", value: a.description)]
+    }
+}
+
 /// What a unit's findings add up to.
 public enum UnitVerdict: String, Hashable, Sendable, CaseIterable {
     case ready
@@ -212,10 +260,12 @@ public enum UnitVerdict: String, Hashable, Sendable, CaseIterable {
     /// Something that decides the verdict is unknown (and nothing known blocks).
     case undetermined
 
-    /// fail → blocked; else unknown → undetermined; else warn → needs preparation; info only → ready.
-    /// A known blocker blocks even when other facts are unknown; an unknown is never read as a pass.
+    /// fail → blocked; else unknown → undetermined; else a warning that asks for preparation → needs
+    /// preparation; else ready. A known blocker blocks even when other facts are unknown; an unknown is never
+    /// read as a pass. A caution (`FindingCode.isCaution`: no reset, INTx only, state shared with a PF) is a
+    /// WARN on its check line but asks for nothing to be done, so it leaves a unit ready.
     public init(_ findings: [Finding]) {
-        let worst = findings.map(\.severity).max() ?? .info
+        let worst = findings.map { $0.severity == .warn && $0.code.isCaution ? .info : $0.severity }.max() ?? .info
         switch worst {
         case .fail: self = .blocked
         case .unknown: self = .undetermined

@@ -27,6 +27,10 @@ public enum FunctionRules {
         for f in members where !isBridge(f) && !isChipset(f) {
             findings += hostUse(f, model) + drivers(f) + KernelRefusals.denylisted(f, model: model) + reset(f, model) + interrupts(f) + sriov(f, model) + mmioWindow(f)
         }
+        // A chipset function is never a candidate, but its reset line says what is true of it (never a silent PASS).
+        for f in members where !isBridge(f) && isChipset(f) {
+            findings += reset(f, model)
+        }
         // A member the input could not read: every per-function line is unknown for it, never a pass.
         if !missing.isEmpty {
             let u = Unknown("the kernel lists \(missing.map(\.description).joined(separator: ", ")) in the unit, but the input could not read it", remedy: "read the host's own sysfs, or a complete snapshot")
@@ -130,7 +134,8 @@ public enum FunctionRules {
             case true?:
                 findings.append(Finding(.hostNetUp, .fail, "\(a) is network interface \(iface.name), which is up on the host.",
                     functions: [a], evidence: ["sys/class/net/\(iface.name)/flags has IFF_UP; operstate=\(iface.operstate ?? "?")"],
-                    fix: "ip link set \(iface.name) down, and move its addresses and routes elsewhere."))
+                    fix: "ip link set \(iface.name) down, and move its addresses and routes elsewhere.",
+                    steps: [.run(["ip", "link", "set", iface.name, "down"])]))
             case false? where iface.operstate == "up" || iface.operstate == "dormant":
                 // IFF_UP clear with an operational link contradicts itself: up, or damaged evidence.
                 findings.append(.unknown(.hostUseUnknown, "Whether interface \(iface.name) of \(a) is up is unknown: its flags say down but operstate says \(iface.operstate ?? "?").",
@@ -159,7 +164,8 @@ public enum FunctionRules {
             if !used.isEmpty {
                 let points = used.map { "\($0.source) on \($0.mountPoint) (\($0.fsType))\(names[$0.source].map { $0.contains("stacked") ? " via \($0)" : "" } ?? "")" }
                 findings.append(Finding(.hostMounted, .fail, "\(a) backs a mounted filesystem: the host is using it.",
-                    functions: [a], evidence: points, fix: "Unmount \(used.map(\.mountPoint).joined(separator: ", ")) (and close what is stacked on it) and remove it from /etc/fstab first."))
+                    functions: [a], evidence: points, fix: "Unmount \(used.map(\.mountPoint).joined(separator: ", ")) (and close what is stacked on it) and remove it from /etc/fstab first.",
+                    steps: used.reversed().map { .run(["umount", $0.mountPoint]) }))
             }
         case let .unknown(u):
             decided = false
@@ -170,7 +176,8 @@ public enum FunctionRules {
             let used = swaps.filter { names[$0] != nil }
             if !used.isEmpty {
                 findings.append(Finding(.hostSwap, .fail, "\(a) holds active swap: the host is using it.", functions: [a],
-                    evidence: used.map { "proc/swaps: \($0)" }, fix: "swapoff \(used.joined(separator: " ")) and remove it from /etc/fstab first."))
+                    evidence: used.map { "proc/swaps: \($0)" }, fix: "swapoff \(used.joined(separator: " ")) and remove it from /etc/fstab first.",
+                    steps: used.map { .run(["swapoff", $0]) }))
             }
         case let .unknown(u):
             decided = false
@@ -233,16 +240,24 @@ public enum FunctionRules {
 
     static func drivers(_ f: PCIFunction) -> [Finding] {
         let a = f.address
+        // A VFIO device (vfio-dev/vfioN) whatever driver registered it: vfio-pci, a variant driver, or a vendor
+        // driver such as NVIDIA's for vGPU VFs (17+), which stay on nvidia. Rebinding one would fail or break it.
+        if let device = f.vfioDevice, !VFIODrivers.isVFIO(f.driver) {
+            return [Finding(.vfioBound, .info, "\(a) is a VFIO device (\(device)) registered by \(f.driver ?? "its driver"): VFIO owns it; do not rebind it.",
+                            functions: [a], evidence: ["vfio-dev/\(device.split(separator: "/").last ?? "") below \(f.sysfsPath ?? a.description)"] + (f.driverBinding.evidence.map { [$0] } ?? []))]
+        }
         switch f.driverBinding {
         case let .unknown(u):
             return [.unknown(.driverUnknown, "Which driver \(a) is bound to is unknown.", functions: [a], u)]
         case let .known(driver?, evidence) where !VFIODrivers.isHeldFromHost(driver):
             return [Finding(.hostDriver, .warn, "\(a) is bound to the host driver \(driver).",
                 functions: [a], evidence: [evidence],
-                fix: "driverctl set-override \(a) vfio-pci   (or: echo vfio-pci > /sys/bus/pci/devices/\(a)/driver_override; echo \(a) > /sys/bus/pci/devices/\(a)/driver/unbind; echo \(a) > /sys/bus/pci/drivers_probe)")]
+                fix: "driverctl set-override \(a) vfio-pci   (or: echo vfio-pci > /sys/bus/pci/devices/\(a)/driver_override; echo \(a) > /sys/bus/pci/devices/\(a)/driver/unbind; echo \(a) > /sys/bus/pci/drivers_probe)",
+                steps: FixStep.bindVFIO(a, bound: true))]
         case let .known(nil, evidence):
             return [Finding(.noDriver, .warn, "\(a) has no driver; bind it to vfio-pci before starting the guest (libvirt's managed='yes' does this).",
-                functions: [a], evidence: [evidence], fix: "driverctl set-override \(a) vfio-pci")]
+                functions: [a], evidence: [evidence], fix: "driverctl set-override \(a) vfio-pci",
+                steps: FixStep.bindVFIO(a, bound: false))]
         case let .known(driver?, evidence):
             return [Finding(.vfioBound, .info, "\(a) is bound to \(driver), a driver that keeps it from the host.", functions: [a], evidence: [evidence])]
         }
@@ -369,14 +384,21 @@ public enum FunctionRules {
             let enabled = state.numVFs.map { max($0, links) } ?? (links == 0 ? nil : links)
             if let n = enabled, n > 0 {
                 let vfs = state.virtualFunctions
-                let held = vfs.filter { model.function($0).map { VFIODrivers.isVFIO($0.driver) } ?? false }
+                let held = vfs.filter { model.function($0).map { VFIODrivers.isVFIO($0.driver) || $0.vfioDevice != nil } ?? false }
+                // Whether disabling SR-IOV can take a VF from under a guest: every VF's driver known and none a VFIO
+                // driver, and as many VFs seen as are enabled.
+                let free = held.isEmpty && vfs.count >= n && vfs.allSatisfy { model.function($0)?.driverBinding.isKnown == true }
                 let release = held.isEmpty ? "" : "stop the guests that use \(held.map(\.description).joined(separator: ", ")) (bound to vfio-pci) and unbind them, then "
                 let source = state.numVFs.map { $0 == links ? "sriov_numvfs = \($0)" : "sriov_numvfs = \($0), but \(links) virtfn links (they disagree)" }
                     ?? "sriov_numvfs unreadable; \(links) virtfn links"
-                return [Finding(.pfWithVFs, .fail,
-                    "\(a) is an SR-IOV PF with \(n) VF(s) enabled: vfio-pci refuses to bind a PF with SR-IOV enabled (\"Cannot bind to PF with SR-IOV enabled\", vfio_pci_core_register_device).",
+                // vfio_pci_core_register_device refuses a PF with VFs (pci_num_vf); its own driver's remove() may leave
+                // them enabled (nvme does: pci_iov_remove only warns), so SR-IOV is switched off first. With no VF in a
+                // guest that is preparation; with one bound to VFIO (or not known not to be) it blocks.
+                return [Finding(.pfWithVFs, free ? .warn : .fail,
+                    "\(a) is an SR-IOV PF with \(n) VF(s) enabled: vfio-pci refuses to bind a PF with SR-IOV enabled (\"Cannot bind to PF with SR-IOV enabled\", vfio_pci_core_register_device)\(free ? "; none of its VFs is bound to VFIO, so disabling them is the preparation" : "").",
                     functions: [a] + vfs, evidence: [source] + (held.isEmpty ? [] : ["bound to vfio-pci: \(held.map(\.description).joined(separator: ", "))"]),
-                    fix: "Assign the VFs instead, or \(release)echo 0 > /sys/bus/pci/devices/\(a)/sriov_numvfs before assigning the PF.")]
+                    fix: "Assign the VFs instead, or \(release)echo 0 > /sys/bus/pci/devices/\(a)/sriov_numvfs before assigning the PF.",
+                    steps: free ? [.write(path: "/sys/bus/pci/devices/\(a)/sriov_numvfs", value: "0")] : nil)]
             } else if enabled == nil {
                 return [.unknown(.vfSharedStateUnknown, "How many VFs \(a) has enabled is unknown (vfio-pci refuses a PF with VFs enabled).", functions: [a],
                                  Unknown("sriov_numvfs of \(a) is not readable and it has no virtfn links", remedy: "read the host's own sysfs"))]

@@ -205,7 +205,8 @@ public enum HostRules {
         return [Finding(.vfioPCINotLoaded, .info,
             "vfio-pci is not registered on the PCI bus (neither loaded nor built in).",
             evidence: ["sys/bus/pci/drivers has no vfio-pci"] + (env.loadedModules.value.map { _ in ["proc/modules has no vfio_pci"] } ?? []),
-            fix: "modprobe vfio-pci (and add it to /etc/modules-load.d to keep it across reboots).")]
+            fix: "modprobe vfio-pci (and add it to /etc/modules-load.d to keep it across reboots).",
+            steps: [.run(["modprobe", "vfio-pci"])])]
     }
 }
 

@@ -90,10 +90,14 @@ public struct CheckCommand: ParsableCommand {
     @Flag(name: [.customShort("q"), .long], help: "Quiet: print only the lines that are not PASS (nothing when ready); the exit status carries the verdict.")
     public var quiet = false
 
+    @Flag(name: .customLong("fix-script"), help: "Print the unit's fixes as a shell script (sysfs writes and commands, in order); a blocked or undetermined unit's script only says why and exits with its status.")
+    public var fixScript = false
+
     public init() {}
 
     public func validate() throws {
         if quiet && json { throw ValidationError("--quiet and --json exclude each other") }
+        if fixScript && (json || quiet) { throw ValidationError("--fix-script excludes --json and --quiet") }
         guard !selectors.isEmpty else { throw ValidationError("name the functions to check (e.g. 01:00.0)") }
         try validateSelectors(selectors)
     }
@@ -104,8 +108,11 @@ public struct CheckCommand: ParsableCommand {
         let result = Reporter.check(model, selected: chosen)
         printHostDiagnostics(model)
         let status = CheckLines.exitStatus(result.verdict)
-        if json {
-            let described = DescribedCheck(result)
+        if fixScript {
+            printText(FixScript.render(result))
+            return
+        } else if json {
+            let described = DescribedCheck(result, model)
             print(try JSONOutput.render(described), terminator: "")
         } else {
             printText(ReportText.renderCheck(model, result, style: global.style, quiet: quiet), colour: global.style.color)

@@ -12,6 +12,8 @@ public struct DescribedFinding: Encodable, Sendable {
     public let functions: [String]
     public let evidence: [String]
     @Nullable public var fix: String?
+    /// The fix as steps a script runs in order; `null` when it cannot be expressed as commands.
+    @Nullable public var fixSteps: [DescribedFixStep]?
 
     public init(_ f: Finding) {
         code = f.code.rawValue
@@ -21,6 +23,71 @@ public struct DescribedFinding: Encodable, Sendable {
         functions = f.functions.map(\.description)
         evidence = f.evidence
         fix = f.fix
+        fixSteps = f.steps.map { $0.map(DescribedFixStep.init) }
+    }
+}
+
+/// One fix step in JSON: `{"write": PATH, "value": VALUE}` or `{"run": [ARGV…]}`.
+public struct DescribedFixStep: Encodable, Sendable {
+    public let step: FixStep
+
+    public init(_ step: FixStep) { self.step = step }
+
+    enum Keys: String, CodingKey { case write, value, run }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        switch step {
+        case let .write(path, value):
+            try c.encode(path, forKey: .write)
+            try c.encode(value, forKey: .value)
+        case let .run(argv):
+            try c.encode(argv, forKey: .run)
+        }
+    }
+}
+
+/// `check --fix-script`: the unit's fixes as a POSIX shell script, in the order they must run (host use first,
+/// then SR-IOV, then drivers). Only for a unit that needs preparation: a blocked or undetermined unit's script
+/// says why in comments and exits with the verdict's status before any step; fixes that cannot be expressed as
+/// commands are comments too.
+public enum FixScript {
+    public static func render(_ result: CheckResult) -> String {
+        var out = ["#!/bin/sh", "# vfio-inspect check --fix-script \(result.selected.map(\.description).joined(separator: " "))",
+                   "# unit: \(result.unit.map(\.description).joined(separator: " ")); verdict: \(result.verdict.rawValue)"]
+        let status = CheckLines.exitStatus(result.verdict)
+        switch result.verdict {
+        case .ready:
+            out.append("# nothing to prepare")
+            return out.joined(separator: "\n") + "\n"
+        case .blocked, .undetermined:
+            for f in result.findings where f.severity == .fail || f.severity == .unknown {
+                out.append("# \(f.severity.rawValue): \(f.code): \(f.message)")
+            }
+            out.append("exit \(status)")
+            return out.joined(separator: "\n") + "\n"
+        case .needsPreparation:
+            break
+        }
+        out.append("set -e")
+        func rank(_ f: Finding) -> Int {
+            switch f.code.line {
+            case .hostUse: 0
+            case .sriov: 1
+            case .drivers: 2
+            default: 3
+            }
+        }
+        var seen: Set<String> = []
+        for f in result.findings.filter({ $0.severity == .warn || $0.severity == .fail }).sorted(by: { rank($0) < rank($1) }) {
+            guard let steps = f.steps else {
+                if !f.code.isCaution, let fix = f.fix { out.append("# by hand (\(f.code)): \(fix)") }
+                continue
+            }
+            out.append("# \(f.code): \(f.message)")
+            for step in steps where seen.insert(step.description).inserted { out.append(step.description) }
+        }
+        return out.joined(separator: "\n") + "\n"
     }
 }
 
@@ -56,6 +123,8 @@ public struct DescribedReport: Encodable, Sendable {
     @Nullable public var groupPredictionMatches: Bool?
     public let predictionUncertainties: [String]
     public let groupRules: DescribedGroupRules
+    /// How each function that is not a bridge can be reset, and what VFIO's hot reset of it would also reset.
+    public let resets: [DescribedVFIOReset]
 
     /// `keepingUnits` picks the units (`groups`) to publish; everything else is the whole host's.
     public init(_ model: HostModel, _ report: HostReport, keepingUnits: (UnitReport) -> Bool = { _ in true }) {
@@ -78,6 +147,35 @@ public struct DescribedReport: Encodable, Sendable {
         groupPredictionMatches = report.prediction.matchesKernel
         predictionUncertainties = report.prediction.uncertainties
         groupRules = DescribedGroupRules(report.prediction)
+        resets = model.functions.filter { !$0.isBridge }.map { DescribedVFIOReset($0, model) }
+    }
+}
+
+/// A function's reset as VFIO sees it: whether `VFIO_DEVICE_RESET` can work (`vdev->reset_works`, set when
+/// `pci_try_reset_function` succeeds on open: some method in the kernel's list, drivers/vfio/pci/vfio_pci_core.c),
+/// and the bus or slot reset of `VFIO_DEVICE_PCI_HOT_RESET` (through the parent bridge; none on a root bus, where
+/// the kernel answers ENODEV), with everything else it reaches.
+public struct DescribedVFIOReset: Encodable, Sendable {
+    public let address: String
+    /// `true` when the kernel has (or config space shows) a reset method for the function, `false` when it has
+    /// none, `null` when that is unknown.
+    @Nullable public var resettable: Bool?
+    @Nullable public var methods: [String]?
+    /// The bridge whose secondary bus (or slot) reset reaches the function; `null` on a root bus or when unknown.
+    @Nullable public var hotResetThrough: String?
+    /// The other functions that hot reset also resets; `null` when unknown.
+    @Nullable public var hotResetAlsoResets: [String]?
+    /// Whether the position is known (false: the two fields above are unknown, not absent).
+    public let positionKnown: Bool
+
+    public init(_ f: PCIFunction, _ model: HostModel) {
+        address = f.address.description
+        let c = ResetRules.capability(f, model)
+        methods = c.methods.value
+        resettable = c.methods.value.map { !$0.isEmpty } ?? nil
+        hotResetThrough = c.hotResetThrough?.description
+        hotResetAlsoResets = c.busResetCollateral.value.map { $0.map(\.description) }
+        positionKnown = f.position.isKnown
     }
 }
 
@@ -102,8 +200,10 @@ public struct DescribedCheck: Encodable, Sendable {
     public let verdict: String
     public let exitStatus: Int
     public let checks: [Line]
+    /// How each member that is not a bridge can be reset, and what VFIO's hot reset of it also resets.
+    public let resets: [DescribedVFIOReset]
 
-    public init(_ result: CheckResult) {
+    public init(_ result: CheckResult, _ model: HostModel) {
         schemaVersion = JSONSchemaVersion.current
         selected = result.selected.map(\.description)
         unit = result.unit.map(\.description)
@@ -111,6 +211,7 @@ public struct DescribedCheck: Encodable, Sendable {
         verdict = result.verdict.rawValue
         exitStatus = Int(CheckLines.exitStatus(result.verdict))
         checks = CheckLines.lines(result.findings)
+        resets = result.unit.compactMap { model.function($0) }.filter { !$0.isBridge }.map { DescribedVFIOReset($0, model) }
     }
 }
 

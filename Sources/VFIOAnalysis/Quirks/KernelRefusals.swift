@@ -3,22 +3,19 @@ import PCIHost
 
 /// What the kernel or vfio-pci refuses outright, whatever the groups say.
 public enum KernelRefusals {
-    /// vfio-pci's denylist (`vfio_pci_dev_in_denylist`, drivers/vfio/pci/vfio_pci.c, mainline since 5.10): Intel
-    /// QuickAssist DH895xCC, C3xxx and C62x and their VFs, refused with "exists in vfio-pci device denylist"
-    /// unless `disable_denylist=1`. It applies to vfio-pci itself, not to variant drivers.
+    /// vfio-pci's denylist (`vfio_pci_dev_in_denylist`, drivers/vfio/pci/vfio_pci.c, read in a 6.17 tree): Intel
+    /// QuickAssist DH895xCC, C3xxx and C62x and their VFs (since 5.10), and the Sapphire Rapids DSA (0x0b25) and IAA
+    /// (0x0cfe) accelerators (commit 95feb3160eef, "VFIO: Add the SPR_DSA and SPR_IAX devices to the denylist",
+    /// mainline 6.10, stable 6.9.1, 6.8.10 and 6.1.91), refused by vfio_pci_probe with "exists in vfio-pci device
+    /// denylist" unless vfio_pci.disable_denylist=1. It applies to vfio-pci itself, not to variant drivers.
     static let denylist: [UInt16: (name: String, devices: Set<UInt16>)] = [
-        0x8086: ("Intel QAT DH895xCC, C3xxx or C62x (or one of their VFs)", [0x0435, 0x0443, 0x19e2, 0x19e3, 0x37c8, 0x37c9]),
-    ]
-    /// Sapphire Rapids DSA (0x0b25) and IAA (0x0cfe): a patch seen in distribution kernels adds them to the
-    /// denylist; mainline 6.18 does not have it, so whether this host's vfio-pci refuses them is not known.
-    static let sometimesDenied: [UInt16: (name: String, devices: Set<UInt16>)] = [
-        0x8086: ("Intel DSA or IAA accelerator (Sapphire Rapids)", [0x0b25, 0x0cfe]),
+        0x8086: ("Intel QAT DH895xCC, C3xxx or C62x (or one of their VFs), or Sapphire Rapids DSA or IAA",
+                 [0x0435, 0x0443, 0x19e2, 0x19e3, 0x37c8, 0x37c9, 0x0b25, 0x0cfe]),
     ]
 
     public static func denylisted(_ f: PCIFunction, model: HostModel) -> [Finding] {
         let listed = denylist[f.vendorID].map { $0.devices.contains(f.deviceID) } ?? false
-        let maybe = sometimesDenied[f.vendorID].map { $0.devices.contains(f.deviceID) } ?? false
-        guard listed || maybe else { return [] }
+        guard listed else { return [] }
         // Already on vfio-pci (or a variant driver): the denylist did not stop it; vfio-pci loaded with
         // disable_denylist=Y (module parameter) binds it too.
         let disabled = model.environment.moduleParameters["vfio_pci/disable_denylist"].map { $0 == "Y" || $0 == "1" }
@@ -33,12 +30,6 @@ public enum KernelRefusals {
                 "\(f.address) is on vfio-pci's denylist (\(entry.name)): vfio-pci refuses to bind it (\"exists in vfio-pci device denylist\", vfio_pci_dev_in_denylist).",
                 functions: [f.address], evidence: ["\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))"],
                 fix: "Load vfio-pci with disable_denylist=1 only if you accept the errata the denylist guards against.")]
-        }
-        if let entry = sometimesDenied[f.vendorID], entry.devices.contains(f.deviceID) {
-            return [Finding(.vfioDenylist, .warn,
-                "\(f.address) (\(entry.name)) is on vfio-pci's denylist in kernels that carry the DSA/IAA denylist patch (not mainline as of 6.18): there vfio-pci refuses to bind it.",
-                functions: [f.address], evidence: ["\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))"],
-                fix: "If binding fails with \"exists in vfio-pci device denylist\", load vfio-pci with disable_denylist=1, or assign its work queues with the idxd driver's own mechanisms.")]
         }
         return []
     }
