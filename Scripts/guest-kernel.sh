@@ -12,7 +12,11 @@ if [[ -n "${VFIO_INSPECT_GUEST_KERNEL:-}" ]]; then
     echo "$VFIO_INSPECT_GUEST_KERNEL"; exit 0
 fi
 cache=.build/guest-kernel
-if [[ -r "$cache/vmlinuz" && -r "$cache/modules.alias" ]]; then echo "$PWD/$cache/vmlinuz"; exit 0; fi
+# The modules the VFIO harness (Scripts/guest-vfio.sh) loads; their dependencies come with them.
+harness_modules="vfio_iommu_type1 vfio-pci crct10dif_generic crc64_rocksoft_generic nvme e1000e e1000 ext4 bochs"
+if [[ -r "$cache/vmlinuz" && -r "$cache/modules.alias" && "$(cat "$cache/modules/LIST" 2>/dev/null)" == "$harness_modules" ]]; then
+    echo "$PWD/$cache/vmlinuz"; exit 0
+fi
 command -v apt-get >/dev/null || { echo "guest-kernel: no apt-get; set VFIO_INSPECT_GUEST_KERNEL to an x86_64 bzImage" >&2; exit 1; }
 
 # The versioned package behind the distribution's meta package (Debian linux-image-amd64, Ubuntu linux-image-virtual).
@@ -47,6 +51,23 @@ if command -v depmod >/dev/null || [[ -x /usr/sbin/depmod ]]; then
 else
     echo "guest-kernel: no depmod (Debian package kmod): the module alias table is not made" >&2
 fi
+# The modules the VFIO harness (Scripts/guest-vfio.sh) loads, with their dependencies in load order (kmod's
+# modprobe --show-depends against the unpacked tree), and the kernel's config (which IOMMUs it has).
+rm -rf "$cache/modules"; mkdir -p "$cache/modules"
+cp "$work/x/boot/config-$release" "$cache/config" 2>/dev/null || true
+order=()
+for module in $harness_modules; do
+    while read -r verb path _; do
+        [[ "$verb" == insmod ]] || continue
+        rel=${path#"$work/x/lib/modules/$release/"}
+        [[ " ${order[*]-} " == *" $rel "* ]] && continue
+        order+=("$rel")
+        mkdir -p "$cache/modules/$(dirname "$rel")"
+        cp "$path" "$cache/modules/$rel"
+    done < <(PATH=$PATH:/usr/sbin modprobe -d "$work/x" -S "$release" --show-depends "$module" 2>/dev/null)
+done
+printf '%s\n' "${order[@]%.ko}" > "$cache/modules/modules.order"
+echo "$harness_modules" > "$cache/modules/LIST"
 cp "$image" "$cache/vmlinuz.tmp" && mv "$cache/vmlinuz.tmp" "$cache/vmlinuz"
 echo "$package" > "$cache/PACKAGE"
 echo "$PWD/$cache/vmlinuz"

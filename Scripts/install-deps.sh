@@ -14,6 +14,9 @@ if [[ "${1:-}" == "--test" ]]; then
     # (slof.bin for pseries is in qemu-system-data); virt-xml-validate (with xmllint) checks every
     # generated domain XML against libvirt's schema. kmod's depmod makes the guest kernel's module alias table.
     packages+=(python3-jsonschema graphviz qemu-system-x86 qemu-system-ppc qemu-system-data libvirt-clients libxml2-utils kmod)
+    # The VFIO harness (Scripts/guest-vfio.sh): a busybox-static initramfs packed with cpio, the probe linked
+    # statically (gcc, libc6-dev), file to tell a static busybox.
+    packages+=(busybox-static cpio gcc libc6-dev file)
     # The fleet formats' consumers: promtool (prometheus) lints the textfile, a real node_exporter serves it,
     # kubectl applies NFD's labels with the API server's rules (Debian's kubernetes-client, unless a kubectl is
     # there already); python3-venv holds the PyPI consumers (Scripts/fleet-tools.sh).
