@@ -21,14 +21,16 @@ struct KernelRefusalTests {
         #expect(r.status == 2)
     }
 
-    @Test("vfio-pci's denylist in distribution kernels only: a Sapphire Rapids DSA is a warning, never a PASS and never a certain FAIL")
-    func denylistDSA() throws {
+    @Test("vfio-pci's denylist since 6.10 (stable 6.9.1, 6.8.10, 6.1.91): Sapphire Rapids DSA and IAA are refused like QAT; disable_denylist lets them bind",
+          arguments: ["25 0b", "fe 0c"])
+    func denylistDSA(_ device: String) throws {
         let text = Self.dump("00:00.0 Host bridge", "00: 86 80 00 00 00 00 00 00 00 00 00 06 00 00 00 00")
-            + Self.dump("\n6a:01.0 System peripheral", "00: 86 80 25 0b 00 00 00 00 00 00 80 08 00 00 00 00")
+            + Self.dump("\n6a:01.0 System peripheral", "00: 86 80 \(device) 00 00 00 00 00 00 80 08 00 00 00 00")
         let r = try Command.run(Command.toolPath, ["check", "6a:01.0", "--dump", "-", "--json"], input: text)
         let drivers = (try Command.json(r.stdout)["checks"] as? [[String: Any]])?.first { $0["id"] as? String == "drivers" }
         let finding = ((drivers?["findings"] as? [[String: Any]]) ?? []).first { $0["code"] as? String == "vfio-denylist" }
-        #expect(finding?["severity"] as? String == "warn")
+        #expect(finding?["severity"] as? String == "fail")
+        #expect(r.status == 2)
     }
 
     @Test("VFIO's hot reset names what it also resets: a GPU's audio function and the GPU on a real laptop; a bridge below makes it impossible")
