@@ -141,6 +141,11 @@ final class AttributeReader {
             let target = try root.resolve(path)
             if root.kind(target) != .directory {
                 note("not-a-directory", "driver leads to \(target), which is not a driver directory")
+            } else if let bdf = dir.split(separator: "/").last, root.kind(target + "/" + bdf) == nil {
+                // The driver's directory links back to every device it drives (driver_sysfs_add): a driver directory
+                // without this device's link contradicts the device's own link.
+                note("driver-inconsistent", "driver -> \(name), but \(target) has no link back to \(bdf); which driver is bound is unknown")
+                return .unknown("the driver link of \(dir) names \(name), whose directory does not list the device", remedy: "read the host's own sysfs")
             }
         } catch where error.isMissing {
             note("dangling-link", "driver -> \(name) leads nowhere in this tree (an incomplete snapshot?); the name is taken from the link")

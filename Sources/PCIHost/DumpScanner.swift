@@ -80,7 +80,13 @@ public struct DumpScanner {
                                                                 remedy: "capture the whole machine: `lspci -nnkvvvxxxx` as root")
                 hostDiagnostics.append(Diagnostic(code: "dump-partial", message: "the dump looks filtered (\(why)); group membership beyond it is unknown"))
             }
-            let without = functions.filter { $0.iommuGroup == nil }
+            // A function whose group lines contradict each other may belong to any group: all groups are uncertain.
+            if environment.groupMembershipIncomplete == nil,
+               let torn = functions.first(where: { f in f.diagnostics.contains { $0.code == "group-inconsistent" } }) {
+                environment.groupMembershipIncomplete = Unknown("\(torn.address) has IOMMU group lines that disagree or name no group: which group holds it, and so every group's membership, is uncertain",
+                                                                remedy: "capture the dump again, once: `lspci -nnkvvvxxxx` as root")
+            }
+            let without = functions.filter { $0.iommuGroup == nil && !$0.diagnostics.contains { $0.code == "group-inconsistent" } }
             if !without.isEmpty {
                 hostDiagnostics.append(Diagnostic(code: "group-line-missing",
                     message: "the dump has IOMMU group lines, but not for \(without.count) function(s) (e.g. \(without[0].address)); their groups are unknown"))

@@ -299,8 +299,11 @@ public struct HostEnvironment: Hashable, Sendable {
         guard let line = kernelCommandLine.value else { return result }
         for word in line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
             if word == "--" { break }
+            // As the kernel parses it (parse_args, parameq): '-' and '_' in a name are the same, and quotes around
+            // the value (or the whole word) go.
+            let word = word.filter { $0 != "\"" }
             if let eq = word.firstIndex(of: "=") {
-                let key = String(word[..<eq])
+                let key = String(word[..<eq]).replacingDashes()
                 let value = String(word[word.index(after: eq)...])
                 // Options the kernel accumulates keep every value (comma-joined), as it applies them all.
                 if (key == "pci" || key == "pcie_acs_override"), let earlier = result[key], !earlier.isEmpty {
@@ -309,7 +312,7 @@ public struct HostEnvironment: Hashable, Sendable {
                     result[key] = value
                 }
             } else {
-                result[String(word)] = ""
+                result[String(word).replacingDashes()] = ""
             }
         }
         return result
@@ -535,4 +538,10 @@ public struct ResourceRange: Hashable, Sendable {
         }
         return result
     }
+}
+
+
+extension String {
+    /// A kernel parameter name with '-' read as '_' (the kernel's parameq treats them alike).
+    func replacingDashes() -> String { String(map { $0 == "-" ? "_" : $0 }) }
 }

@@ -225,12 +225,20 @@ public struct SysfsScanner {
             header = nil
             decoded = nil
         }
+        // The class: sysfs `class` (pdev->class), unless readable config space contradicts it, or it is not a
+        // 24-bit value: then config space's own register, with a diagnostic (damage must not turn a bridge or a
+        // chipset function into an endpoint).
+        var classCode = ids.classCode.flatMap { $0 <= 0xff_ffff ? ClassCode(rawValue: $0) : nil } ?? header?.classCode ?? ClassCode(rawValue: 0xff_0000)
+        if let h = header, !h.idsReadAllOnes, h.classCode != classCode {
+            reader.note("class-mismatch", "class says \(hex(classCode.rawValue, 6)) but config space says \(hex(h.classCode.rawValue, 6)); config space is used")
+            classCode = h.classCode
+        }
         var function = PCIFunction(
             address: address,
             vendorID: vendorID, deviceID: deviceID,
             subsystemVendorID: ids.subsystemVendor ?? header?.subsystemVendorID,
             subsystemDeviceID: ids.subsystemDevice ?? header?.subsystemID,
-            classCode: ids.classCode.map { ClassCode(rawValue: $0) } ?? header?.classCode ?? ClassCode(rawValue: 0xff_0000),
+            classCode: classCode,
             revision: ids.revision ?? header?.revision ?? 0,
             header: header,
             configBytesReadable: config.readable,
@@ -726,7 +734,7 @@ public struct SysfsScanner {
             }
         }
         for (module, parameter) in [("vfio_iommu_type1", "allow_unsafe_interrupts"), ("vfio", "enable_unsafe_noiommu_mode"),
-                                    ("vfio_pci", "disable_idle_d3"), ("vfio_pci", "nointxmask"), ("vfio_pci", "disable_vga")] {
+                                    ("vfio_pci", "disable_idle_d3"), ("vfio_pci", "nointxmask"), ("vfio_pci", "disable_vga"), ("vfio_pci", "disable_denylist")] {
             let path = "sys/module/\(module)/parameters/\(parameter)"
             do {
                 if let value = try root.readTextIfPresent(path) { env.moduleParameters["\(module)/\(parameter)"] = TerminalSafe.escape(value) }
@@ -852,8 +860,15 @@ public struct SysfsScanner {
                     damaged.append("\(entry) points to '\(TerminalSafe.escape(String(target.prefix(60))))', which no open file is")
                     continue
                 }
-                guard target.hasPrefix("/dev/vfio/"), target != "/dev/vfio/vfio" else { continue }
-                users.append(VFIOUser(pid: pid, command: (try? root.readText("proc/\(pid)/comm")).map(TerminalSafe.escape), device: TerminalSafe.escape(target)))
+                // The kernel's forms of one device: "/dev/vfio/7", "/dev/vfio/7 (deleted)"; "//" and a leading 0 are
+                // not the kernel's but name the same: normalised, and anything else under /dev/vfio is kept as read.
+                var normal = target
+                if normal.hasSuffix(" (deleted)") { normal = String(normal.dropLast(" (deleted)".count)) }
+                while normal.contains("//") { normal = normal.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/"); normal = "/" + normal }
+                guard normal.hasPrefix("/dev/vfio/"), normal != "/dev/vfio/vfio" else { continue }
+                if let n = Int(normal.dropFirst("/dev/vfio/".count)) { normal = "/dev/vfio/\(n)" }
+                if normal.hasPrefix("/dev/vfio/devices/vfio"), let n = Int(normal.dropFirst("/dev/vfio/devices/vfio".count)) { normal = "/dev/vfio/devices/vfio\(n)" }
+                users.append(VFIOUser(pid: pid, command: (try? root.readText("proc/\(pid)/comm")).map(TerminalSafe.escape), device: TerminalSafe.escape(normal)))
             }
         }
         if unreadable > 0 {
@@ -888,6 +903,15 @@ public struct SysfsScanner {
             var groups = readGroupDirectory(ids, functions: functions, &diagnostics)
             // A function whose iommu_group link names a group the listing lacks: keep the link's group, so every
             // command shows the same group; the disagreement makes that group's membership unknown (crossCheck).
+            // A function whose link names a listed group that does not list it: it stays a member (its link is the
+            // kernel's word too), and the group's membership is uncertain.
+            let listedMembersBefore = Set(groups.flatMap(\.members))
+            for i in groups.indices {
+                let claimed = functions.filter { $0.iommuGroup == groups[i].id && !listedMembersBefore.contains($0.address) }.map(\.address)
+                guard !claimed.isEmpty else { continue }
+                groups[i].members = (groups[i].members + claimed).sorted()
+                groups[i].inconsistency = groups[i].inconsistency ?? "\(claimed.map(\.description).joined(separator: ", ")) link(s) to group \(groups[i].id), whose devices/ does not list them"
+            }
             let listed = Set(groups.map(\.id))
             let listedMembers = Set(groups.flatMap(\.members))
             let orphans = Dictionary(grouping: functions.filter { f in

@@ -183,12 +183,30 @@ public enum FunctionRules {
             decided = false
             findings.append(.unknown(.hostUseUnknown, "Whether \(a)'s block devices hold active swap is unknown.", functions: [a], u))
         }
-        // Mounts whose source names no block device (`/dev/root`, a ZFS dataset, a /dev/disk/by-* link): they may be on these disks.
-        let unmatched = (model.environment.mounts.value ?? []).filter {
-            $0.source == "/dev/root" || $0.fsType == "zfs" || $0.source.hasPrefix("/dev/disk/")
+        // Mounts and swaps whose source names no block device this input knows (`/dev/root`, a ZFS dataset, a
+        // /dev/disk/by-* link, UUID=/LABEL=, a /dev path that is no known device name, a "(deleted)" form): they may
+        // be on these disks. And a device-mapper holder whose /dev/mapper name is unreadable may back any of them.
+        var knownDevices: Set<String> = []
+        for other in model.functions {
+            guard let u = other.hostUse.value, !u.blockDevices.isEmpty else { continue }
+            for b in u.blockDevices { knownDevices.insert("/dev/" + b) }
+            for h in u.stackedDevices {
+                knownDevices.insert("/dev/" + h.name)
+                if let m = h.mapperName { knownDevices.insert("/dev/mapper/" + m) }
+            }
         }
+        let unnamedHolder = use.stackedDevices.contains { $0.name.hasPrefix("dm-") && $0.mapperName == nil }
+        func doubtful(_ source: String) -> Bool {
+            if source == "/dev/root" || source.hasPrefix("/dev/disk/") || source.hasPrefix("UUID=") || source.hasPrefix("LABEL=")
+                || source.hasPrefix("PARTUUID=") || source.contains("(deleted)") { return true }
+            if source.hasPrefix("/dev/mapper/") { return unnamedHolder && !knownDevices.contains(source) }
+            return source.hasPrefix("/dev/") && !knownDevices.contains(source) && !source.hasPrefix("/dev/loop") && !source.hasPrefix("/dev/zram")
+                && (source.contains("//") || source.hasSuffix("/") || use.blockDevices.contains { source.hasPrefix("/dev/" + $0) })
+        }
+        let unmatched = (model.environment.mounts.value ?? []).filter { $0.fsType == "zfs" || doubtful($0.source) }.map { "\($0.source) on \($0.mountPoint) (\($0.fsType))" }
+            + (model.environment.swaps.value ?? []).filter(doubtful).map { "\($0) (swap)" }
         if decided && !unmatched.isEmpty && !findings.contains(where: { $0.code == .hostMounted || $0.code == .hostSwap }) {
-            let which = unmatched.map { "\($0.source) on \($0.mountPoint) (\($0.fsType))" }
+            let which = unmatched
             return findings + [.unknown(.hostUseUnknown, "Whether \(a)'s block devices (\(use.blockDevices.joined(separator: ", "))) back \(which.joined(separator: ", ")) is unknown: that mount names no block device.",
                                         functions: [a], Unknown("proc/mounts lists \(which.joined(separator: ", ")), whose device cannot be told from its name",
                                                                 remedy: "check with `findmnt -no SOURCE,MAJ:MIN` or `zpool status` on the host"))]
@@ -213,6 +231,20 @@ public enum FunctionRules {
         let names = groups.sorted().map { "/dev/vfio/\($0)" } + [f.vfioDevice].compactMap { $0 }
         // Only a VFIO-bound function (or one whose driver is unknown) can be held through VFIO.
         let mayBeHeld = VFIODrivers.isVFIO(f.driver) || !f.driverBinding.isKnown || f.vfioDevice != nil
+        // A holder of a /dev/vfio path this input cannot attribute to a group or a VFIO device it knows (a form the
+        // kernel writes such as "… (deleted)", a device file whose vfio-dev entry is damaged) may be holding this one.
+        if case let .known(users, _) = model.environment.vfioUsers, mayBeHeld {
+            var known = Set(model.groups.map { "/dev/vfio/\($0.id)" })
+            for other in model.functions {
+                if let d = other.vfioDevice { known.insert(d) }
+                if let g = other.iommuGroup { known.insert("/dev/vfio/\(g)") }
+            }
+            let stray = users.filter { !known.contains($0.device) }
+            if !stray.isEmpty, !users.contains(where: { names.contains($0.device) }) {
+                return [.unknown(.vfioInUse, "Whether \(a) is in use is unknown: PID \(stray[0].pid) holds \(stray[0].device), which names no group or VFIO device the input shows.",
+                                 functions: [a], Unknown("a process holds \(stray[0].device), which cannot be matched to a group or device", remedy: "read the host's own /proc and sysfs"))]
+            }
+        }
         switch model.environment.vfioUsers {
         case .known where names.isEmpty, .unknown where !mayBeHeld || names.isEmpty:
             return []
@@ -397,8 +429,10 @@ public enum FunctionRules {
                 return [Finding(.pfWithVFs, free ? .warn : .fail,
                     "\(a) is an SR-IOV PF with \(n) VF(s) enabled: vfio-pci refuses to bind a PF with SR-IOV enabled (\"Cannot bind to PF with SR-IOV enabled\", vfio_pci_core_register_device)\(free ? "; none of its VFs is bound to VFIO, so disabling them is the preparation" : "").",
                     functions: [a] + vfs, evidence: [source] + (held.isEmpty ? [] : ["bound to vfio-pci: \(held.map(\.description).joined(separator: ", "))"]),
-                    fix: "Assign the VFs instead, or \(release)echo 0 > /sys/bus/pci/devices/\(a)/sriov_numvfs before assigning the PF.",
-                    steps: free ? [.write(path: "/sys/bus/pci/devices/\(a)/sriov_numvfs", value: "0")] : nil)]
+                    fix: "Assign the VFs instead, or \(release)\(f.driverBinding.isKnown && f.driver == nil ? "bind the PF's own driver again (sriov_numvfs needs a driver), then " : "")echo 0 > /sys/bus/pci/devices/\(a)/sriov_numvfs before assigning the PF.",
+                    // sriov_numvfs is written through the PF's driver (sriov_numvfs_store: "no driver bound to device;
+                    // cannot configure SR-IOV"): a driverless PF needs its own driver bound again first, by hand.
+                    steps: free && f.driver != nil ? [.write(path: "/sys/bus/pci/devices/\(a)/sriov_numvfs", value: "0")] : nil)]
             } else if enabled == nil {
                 return [.unknown(.vfSharedStateUnknown, "How many VFs \(a) has enabled is unknown (vfio-pci refuses a PF with VFs enabled).", functions: [a],
                                  Unknown("sriov_numvfs of \(a) is not readable and it has no virtfn links", remedy: "read the host's own sysfs"))]

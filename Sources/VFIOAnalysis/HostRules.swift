@@ -64,7 +64,8 @@ public enum HostRules {
                                     fix: "Enable the IOMMU first."))
         }
         let intremap = params["intremap"]?.split(separator: ",") ?? []
-        if params["nointremap"] != nil || intremap.contains("off") {
+        // setup_irqremap matches "off" by prefix (strncmp(str, "off", 3)).
+        if params["nointremap"] != nil || intremap.contains(where: { $0.hasPrefix("off") }) {
             findings.append(Finding(.interruptRemappingOff, .fail,
                 "\(params["nointremap"] != nil ? "nointremap" : "intremap=off") disables interrupt remapping (on Intel and AMD alike): a guest could inject arbitrary interrupts; vfio_iommu_type1 refuses such hosts unless allow_unsafe_interrupts=1.",
                 evidence: cmdline.map { [$0] } ?? [], fix: "Remove \(params["nointremap"] != nil ? "nointremap" : "intremap=off") from the kernel command line."))

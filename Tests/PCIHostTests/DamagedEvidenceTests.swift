@@ -90,6 +90,17 @@ struct DamagedEvidenceTests {
         #expect(try Self.unit(model, "0000:01:00.2").findings.contains { $0.code == .vfioInUse && $0.severity == .fail })
     }
 
+    @Test("a holder of /dev/vfio in a form the kernel writes, or that names no known group or device, is never read as nobody",
+          arguments: ["/dev/vfio/7 (deleted)", "/dev/vfio//7", "//dev/vfio/7", "/dev/vfio/07", "/dev/vfio/devices/vfio3"])
+    func holderForms(_ target: String) throws {
+        let root = try Self.heldGroup()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try Self.replace(root + "/proc/4242/fd/17") { try FileManager.default.createSymbolicLink(atPath: $0, withDestinationPath: target) }
+        let model = try Self.model(root)
+        #expect(try Self.line(model, "0000:01:00.2", "host-use") != "PASS", "\(target)")
+        #expect(try Self.unit(model, "0000:01:00.2").verdict != .ready, "\(target)")
+    }
+
     // MARK: Host use
 
     @Test("proc/mounts without a root mount is unknown: the mounted NVMe is not cleared")
@@ -290,6 +301,86 @@ struct DamagedEvidenceTests {
         let codes = Set(unit.findings.map(\.code))
         #expect(!codes.contains(.notInGroup) && !codes.contains(.bridgesOnly) && codes.contains(.groupIncomplete))
         #expect(!Reporter.report(model).units.contains { $0.members.isEmpty && $0.findings.contains { $0.code == .bridgesOnly } })
+    }
+
+    @Test("a member left out of its group's devices/ listing, while its link names the group, stays a member: the group is uncertain")
+    func memberLeftOutOfListing() throws {
+        let root = try Self.copy("sriov")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let model0 = try Self.model(root)
+        let lpc = try #require(model0.function(PCIAddress(bus: 0, device: 0x1f, function: 0)))
+        let group = try #require(lpc.iommuGroup)
+        try FileManager.default.removeItem(atPath: root + "/sys/kernel/iommu_groups/\(group)/devices/0000:00:1f.0")
+        let model = try Self.model(root)
+        let unit = try Self.unit(model, "0000:00:1f.2")
+        #expect(unit.members.contains(lpc.address))
+        #expect(unit.verdict == .blocked || unit.verdict == .undetermined, "\(unit.verdict)")
+        #expect(unit.findings.contains { $0.code == .groupIncomplete })
+    }
+
+    @Test("a sysfs class that contradicts config space, or is no 24-bit class, does not turn a chipset function into an endpoint",
+          arguments: ["0x0c0500", "0", "0x06010000"])
+    func classContradicted(_ value: String) throws {
+        let root = try Self.copy("sriov")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try "\(value)\n".write(toFile: root + "/sys/devices/pci0000:00/0000:00:1f.0/class", atomically: false, encoding: .utf8)
+        let unit = try Self.unit(try Self.model(root), "0000:00:1f.2")
+        #expect(unit.verdict == .blocked, "\(value): \(unit.verdict)")
+        #expect(unit.findings.contains { $0.code == .chipsetFunction }, "\(value)")
+    }
+
+    @Test("a mount or swap source in a form the kernel writes but that names no known device is unknown, not 'not this disk'",
+          arguments: ["/dev//nvme0n1", "UUID=1234", "/dev/nvme0n1\\040(deleted)"])
+    func mountForms(_ source: String) throws {
+        let root = try Self.copy("host-in-use")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n".write(toFile: root + "/proc/swaps", atomically: false, encoding: .utf8)
+        let mounts = try String(contentsOfFile: root + "/proc/mounts", encoding: .utf8)
+        let line = try #require(mounts.split(separator: "\n").first { $0.hasPrefix("/dev/nvme") })
+        let device = String(line.split(separator: " ")[0])
+        try mounts.replacingOccurrences(of: device + " ", with: source.replacingOccurrences(of: "nvme0n1", with: String(device.dropFirst(5))) + " ")
+            .write(toFile: root + "/proc/mounts", atomically: false, encoding: .utf8)
+        #expect(try Self.line(try Self.model(root), "0000:02:00.0", "host-use") != "WARN", "\(source)")
+    }
+
+    @Test("the kernel's command line as the kernel parses it: '-' and '_' alike, quotes dropped, intremap=off by prefix",
+          arguments: ["pcie-acs-override=downstream", "intremap=\"off\"", "\"intremap=off\"", "intremap=offx", "pci=\"noacs\""])
+    func commandLineForms(_ word: String) throws {
+        let root = try Self.copy("vfio-bound")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let line = try String(contentsOfFile: root + "/proc/cmdline", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        try (line + " " + word + "\n").write(toFile: root + "/proc/cmdline", atomically: false, encoding: .utf8)
+        let model = try Self.model(root)
+        let lines = CheckLines.lines(Reporter.check(model, selected: [PCIAddress(bus: 1, device: 0, function: 0)]).findings)
+        let trust = lines.first { $0.id == "acs-override" }?.result
+        let remap = lines.first { $0.id == "interrupt-remapping" }?.result
+        #expect(trust != "PASS" || remap != "PASS", "\(word): both lines pass")
+    }
+
+    @Test("a driver link that its driver's directory does not link back to is a contradiction: the driver is unknown")
+    func driverBackLink() throws {
+        let root = try Self.copy("vfio-bound")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let dir = root + "/sys/devices/pci0000:00/0000:00:02.2/0000:03:00.0"
+        try Self.replace(dir + "/driver") { try FileManager.default.createSymbolicLink(atPath: $0, withDestinationPath: "../../../../bus/pci/drivers/vfio-pci") }
+        let model = try Self.model(root)
+        let f = try #require(model.function(PCIAddress(bus: 3, device: 0, function: 0)))
+        #expect(!f.driverBinding.isKnown)
+        #expect(try Self.unit(model, "0000:03:00.0").verdict != .ready)
+    }
+
+    @Test("a dump whose group lines for one function disagree leaves every group's membership uncertain")
+    func dumpGroupContradiction() throws {
+        let path = NSTemporaryDirectory() + "torn-\(UUID().uuidString).txt"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let text = try String(contentsOfFile: Fixtures.realdata("nvidia-bug-report-lspci/hp-omen-obelisk-875-0xxx.lspci-nnDvvvxxxx.txt"), encoding: .utf8)
+        let block = try #require(text.components(separatedBy: "\n\n").first { $0.hasPrefix("0000:04:00.0") })
+        // The same function pasted again with another group (6, the group of 00:17.0).
+        let again = block.split(separator: "\n").map { $0.contains("IOMMU group:") ? "\tIOMMU group: 6" : String($0) }.joined(separator: "\n")
+        try (text + "\n\n" + again + "\n").write(toFile: path, atomically: false, encoding: .utf8)
+        let r = try Command.tool(["check", "00:17.0", "--dump", path, "--json"])
+        let lines = TrustTests.checkLines(try Command.json(r.stdout))
+        #expect(lines["whole-group"]?["result"] as? String == "UNKNOWN", "\(lines["whole-group"] ?? [:])")
     }
 
     @Test("a group member the scan cannot read leaves every per-function line unknown, the candidate line too")
