@@ -13,7 +13,7 @@ if [[ -n "${VFIO_INSPECT_GUEST_KERNEL:-}" ]]; then
 fi
 cache=.build/guest-kernel
 # The modules the VFIO harness (Scripts/guest-vfio.sh) loads; their dependencies come with them.
-harness_modules="vfio_iommu_type1 vfio-pci crct10dif_generic crc64_rocksoft_generic nvme e1000e e1000 ext4 bochs"
+harness_modules="vfio_iommu_type1 vfio-pci crct10dif_generic crc64_rocksoft_generic nvme e1000e e1000 ext4 bochs virtio_pci virtio_iommu"
 if [[ -r "$cache/vmlinuz" && -r "$cache/modules.alias" && "$(cat "$cache/modules/LIST" 2>/dev/null)" == "$harness_modules" ]]; then
     echo "$PWD/$cache/vmlinuz"; exit 0
 fi
@@ -40,6 +40,11 @@ trap 'rm -rf "$work"' EXIT
 echo "guest-kernel: downloading $package (unpacked into $cache, not installed)" >&2
 ( cd "$work" && apt-get download -qq "$package" >/dev/null 2>&1 ) || { "${sudo[@]}" apt-get update -qq; ( cd "$work" && apt-get download -qq "$package" >/dev/null ); }
 dpkg-deb -x "$work"/*.deb "$work/x"
+# Ubuntu ships the modules in a package of their own (linux-modules-RELEASE).
+if ! ls -d "$work"/x/lib/modules/*/kernel >/dev/null 2>&1; then
+    rel=$(basename "$(ls "$work"/x/boot/vmlinuz-* | head -1)"); rel=${rel#vmlinuz-}
+    ( cd "$work" && apt-get download -qq "linux-modules-$rel" >/dev/null 2>&1 && dpkg-deb -x linux-modules-"$rel"_*.deb x ) || true
+fi
 image=$(ls "$work"/x/boot/vmlinuz-* 2>/dev/null | head -1)
 [[ -n "$image" ]] || { echo "guest-kernel: $package holds no boot/vmlinuz-*" >&2; exit 1; }
 mkdir -p "$cache"
@@ -55,18 +60,29 @@ fi
 # modprobe --show-depends against the unpacked tree), and the kernel's config (which IOMMUs it has).
 rm -rf "$cache/modules"; mkdir -p "$cache/modules"
 cp "$work/x/boot/config-$release" "$cache/config" 2>/dev/null || true
+# Modules may be compressed (.ko.xz, .ko.zst, .ko.gz: Debian 13, Ubuntu): they are stored decompressed, as
+# busybox's insmod reads them. A module this kernel does not have (virtio_iommu on Debian 12) is left out, said.
 order=()
 for module in $harness_modules; do
+    deps=$(PATH=$PATH:/usr/sbin modprobe -d "$work/x" -S "$release" --show-depends "$module" 2>&1) || {
+        echo "guest-kernel: $release has no module $module (${deps%%$'\n'*})" >&2; continue; }
     while read -r verb path _; do
         [[ "$verb" == insmod ]] || continue
         rel=${path#"$work/x/lib/modules/$release/"}
-        [[ " ${order[*]-} " == *" $rel "* ]] && continue
-        order+=("$rel")
-        mkdir -p "$cache/modules/$(dirname "$rel")"
-        cp "$path" "$cache/modules/$rel"
-    done < <(PATH=$PATH:/usr/sbin modprobe -d "$work/x" -S "$release" --show-depends "$module" 2>/dev/null)
+        base=$rel
+        for ext in .ko.xz .ko.zst .ko.gz .ko; do [[ "$rel" == *"$ext" ]] && { base=${rel%"$ext"}; break; }; done
+        [[ " ${order[*]-} " == *" $base "* ]] && continue
+        order+=("$base")
+        mkdir -p "$cache/modules/$(dirname "$base")"
+        case "$rel" in
+            *.ko.xz) xz -dc "$path" > "$cache/modules/$base.ko" ;;
+            *.ko.zst) zstd -qdc "$path" > "$cache/modules/$base.ko" ;;
+            *.ko.gz) gzip -dc "$path" > "$cache/modules/$base.ko" ;;
+            *) cp "$path" "$cache/modules/$base.ko" ;;
+        esac
+    done <<< "$deps"
 done
-printf '%s\n' "${order[@]%.ko}" > "$cache/modules/modules.order"
+printf '%s\n' "${order[@]}" > "$cache/modules/modules.order"
 echo "$harness_modules" > "$cache/modules/LIST"
 cp "$image" "$cache/vmlinuz.tmp" && mv "$cache/vmlinuz.tmp" "$cache/vmlinuz"
 echo "$package" > "$cache/PACKAGE"

@@ -48,7 +48,7 @@ fi
 # The initramfs, rebuilt when the tool, the init, the probe or the modules change.
 cache=.build/guest-vfio
 mkdir -p "$cache"
-key=$( (sha256sum "$tool" Scripts/guest-vfio.sh Scripts/guest/init Scripts/guest/vfio-probe.c "$kdir/modules/modules.order"; command -v busybox) | sha256sum | cut -c1-16)
+key=$(cat "$tool" Scripts/guest-vfio.sh Scripts/guest/init Scripts/guest/vfio-probe.c "$kdir/modules/modules.order" | sha256sum | cut -c1-16)
 initrd="$cache/initramfs-$key.cpio"
 if [[ ! -r "$initrd" ]]; then
     root=$(mktemp -d "$cache/root.XXXXXX")
@@ -72,8 +72,9 @@ if [[ ! -r "$initrd" ]]; then
         cp -L "$lib" "$root$lib"
     done
     [[ -r /usr/share/misc/pci.ids ]] && cp /usr/share/misc/pci.ids "$root/usr/share/misc/pci.ids"
-    (cd "$root" && find . | cpio -o -H newc --quiet) > "$initrd.tmp"
-    mv "$initrd.tmp" "$initrd"
+    # Two runs with a cold cache each write their own file; the rename makes either complete one the cache.
+    (cd "$root" && find . | cpio -o -H newc --quiet) > "$root.cpio"
+    mv "$root.cpio" "$initrd"
     rm -rf "$root"
     trap - EXIT
 fi

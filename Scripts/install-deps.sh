@@ -16,7 +16,7 @@ if [[ "${1:-}" == "--test" ]]; then
     packages+=(python3-jsonschema graphviz qemu-system-x86 qemu-system-ppc qemu-system-data libvirt-clients libxml2-utils kmod)
     # The VFIO harness (Scripts/guest-vfio.sh): a busybox-static initramfs packed with cpio, the probe linked
     # statically (gcc, libc6-dev), file to tell a static busybox.
-    packages+=(busybox-static cpio gcc libc6-dev file)
+    packages+=(busybox-static cpio gcc libc6-dev file xz-utils zstd)
     # The fleet formats' consumers: promtool (prometheus) lints the textfile, a real node_exporter serves it,
     # kubectl applies NFD's labels with the API server's rules (Debian's kubernetes-client, unless a kubectl is
     # there already); python3-venv holds the PyPI consumers (Scripts/fleet-tools.sh).

@@ -1,7 +1,7 @@
 /*
  * vfio-probe: asks the kernel's VFIO what QEMU's vfio-pci asks when it realizes a device, for one IOMMU group.
  *
- *   vfio-probe GROUP BDF...
+ *   vfio-probe GROUP [BDF...]
  *
  * Opens /dev/vfio/vfio (VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION type1v2), the group file /dev/vfio/GROUP
  * (VFIO_GROUP_GET_STATUS: viable), VFIO_GROUP_SET_CONTAINER, VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU), then for each
@@ -28,8 +28,8 @@ static void field_errno(const char *name, int err, int *first) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 3) {
-        fprintf(stderr, "usage: vfio-probe GROUP BDF...\n");
+    if (argc < 2) {
+        fprintf(stderr, "usage: vfio-probe GROUP [BDF...]\n");
         return 2;
     }
     int group = atoi(argv[1]);
@@ -97,7 +97,7 @@ int main(int argc, char **argv) {
         } else {
             size_t size = sizeof head + head.count * sizeof(struct vfio_pci_dependent_device);
             struct vfio_pci_hot_reset_info *full = calloc(1, size);
-            full->argsz = (unsigned)size;
+            if (full) full->argsz = (unsigned)size;
             if (full && ioctl(dfd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, full) == 0) {
                 printf(",\"hotReset\":[");
                 for (unsigned k = 0; k < full->count; k++) {

@@ -74,7 +74,7 @@ public struct CheckCommand: ParsableCommand {
         abstract: "Readiness of a planned assignment, expanded to whole IOMMU groups.",
         discussion: """
             One line per subject (id in --json), each PASS, WARN, FAIL or UNKNOWN (the input lacks a fact the rule needs; \
-            the line says which and what would supply it). Exit 0 ready, 1 needs preparation or warnings, 2 blocked, \
+            the line says which and what would supply it). Exit 0 ready (cautions alone leave it ready), 1 needs preparation, 2 blocked, \
             3 input unreadable, 4 undetermined (nothing known blocks, but something that decides is unknown), \
             5 a selector matched nothing.
             """)
@@ -109,7 +109,7 @@ public struct CheckCommand: ParsableCommand {
         printHostDiagnostics(model)
         let status = CheckLines.exitStatus(result.verdict)
         if fixScript {
-            printText(FixScript.render(result))
+            printText(FixScript.render(result, source: model.source.description))
             return
         } else if json {
             let described = DescribedCheck(result, model)

@@ -48,44 +48,61 @@ public struct DescribedFixStep: Encodable, Sendable {
 }
 
 /// `check --fix-script`: the unit's fixes as a POSIX shell script, in the order they must run (host use first,
-/// then SR-IOV, then drivers). Only for a unit that needs preparation: a blocked or undetermined unit's script
-/// says why in comments and exits with the verdict's status before any step; fixes that cannot be expressed as
-/// commands are comments too.
+/// then loading vfio-pci, SR-IOV, then drivers). Only for a unit that needs preparation: a blocked or undetermined
+/// unit's script says why in comments and exits with the verdict's status before any step; fixes that cannot be
+/// expressed as commands are listed first, as comments, for the admin to do.
 public enum FixScript {
-    public static func render(_ result: CheckResult) -> String {
-        var out = ["#!/bin/sh", "# vfio-inspect check --fix-script \(result.selected.map(\.description).joined(separator: " "))",
-                   "# unit: \(result.unit.map(\.description).joined(separator: " ")); verdict: \(result.verdict.rawValue)"]
-        let status = CheckLines.exitStatus(result.verdict)
+    /// The unit's steps in the order they must run; `nil` when the unit is blocked or undetermined (nothing is to
+    /// be run), `[]` when it is ready.
+    public static func steps(_ result: CheckResult) -> [(finding: Finding, steps: [FixStep])]? {
         switch result.verdict {
-        case .ready:
-            out.append("# nothing to prepare")
-            return out.joined(separator: "\n") + "\n"
-        case .blocked, .undetermined:
-            for f in result.findings where f.severity == .fail || f.severity == .unknown {
-                out.append("# \(f.severity.rawValue): \(f.code): \(f.message)")
-            }
-            out.append("exit \(status)")
-            return out.joined(separator: "\n") + "\n"
-        case .needsPreparation:
-            break
+        case .ready: return []
+        case .blocked, .undetermined: return nil
+        case .needsPreparation: break
         }
-        out.append("set -e")
         func rank(_ f: Finding) -> Int {
+            if f.code == .vfioPCINotLoaded { return 2 }
             switch f.code.line {
-            case .hostUse: 0
-            case .sriov: 1
-            case .drivers: 2
-            default: 3
+            case .hostUse: return 0
+            case .sriov: return 1
+            case .drivers: return 3
+            default: return 4
             }
         }
         var seen: Set<String> = []
-        for f in result.findings.filter({ $0.severity == .warn || $0.severity == .fail }).sorted(by: { rank($0) < rank($1) }) {
-            guard let steps = f.steps else {
-                if !f.code.isCaution, let fix = f.fix { out.append("# by hand (\(f.code)): \(fix)") }
-                continue
+        var out: [(Finding, [FixStep])] = []
+        for f in result.findings.filter({ $0.steps != nil && ($0.severity != .info || $0.code == .vfioPCINotLoaded) }).sorted(by: { rank($0) < rank($1) }) {
+            let fresh = (f.steps ?? []).filter { seen.insert($0.description).inserted }
+            if !fresh.isEmpty { out.append((f, fresh)) }
+        }
+        return out
+    }
+
+    /// The script; `source` names the input it was computed from (the host whose /sys it writes to).
+    public static func render(_ result: CheckResult, source: String) -> String {
+        var out = ["#!/bin/sh", "# vfio-inspect check --fix-script \(result.selected.map(\.description).joined(separator: " "))",
+                   "# computed from \(source): run it on that host",
+                   "# unit: \(result.unit.map(\.description).joined(separator: " ")); verdict: \(result.verdict.rawValue)"]
+        guard let steps = steps(result) else {
+            for f in result.findings where f.severity == .fail || f.severity == .unknown {
+                out.append("# \(f.severity.rawValue): \(f.code): \(f.message)")
             }
+            out.append("exit \(CheckLines.exitStatus(result.verdict))")
+            return out.joined(separator: "\n") + "\n"
+        }
+        if result.verdict == .ready {
+            out.append("# nothing to prepare")
+            return out.joined(separator: "\n") + "\n"
+        }
+        // What cannot be a command comes first: the admin does it before (or instead of) the steps below.
+        for f in result.findings where f.severity == .warn && f.steps == nil && !f.code.isCaution {
+            if let fix = f.fix { out.append("# by hand first (\(f.code)): \(fix)") }
+        }
+        out.append("# the bindings below last until reboot; `driverctl set-override` keeps them")
+        out.append("set -e")
+        for (f, list) in steps {
             out.append("# \(f.code): \(f.message)")
-            for step in steps where seen.insert(step.description).inserted { out.append(step.description) }
+            out += list.map(\.description)
         }
         return out.joined(separator: "\n") + "\n"
     }
@@ -202,6 +219,9 @@ public struct DescribedCheck: Encodable, Sendable {
     public let checks: [Line]
     /// How each member that is not a bridge can be reset, and what VFIO's hot reset of it also resets.
     public let resets: [DescribedVFIOReset]
+    /// The unit's fix steps in the order they must run (what `--fix-script` prints): `[]` when ready, `null` when
+    /// blocked or undetermined (nothing is to be run). Each finding's own `fixSteps` are the same steps unordered.
+    @Nullable public var fixSteps: [DescribedFixStep]?
 
     public init(_ result: CheckResult, _ model: HostModel) {
         schemaVersion = JSONSchemaVersion.current
@@ -212,6 +232,7 @@ public struct DescribedCheck: Encodable, Sendable {
         exitStatus = Int(CheckLines.exitStatus(result.verdict))
         checks = CheckLines.lines(result.findings)
         resets = result.unit.compactMap { model.function($0) }.filter { !$0.isBridge }.map { DescribedVFIOReset($0, model) }
+        fixSteps = FixScript.steps(result).map { $0.flatMap(\.steps).map(DescribedFixStep.init) }
     }
 }
 

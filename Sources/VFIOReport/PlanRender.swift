@@ -76,9 +76,17 @@ public enum PlanRender {
         }
     }
 
+    /// A VFIO device registered by a driver that is not vfio-pci's family (vfio-dev/vfioN under, say, nvidia).
+    static func vfioOwned(_ a: PCIAddress, _ model: HostModel) -> Bool {
+        guard let f = model.function(a) else { return false }
+        return f.vfioDevice != nil && !VFIODrivers.isVFIO(f.driver)
+    }
+
     /// One `<hostdev>`: placed in a guest slot, or `unassigned` (detached from the host, invisible to the guest).
-    static func hostdevXML(_ host: PCIAddress, placement: (GuestSlot, PlannedFunction)?, indent: String) -> [String] {
-        var lines = ["\(indent)<hostdev mode='subsystem' type='pci' managed='yes'>",
+    static func hostdevXML(_ host: PCIAddress, placement: (GuestSlot, PlannedFunction)?, indent: String, vfioOwned: Bool = false) -> [String] {
+        // A VFIO device registered by a driver other than vfio-pci (vfio-dev/vfioN: a vendor driver such as NVIDIA's
+        // for vGPU VFs) must not be rebound: managed='no', libvirt leaves its driver alone.
+        var lines = ["\(indent)<hostdev mode='subsystem' type='pci' managed='\(vfioOwned ? "no" : "yes")'>",
                      "\(indent)  <source>",
                      "\(indent)    \(sourceAddress(host))",
                      "\(indent)  </source>"]
@@ -125,11 +133,11 @@ public enum PlanRender {
                 out += controllerXML(s.controller, indent: "    ")
             }
             out.append(xmlComment(["host slot \(s.hostSlot)\(s.group.map { ", IOMMU group \($0)" } ?? ""): \(s.functions.count) function\(s.functions.count == 1 ? "" : "s") in guest slot 0x\(hex(s.slot, 2)) of controller \(s.controller.index)"], indent: "    "))
-            for f in s.functions { out += hostdevXML(f.host, placement: (s, f), indent: "    ") }
+            for f in s.functions { out += hostdevXML(f.host, placement: (s, f), indent: "    ", vfioOwned: vfioOwned(f.host, model)) }
         }
         if !plan.hidden.isEmpty {
             out.append(xmlComment(["detached from the host, not shown to the guest"], indent: "    "))
-            for h in plan.hidden { out += hostdevXML(h.host, placement: nil, indent: "    ") }
+            for h in plan.hidden { out += hostdevXML(h.host, placement: nil, indent: "    ", vfioOwned: vfioOwned(h.host, model)) }
         }
         out.append("  </devices>")
         out.append("</domain>")
@@ -164,6 +172,10 @@ public enum PlanRender {
         out.append("# guest does not see too: VFIO opens a group only when no endpoint in it has a host driver.")
         for a in plan.detached {
             let driver = model.function(a)?.driver
+            if vfioOwned(a, model) {
+                out.append("#   \(a) is a VFIO device of \(driver ?? "its driver") already (vfio-dev): leave its driver as it is")
+                continue
+            }
             out.append("#   driverctl set-override \(a) vfio-pci" + (VFIODrivers.isVFIO(driver) ? "   (already on \(driver ?? ""))" : ""))
         }
         out.append("# Then add these arguments to qemu-system-\(plan.machine == .q35 ? "x86_64 -machine q35" : "ppc64 -machine pseries"):")
@@ -198,14 +210,14 @@ public enum PlanRender {
         out.append("case \"$action\" in attach|detach) ;; *) echo \"usage: sh $0 DOMAIN [attach|detach]; '$action' is neither\" >&2; exit 64 ;; esac")
         out.append("if [ \"$action\" = attach ]; then")
         out.append("# 1. Detach every function VFIO must hold from its host driver (the hidden ones too).")
-        for a in plan.detached { out.append("virsh nodedev-detach pci_\(nodedevName(a))") }
+        for a in plan.detached where !vfioOwned(a, model) { out.append("virsh nodedev-detach pci_\(nodedevName(a))") }
         out.append("")
         var step = 2
         func emit(_ verb: String, _ host: PCIAddress, _ placement: (GuestSlot, PlannedFunction)?, live: Bool, note: String) {
             let file = "\"$dir/\(verb)-\(nodedevName(host)).xml\""
             out.append("# \(step). \(verb == "attach" ? "Attach" : "Detach") \(host): \(note)")
             out.append("cat > \(file) <<'EOF'")
-            out += hostdevXML(host, placement: placement, indent: "")
+            out += hostdevXML(host, placement: placement, indent: "", vfioOwned: vfioOwned(host, model))
             out.append("EOF")
             out.append("virsh \(verb)-device \"$DOMAIN\" \(file) \(live ? "--live --config" : "--config")")
             out.append("")

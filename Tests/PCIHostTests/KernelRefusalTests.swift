@@ -33,6 +33,47 @@ struct KernelRefusalTests {
         #expect(r.status == 2)
     }
 
+    @Test("vfio-pci loaded with disable_denylist=Y binds a denylisted device: a caution, not a block")
+    func denylistDisabled() throws {
+        let root = try Fixtures.scratchCopy(of: "sriov")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        _ = try Command.run("/bin/chmod", ["-R", "u+w", root])
+        let dir = root + "/sys/devices/pci0000:00/0000:00:02.1/0000:02:00.0"
+        try Fixtures.replace(dir + "/vendor", withText: "0x8086\n")
+        try Fixtures.replace(dir + "/device", withText: "0x0b25\n")
+        var bytes = try Fixtures.readBytes(dir + "/config")
+        bytes[0] = 0x86; bytes[1] = 0x80; bytes[2] = 0x25; bytes[3] = 0x0b
+        FileManager.default.createFile(atPath: dir + "/config", contents: Data(bytes))
+        let before = try Command.json(try Command.tool(["check", "--json", "--root", root, "02:00.0"]).stdout)
+        #expect(before["verdict"] as? String == "blocked")
+        try FileManager.default.createDirectory(atPath: root + "/sys/module/vfio_pci/parameters", withIntermediateDirectories: true)
+        try "Y\n".write(toFile: root + "/sys/module/vfio_pci/parameters/disable_denylist", atomically: false, encoding: .utf8)
+        let after = try Command.json(try Command.tool(["check", "--json", "--root", root, "02:00.0"]).stdout)
+        let drivers = (after["checks"] as? [[String: Any]])?.first { $0["id"] as? String == "drivers" }
+        let finding = ((drivers?["findings"] as? [[String: Any]]) ?? []).first { $0["code"] as? String == "vfio-denylist" }
+        #expect(finding?["severity"] as? String == "warn")
+        #expect(after["verdict"] as? String != "blocked")
+    }
+
+    @Test("a VFIO device registered by another driver (vfio-dev/vfioN under nvidia, as NVIDIA's vGPU VFs) is VFIO-owned: never told to rebind")
+    func vendorVFIODevice() throws {
+        let root = try Fixtures.scratchCopy(of: "sriov")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let dir = root + "/sys/devices/pci0000:00/0000:00:02.1/0000:02:00.0"
+        try FileManager.default.createDirectory(atPath: dir + "/vfio-dev/vfio0", withIntermediateDirectories: true)
+        try Fixtures.replace(dir + "/driver", withLinkTo: "../../../../bus/pci/drivers/nvidia")
+        let check = try Command.json(try Command.tool(["check", "--json", "--root", root, "02:00.0"]).stdout)
+        let drivers = (check["checks"] as? [[String: Any]])?.first { $0["id"] as? String == "drivers" }
+        let codes = ((drivers?["findings"] as? [[String: Any]]) ?? []).compactMap { $0["code"] as? String }
+        #expect(codes.contains("vfio-bound") && !codes.contains("host-driver"), "\(codes)")
+        let script = try Command.tool(["check", "--fix-script", "--root", root, "02:00.0"]).stdout
+        #expect(!script.contains("driver_override") && !script.contains("unbind"), "\(script)")
+        let hotplug = try Command.tool(["plan", "02:00.0", "--root", root, "--format", "virsh-hotplug"]).stdout
+        #expect(!hotplug.contains("nodedev-detach pci_0000_02_00_0"), "\(hotplug)")
+        let xml = try Command.tool(["plan", "02:00.0", "--root", root]).stdout
+        #expect(xml.contains("managed='no'") && !xml.contains("type='pci' managed='yes'"), "\(xml)")
+    }
+
     @Test("VFIO's hot reset names what it also resets: a GPU's audio function and the GPU on a real laptop; a bridge below makes it impossible")
     func hotResetScope() throws {
         let laptop = try Command.tool(["check", "--json", "--dump", Fixtures.realdata("nvidia-bug-report-lspci/asus-tuf-fx505dt-laptop.lspci-nnDvvvxxx.txt"), "01:00.1"])

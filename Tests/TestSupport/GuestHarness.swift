@@ -48,6 +48,8 @@ public struct Probe: @unchecked Sendable {
         if let e = groupErrno { return e == 2 ? "no group file" : e == 16 ? "group busy (EBUSY)" : "group errno \(e)" }
         if viable == false { return "not viable" }
         if let e = json["setContainerErrno"] as? Int { return "container refused (errno \(e))" }
+        if let e = json["setIOMMUErrno"] as? Int { return "type1v2 IOMMU refused (errno \(e))" }
+        if let e = json["containerErrno"] as? Int { return "no /dev/vfio/vfio (errno \(e))" }
         if let d = devices.first(where: { $0["deviceErrno"] != nil }) { return "device \(d["address"] ?? "?") errno \(d["deviceErrno"] ?? "?")" }
         return "no device"
     }

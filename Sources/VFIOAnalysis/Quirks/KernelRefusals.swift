@@ -25,6 +25,16 @@ public enum KernelRefusals {
                 "\(f.address) is on vfio-pci's denylist for known errata, but \(why): it can be assigned, and the errata the denylist guards against remain.",
                 functions: [f.address], evidence: ["\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))"] + (disabled == true ? ["sys/module/vfio_pci/parameters/disable_denylist = Y"] : []))]
         }
+        // DSA/IAA joined the list in 6.10 (stable 6.1.91 and later): a kernel older than 6.1 has no such entry of its own.
+        if [0x0b25, 0x0cfe].contains(f.deviceID), let release = model.environment.kernelRelease {
+            let v = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+            if v.count == 2, (v[0], v[1]) < (6, 1) {
+                return [Finding(.vfioDenylist, .warn,
+                    "\(f.address) (Sapphire Rapids DSA or IAA) is on vfio-pci's denylist since Linux 6.10 (stable 6.1.91 and later); this kernel, \(release), is older, so its vfio-pci refuses it only if the distribution backported the entry.",
+                    functions: [f.address], evidence: ["\(hex(f.vendorID, 4)):\(hex(f.deviceID, 4))", "proc/sys/kernel/osrelease = \(release)"],
+                    fix: "If binding fails with \"exists in vfio-pci device denylist\", load vfio-pci with disable_denylist=1 only if you accept the errata.")]
+            }
+        }
         if listed, let entry = denylist[f.vendorID] {
             return [Finding(.vfioDenylist, .fail,
                 "\(f.address) is on vfio-pci's denylist (\(entry.name)): vfio-pci refuses to bind it (\"exists in vfio-pci device denylist\", vfio_pci_dev_in_denylist).",
