@@ -105,8 +105,23 @@ public struct PCIFunction: Hashable, Sendable {
     /// the kernel's modules.alias (only when the scan resolves modules).
     public var kernelModules: Fact<[String]> = .unknown("the scan did not look up modules", remedy: "use `show`, which reads the kernel's module table")
     public var driverOverride: String?
-    /// The VFIO device file of a function bound to vfio-pci with the iommufd character device (`vfio-dev/vfioN`).
-    public var vfioDevice: String?
+    /// The VFIO device its driver registered (`vfio-dev/vfioN`), whatever that driver is: VFIO owns the function.
+    public var vfioRegistration: VFIODeviceEntry?
+    /// The VFIO device cdev (`/dev/vfio/devices/vfioN`) when the kernel made one (`CONFIG_VFIO_DEVICE_CDEV`).
+    public var vfioDevice: String? { vfioRegistration?.node }
+    /// The VFIO variant drivers the kernel's module table names for the function (`alias vfio_pci:…` lines of
+    /// modules.alias matched against its modalias, as libvirt ≥ 10.0 picks a driver for managed='yes'); `[]`
+    /// when none matches (vfio-pci is the driver then). Read only when the command binds drivers.
+    public var vfioVariantDrivers: Fact<[String]> = .unknown("the scan did not read the kernel's module table", remedy: "use `check` or `plan` on the host, which read it")
+    /// What the kernel says of the VFIO device's migration in debugfs (`kernel/debug/vfio/BDF/migration/features`,
+    /// Linux 6.18+ with CONFIG_VFIO_DEBUGFS: `stop-copy`, `p2p`, `pre-copy`, `dirty-tracking`): `.known([])` when the
+    /// device's debugfs directory has no `migration/` (vfio_device_debugfs_init makes it only for a driver with
+    /// mig_ops); `nil` when debugfs does not show the device.
+    public var vfioMigrationFeatures: Fact<[String]>?
+    /// The mediated-device types the function offers as a parent (`mdev_supported_types/`); `nil` when it offers none.
+    public var mediatedDeviceTypes: [MediatedDeviceType]?
+    /// NVIDIA's vGPU state of a VF (`nvidia/creatable_vgpu_types`, `nvidia/current_vgpu_type`); `nil` when absent.
+    public var nvidiaVGPU: NVIDIAVGPUState?
     public var iommuGroup: Int?
     public var numaNode: Int?
     /// `reset_method`: `nil` when the file is absent (older kernels), `[]` when it is empty.
@@ -145,6 +160,17 @@ public struct PCIFunction: Hashable, Sendable {
 
     /// Bit 7 of header-type byte 0x0e (`false` when unreadable).
     public var multifunctionBit: Bool { header?.multifunction ?? false }
+    /// The kernel's modalias of the function (`pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X`, pci_uevent), `nil`
+    /// while its subsystem IDs are unknown.
+    public var modalias: String? {
+        guard let sv = subsystemVendorID, let sd = subsystemDeviceID else { return nil }
+        func h(_ v: UInt32, _ width: Int) -> String {
+            let digits = String(v, radix: 16, uppercase: true)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        let c = classCode.rawValue
+        return "pci:v\(h(UInt32(vendorID), 8))d\(h(UInt32(deviceID), 8))sv\(h(UInt32(sv), 8))sd\(h(UInt32(sd), 8))bc\(h(c >> 16 & 0xff, 2))sc\(h(c >> 8 & 0xff, 2))i\(h(c & 0xff, 2))"
+    }
     public var headerLayout: HeaderLayout? { header?.layout }
     public var isBridge: Bool {
         if let layout = header?.layout { return layout == .bridge || layout == .cardBus }
@@ -288,6 +314,9 @@ public struct HostEnvironment: Hashable, Sendable {
     public var pciDrivers: [String]?
     /// Module parameters that decide VFIO's safety, `module/parameter` → value (e.g. `vfio_iommu_type1/allow_unsafe_interrupts`).
     public var moduleParameters: [String: String] = [:]
+
+    /// The VFIO backends the kernel offers (legacy container, iommufd with the device cdev).
+    public var vfioBackends = VFIOBackendFacts()
 
     /// Whether MSI interrupts are remapped: `IR-` interrupt chips in `proc/interrupts`.
     public var remappedInterrupts: Fact<Bool> = .unknown("the input holds no proc/interrupts", remedy: "read proc/interrupts of the host")

@@ -8,17 +8,44 @@ import Glibc
 public struct ModuleAliases: Sendable {
     /// (glob, module) for every `alias pci:` line, in file order.
     let patterns: [(String, String)]
+    /// (glob, module) for every `alias vfio_pci:` line: the IDs a VFIO variant driver claims only through
+    /// driver_override (`PCI_DRIVER_OVERRIDE_DEVICE_VFIO`, `override_only`; file2alias writes the `vfio_` prefix,
+    /// Linux 5.16+). libvirt ≥ 10.0 (virPCIDeviceFindBestVFIOVariant) picks the driver for managed='yes' from them.
+    let vfioPatterns: [(String, String)]
 
-    /// Parses the text of modules.alias; only `alias pci:` lines are kept.
+    /// Parses the text of modules.alias; only `alias pci:` and `alias vfio_pci:` lines are kept.
     public init(text: String) {
         var patterns: [(String, String)] = []
-        for line in text.split(separator: "\n") where line.hasPrefix("alias pci:") {
+        var vfio: [(String, String)] = []
+        for line in text.split(separator: "\n") where line.hasPrefix("alias pci:") || line.hasPrefix("alias vfio_pci:") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count == 3 else { continue }
-            patterns.append((String(fields[1]), String(fields[2])))
+            if fields[1].hasPrefix("vfio_") { vfio.append((String(fields[1]), String(fields[2]))) } else { patterns.append((String(fields[1]), String(fields[2]))) }
         }
         self.patterns = patterns
+        self.vfioPatterns = vfio
     }
+
+    /// The VFIO variant driver modules whose `vfio_pci:` alias matches `modalias` (`pci:v…`, matched as
+    /// `vfio_pci:v…`), most specific first (fewest `*` fields, as libvirt's virPCIDeviceFindBestVFIOVariant
+    /// ranks them), each once. vfio_pci's own match-all alias is not a variant and is left out.
+    public func vfioVariants(for modalias: String) -> [String] {
+        guard modalias.hasPrefix("pci:") else { return [] }
+        let key = "vfio_" + modalias
+        var found: [(module: String, wildcards: Int)] = []
+        for (glob, module) in vfioPatterns where module != "vfio_pci" && fnmatch(glob, key, 0) == 0 {
+            let wildcards = glob.filter { $0 == "*" }.count
+            if let i = found.firstIndex(where: { $0.module == module }) {
+                found[i].wildcards = min(found[i].wildcards, wildcards)
+            } else {
+                found.append((module, wildcards))
+            }
+        }
+        return found.enumerated().sorted { ($0.element.wildcards, $0.offset) < ($1.element.wildcards, $1.offset) }.map(\.element.module)
+    }
+
+    /// How many `alias vfio_pci:` lines the table has.
+    public var vfioLineCount: Int { vfioPatterns.count }
 
     /// The modules whose alias matches `modalias`, each once, in the order of the table (fnmatch(3), as kmod).
     public func modules(for modalias: String) -> [String] {

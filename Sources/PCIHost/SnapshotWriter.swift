@@ -122,6 +122,12 @@ public final class SnapshotWriter {
             try copyFile(file, to: file, summary: &summary, required: false)
         }
         try copyACPITables(&summary)
+        try copyMiscDevices(&summary)
+        try copyVFIODebugfs(&summary)
+        // The kernel's configuration decides which VFIO backends it can offer before VFIO is loaded.
+        if let release = try? source.readText("proc/sys/kernel/osrelease") {
+            try copyFile("boot/config-" + release, to: "boot/config-" + release, summary: &summary, required: false, limit: 4 << 20)
+        }
         // The module alias table of the running kernel, for `show`'s kernel modules (lspci -k).
         if let release = try? source.readText("proc/sys/kernel/osrelease") {
             let table = ModuleAliases.path(release: release)
@@ -194,7 +200,9 @@ public final class SnapshotWriter {
                 guard !Self.isExcludedFile(name), name != "uevent" || depth < 4 else { continue }
                 try copyFile(path, to: path, summary: &summary, required: false, limit: 65536, canonicalParent: true)
             case .link:
-                guard name == "subsystem" || name == "device" else { continue }
+                // The instances of a mediated-device type (mdev_supported_types/TYPE/devices/UUID) are links too.
+                let mdevInstance = dir.hasSuffix("/devices") && dir.contains("/mdev_supported_types/")
+                guard name == "subsystem" || name == "device" || mdevInstance else { continue }
                 try copyLinkIfInside(path, summary: &summary)
             case .directory:
                 if name == "holders" {
@@ -274,6 +282,40 @@ public final class SnapshotWriter {
                 }
             }
             try copyLinkIfInside(link, summary: &summary)
+        }
+    }
+
+    /// `class/misc` for the VFIO backends: the directory (so a snapshot shows which misc devices are missing) and
+    /// the entries `vfio` (/dev/vfio/vfio) and `iommu` (/dev/iommu) with their `dev` numbers.
+    private func copyMiscDevices(_ summary: inout SnapshotSummary) throws(SnapshotError) {
+        guard source.kind("sys/class/misc") == .directory else { return }
+        try makeDirectories("sys/class/misc")
+        for name in ["vfio", "iommu"] {
+            let link = "sys/class/misc/" + name
+            guard source.kind(link) != nil else { continue }
+            guard let dir = try? source.resolve(link), source.kind(dir) == .directory else {
+                summary.skipped.append(Diagnostic(code: "link-outside-root", message: "\(link) does not lead to a directory inside the root"))
+                continue
+            }
+            try makeDirectories(dir)
+            try copyFile(dir + "/dev", to: dir + "/dev", summary: &summary, required: false)
+            try copyLink(link, resolvedTarget: dir, summary: &summary)
+        }
+    }
+
+    /// debugfs `kernel/debug/vfio/BDF/migration/{features,state}` (CONFIG_VFIO_DEBUGFS; root): each device's
+    /// directory is kept, so one without `migration/` still says its driver has no migration ops.
+    private func copyVFIODebugfs(_ summary: inout SnapshotSummary) throws(SnapshotError) {
+        let base = "sys/kernel/debug/vfio"
+        guard source.kind(base) == .directory, let devices = try? source.list(base) else { return }
+        for device in devices where PCIAddress(sysfsName: device) != nil && source.kind(base + "/" + device) == .directory {
+            try makeDirectories(base + "/" + device)
+            guard source.kind(base + "/" + device + "/migration") == .directory else { continue }
+            try makeDirectories(base + "/" + device + "/migration")
+            for file in ["features", "state"] {
+                let path = base + "/" + device + "/migration/" + file
+                try copyFile(path, to: path, summary: &summary, required: false)
+            }
         }
     }
 

@@ -44,10 +44,14 @@ public struct ScanOptions: Sendable {
     /// Name the modules that can drive each function (lspci -k's `Kernel modules:`), from `modalias` and the
     /// kernel's modules.alias; reads that table once (about a megabyte), so only `show` asks for it.
     public var resolveModules: Bool
+    /// Name the VFIO variant driver for each function (`alias vfio_pci:` lines of the same table), for the
+    /// commands that say which driver to bind (`check`, `report`, `plan`).
+    public var resolveVFIOVariants: Bool
 
-    public init(decodeCapabilities: Bool = false, resolveModules: Bool = false) {
+    public init(decodeCapabilities: Bool = false, resolveModules: Bool = false, resolveVFIOVariants: Bool = false) {
         self.decodeCapabilities = decodeCapabilities
         self.resolveModules = resolveModules
+        self.resolveVFIOVariants = resolveVFIOVariants
     }
 }
 
@@ -84,26 +88,53 @@ public struct SysfsScanner {
             }
         }
         var environment = readEnvironment(&hostDiagnostics)
+        Self.deviceCdevFromDevices(functions, &environment.vfioBackends, &hostDiagnostics)
         if options.decodeCapabilities { environment.vfioUsers = readVFIOUsers(&hostDiagnostics) }
         let groups = readGroups(functions, &environment, &hostDiagnostics)
         crossCheck(&functions, groups: groups, hostDiagnostics: &hostDiagnostics)
         crossCheckHostUse(&functions, &hostDiagnostics)
         inferAbsentResetMethods(&functions, kernelRelease: environment.kernelRelease)
-        if options.resolveModules { resolveModules(&functions, kernelRelease: environment.kernelRelease) }
+        if options.resolveModules || options.resolveVFIOVariants { resolveModules(&functions, kernelRelease: environment.kernelRelease) }
         var model = HostModel(source: .sysfs(root: root.description), functions: functions, groups: groups,
                               environment: environment, diagnostics: hostDiagnostics)
         model.skippedFunctions = lost.sorted()
         return model
     }
 
+    /// Whether the kernel makes VFIO device cdevs, as its VFIO devices show it: every `vfio-dev/vfioN` has `dev`
+    /// with CONFIG_VFIO_DEVICE_CDEV and none has without (vfio_device_add). Devices that disagree are unknown.
+    static func deviceCdevFromDevices(_ functions: [PCIFunction], _ facts: inout VFIOBackendFacts, _ diagnostics: inout [Diagnostic]) {
+        let registered = functions.compactMap { f in f.vfioRegistration.map { (f.address, $0) } }
+        guard let first = registered.first else { return }
+        let with = registered.filter { $0.1.characterDevice }
+        if with.count == registered.count || with.isEmpty {
+            let config = facts.config("CONFIG_VFIO_DEVICE_CDEV").value
+            if let config, (config != nil) != !with.isEmpty {
+                diagnostics.append(Diagnostic(code: "inconsistent", message: "the kernel's configuration and its VFIO devices disagree on the device cdev; it is unknown"))
+                facts.deviceCdev = .unknown("the kernel's configuration and its VFIO devices disagree on CONFIG_VFIO_DEVICE_CDEV", remedy: "read the host's own sysfs and boot/config-RELEASE")
+                return
+            }
+            facts.deviceCdev = .known(!with.isEmpty, evidence: with.isEmpty
+                ? "vfio-dev/\(first.1.name) of \(first.0) has no dev: the kernel makes no VFIO device cdev"
+                : "vfio-dev/\(first.1.name)/dev of \(first.0): the kernel makes VFIO device cdevs")
+        } else {
+            diagnostics.append(Diagnostic(code: "inconsistent", message: "some vfio-dev entries have a dev file and some do not; whether the kernel makes VFIO device cdevs is unknown"))
+            facts.deviceCdev = .unknown("the host's vfio-dev entries disagree on whether the kernel makes device cdevs", remedy: "read the host's own sysfs")
+        }
+    }
+
     /// lspci -k's `Kernel modules:` for each function: its `modalias` matched against the root's
     /// `lib/modules/RELEASE/modules.alias`. Unknown, with the reason, when either is missing.
     func resolveModules(_ functions: inout [PCIFunction], kernelRelease: String?) {
-        guard let release = kernelRelease else {
+        func unknown(_ u: Unknown) {
             for i in functions.indices {
-                functions[i].kernelModules = .unknown("the kernel release (proc/sys/kernel/osrelease) is not readable, so its module table cannot be found",
-                                                      remedy: "read the host itself, or a snapshot that holds proc/sys/kernel/osrelease")
+                if options.resolveModules { functions[i].kernelModules = .unknown(u) }
+                if options.resolveVFIOVariants { functions[i].vfioVariantDrivers = .unknown(u) }
             }
+        }
+        guard let release = kernelRelease else {
+            unknown(Unknown("the kernel release (proc/sys/kernel/osrelease) is not readable, so its module table cannot be found",
+                            remedy: "read the host itself, or a snapshot that holds proc/sys/kernel/osrelease"))
             return
         }
         let path = ModuleAliases.path(release: release)
@@ -111,20 +142,33 @@ public struct SysfsScanner {
         do {
             text = try root.readText(path, limit: 64 << 20)
         } catch {
-            for i in functions.indices {
-                functions[i].kernelModules = .unknown("the kernel's module table is not readable: \(error)",
-                                                      remedy: "read the host itself with its modules installed, or take a snapshot with this version (it copies the table's PCI lines)")
-            }
+            // Missing is said the same way whichever component is missing (a live host and its snapshot agree).
+            unknown(Unknown(error.isMissing ? "the kernel's module table \(path) is not in the input" : "the kernel's module table is not readable: \(error)",
+                            remedy: "read the host itself with its modules installed, or take a snapshot with this version (it copies the table's PCI lines)"))
             return
         }
         let aliases = ModuleAliases(text: text)
         for i in functions.indices {
             let dir = SysfsScanner.devicesDir + "/" + functions[i].address.description
-            guard let modalias = try? root.readText(dir + "/modalias") else {
-                functions[i].kernelModules = .unknown("\(dir)/modalias is not readable", remedy: "read the host's own sysfs")
-                continue
+            if options.resolveModules {
+                if let modalias = try? root.readText(dir + "/modalias"), modalias.hasPrefix("pci:") {
+                    functions[i].kernelModules = .known(aliases.modules(for: modalias), evidence: "modalias \(modalias) matched against \(path)")
+                } else {
+                    functions[i].kernelModules = .unknown("\(dir)/modalias is not readable or not a PCI modalias", remedy: "read the host's own sysfs")
+                }
             }
-            functions[i].kernelModules = .known(aliases.modules(for: modalias), evidence: "modalias \(modalias) matched against \(path)")
+            // The variant drivers are asked of functions that may be bound: the modalias is made from the IDs the
+            // scan has (the kernel's own format, pci_uevent), so no file is read per function.
+            if options.resolveVFIOVariants, !functions[i].isBridge {
+                guard let modalias = functions[i].modalias else {
+                    functions[i].vfioVariantDrivers = .unknown("the subsystem IDs of \(functions[i].address) are unknown, so its modalias is", remedy: "read the host's own sysfs")
+                    continue
+                }
+                let variants = aliases.vfioVariants(for: modalias)
+                functions[i].vfioVariantDrivers = .known(variants, evidence: variants.isEmpty
+                    ? "no `vfio_pci:` alias of \(path) (\(aliases.vfioLineCount) lines) matches modalias \(modalias)"
+                    : "modalias \(modalias) matches the `vfio_pci:` alias of \(variants.joined(separator: ", ")) in \(path)")
+            }
         }
     }
 
@@ -360,9 +404,7 @@ public struct SysfsScanner {
         if let override = reader.text("driver_override"), override != "(null)", !override.isEmpty {
             function.driverOverride = override
         }
-        if root.kind(reader.dir + "/vfio-dev") == .directory, let name = (try? root.list(reader.dir + "/vfio-dev"))?.first {
-            function.vfioDevice = "/dev/vfio/devices/" + name
-        }
+        readVFIODevice(into: &function, reader: reader)
         if let group = reader.linkName("iommu_group") {
             let target = reader.lexicalTarget("iommu_group")
             if let id = Int(group), id >= 0, target == "sys/kernel/iommu_groups/\(group)" {
@@ -395,6 +437,78 @@ public struct SysfsScanner {
         function.link = LinkState(
             currentSpeed: reader.text("current_link_speed"), currentWidth: reader.int("current_link_width"),
             maxSpeed: reader.text("max_link_speed"), maxWidth: reader.int("max_link_width"))
+    }
+
+    /// `vfio-dev/vfioN` (vfio_device_add, Linux 6.1+): the VFIO device a driver registered, with `dev` when the
+    /// kernel made its cdev (CONFIG_VFIO_DEVICE_CDEV). `mdev_supported_types/` of a mediated-device parent and
+    /// NVIDIA's `nvidia/` vGPU files of a VF (read only for NVIDIA functions).
+    func readVFIODevice(into function: inout PCIFunction, reader: AttributeReader) {
+        switch reader.kind("vfio-dev") {
+        case nil:
+            break
+        case .directory?:
+            let names = ((try? root.list(reader.dir + "/vfio-dev")) ?? []).filter { $0.hasPrefix("vfio") && Int($0.dropFirst(4)) != nil }
+            if names.count == 1, let name = names.first {
+                function.vfioRegistration = VFIODeviceEntry(name: name, characterDevice: root.kind(reader.dir + "/vfio-dev/" + name + "/dev") == .file)
+            } else {
+                reader.note("malformed-attribute", "vfio-dev holds \(names.count) VFIO devices, not one; whether VFIO owns the function is read from its driver alone")
+            }
+        default:
+            reader.note("not-a-directory", "vfio-dev is not a directory; whether VFIO owns the function is read from its driver alone")
+        }
+        if function.vfioRegistration != nil {
+            let base = "sys/kernel/debug/vfio/\(function.address)"
+            if root.kind(base) == .directory {
+                if root.kind(base + "/migration") == .directory {
+                    if let text = try? root.readText(base + "/migration/features") {
+                        let words = text.split(whereSeparator: { $0 == "\n" || $0 == " " }).map { TerminalSafe.escape(String($0)) }
+                        function.vfioMigrationFeatures = .known(words, evidence: "\(base)/migration/features: \(words.isEmpty ? "(empty)" : words.joined(separator: " "))")
+                    } else {
+                        function.vfioMigrationFeatures = .unknown("\(base)/migration/features is missing or unreadable (Linux 6.18 added it)", remedy: "read it as root on a 6.18+ kernel")
+                    }
+                } else {
+                    function.vfioMigrationFeatures = .known([], evidence: "\(base) has no migration/: the device's VFIO driver has no migration ops")
+                }
+            }
+        }
+        if reader.kind("mdev_supported_types") == .directory {
+            var types: [MediatedDeviceType] = []
+            for id in ((try? root.list(reader.dir + "/mdev_supported_types")) ?? []).sorted() {
+                let base = "mdev_supported_types/" + id
+                guard reader.kind(base) == .directory else { continue }
+                var t = MediatedDeviceType(id: TerminalSafe.escape(id))
+                t.name = reader.text(base + "/name")
+                t.availableInstances = reader.int(base + "/available_instances")
+                t.deviceAPI = reader.text(base + "/device_api")
+                t.description = reader.text(base + "/description")
+                t.instances = ((try? root.list(reader.dir + "/" + base + "/devices")) ?? []).sorted().map(TerminalSafe.escape)
+                types.append(t)
+            }
+            function.mediatedDeviceTypes = types
+        }
+        guard function.vendorID == 0x10de, reader.kind("nvidia") == .directory else { return }
+        let creatable: Fact<[NVIDIAVGPUState.VGPUType]>
+        if let text = reader.text("nvidia/creatable_vgpu_types", multiline: true) {
+            if let types = NVIDIAVGPUState.parseCreatable(text) {
+                creatable = .known(types, evidence: "\(reader.dir)/nvidia/creatable_vgpu_types lists \(types.isEmpty ? "no type" : types.map { "\($0.id) (\($0.name))" }.joined(separator: ", "))")
+            } else {
+                reader.note("malformed-attribute", "nvidia/creatable_vgpu_types is not NVIDIA's `ID : name` list; the creatable vGPU types are unknown")
+                creatable = .unknown("nvidia/creatable_vgpu_types of \(function.address) is not NVIDIA's `ID : name` list", remedy: "read the host's own sysfs")
+            }
+        } else {
+            creatable = .unknown("nvidia/creatable_vgpu_types of \(function.address) is missing or unreadable", remedy: "read the host's own sysfs as root")
+        }
+        let current: Fact<Int?>
+        switch reader.text("nvidia/current_vgpu_type").map({ Int($0) }) {
+        case let .some(.some(id)) where id == 0: current = .known(nil, evidence: "\(reader.dir)/nvidia/current_vgpu_type reads 0: no vGPU type is set")
+        case let .some(.some(id)) where id > 0: current = .known(id, evidence: "\(reader.dir)/nvidia/current_vgpu_type reads \(id)")
+        case .some:
+            reader.note("malformed-attribute", "nvidia/current_vgpu_type is not a vGPU type number; the VF's type is unknown")
+            current = .unknown("nvidia/current_vgpu_type of \(function.address) is not a vGPU type number", remedy: "read the host's own sysfs")
+        case nil:
+            current = .unknown("nvidia/current_vgpu_type of \(function.address) is missing or unreadable", remedy: "read the host's own sysfs as root")
+        }
+        function.nvidiaVGPU = NVIDIAVGPUState(creatable: creatable, current: current)
     }
 
     /// `reset_method` (Linux 5.15+, pci_dev_reset_method_attr_is_visible): the methods the kernel will try, in
@@ -742,6 +856,7 @@ public struct SysfsScanner {
                 diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(path): \(error)"))
             }
         }
+        env.vfioBackends = readVFIOBackends(env, provenance: provenance, &diagnostics)
         var units: [String] = []
         if root.kind("sys/class/iommu") != nil {
             do { units = try root.list("sys/class/iommu") } catch {
@@ -795,6 +910,72 @@ public struct SysfsScanner {
             env.iommuUnits.append(iommu)
         }
         return env
+    }
+
+    /// The VFIO backends: the misc devices `vfio` (/dev/vfio/vfio) and `iommu` (/dev/iommu) in `class/misc`,
+    /// `vfio_iommu_type1` in `module/` or proc/modules, and the kernel's configuration (`boot/config-RELEASE`).
+    /// Whether the kernel makes device cdevs is filled in by `crossCheck` from the functions' `vfio-dev` entries.
+    func readVFIOBackends(_ env: HostEnvironment, provenance: Provenance, _ diagnostics: inout [Diagnostic]) -> VFIOBackendFacts {
+        var facts = VFIOBackendFacts()
+        // class/misc lists every registered misc device: on a live host (or a snapshot that kept the directory)
+        // a missing entry is a device the kernel has not registered (its module is not loaded).
+        let misc = "sys/class/misc"
+        switch root.kind(misc) {
+        case .directory?:
+            for (name, node) in [("vfio", "/dev/vfio/vfio"), ("iommu", "/dev/iommu")] {
+                let fact: Fact<Bool>
+                switch root.kind(misc + "/" + name) {
+                case nil: fact = .known(false, evidence: "\(misc) has no \(name): the kernel has not registered \(node)")
+                case .link?, .directory?: fact = .known(true, evidence: "\(misc)/\(name): the kernel registered \(node)")
+                default:
+                    diagnostics.append(Diagnostic(code: "not-a-link", message: "\(misc)/\(name) is neither a link nor a directory; whether \(node) exists is unknown"))
+                    fact = .unknown("\(misc)/\(name) is not the kernel's entry", remedy: provenance.fileRemedy(misc))
+                }
+                if name == "vfio" { facts.containerNode = fact } else { facts.iommufdNode = fact }
+            }
+        case nil where root.isLiveSystem:
+            facts.containerNode = .unknown("\(misc) is not readable", remedy: "mount sysfs")
+            facts.iommufdNode = facts.containerNode
+        case nil:
+            break
+        default:
+            diagnostics.append(Diagnostic(code: "not-a-directory", message: "\(misc) is not a directory; the VFIO backends are unknown"))
+        }
+        // vfio_iommu_type1 has parameters, so module/vfio_iommu_type1 exists whether it is built in or loaded.
+        if root.kind("sys/module/vfio_iommu_type1") == .directory {
+            facts.type1 = .known(true, evidence: "sys/module/vfio_iommu_type1")
+        } else if let modules = env.loadedModules.value {
+            if modules.contains("vfio_iommu_type1") {
+                facts.type1 = .known(true, evidence: "proc/modules lists vfio_iommu_type1")
+            } else if root.kind("sys/module") == .directory && (root.isLiveSystem || root.kind("sys/module/vfio") == .directory) {
+                facts.type1 = .known(false, evidence: "neither sys/module nor proc/modules has vfio_iommu_type1")
+            } else if !modules.contains("vfio") {
+                // Built in, type1 would have no proc/modules line; nothing here shows it is.
+                facts.type1 = .unknown("proc/modules has no vfio_iommu_type1 and the input has no sys/module to show a built-in one", remedy: "read sys/module of the host")
+            }
+        }
+        if let release = env.kernelRelease {
+            let path = "boot/config-" + release
+            if root.kind(path) != nil {
+                do {
+                    let text = try root.readText(path, limit: 16 << 20)
+                    if let options = VFIOBackendFacts.parseConfig(text) {
+                        let shown = VFIOBackendFacts.configOptions.sorted().map { "\($0.dropFirst(7))=\(options[$0] ?? "n")" }.joined(separator: " ")
+                        facts.kernelConfig = .known(options, evidence: "\(path): \(shown)")
+                    } else {
+                        diagnostics.append(Diagnostic(code: "malformed-file", message: "\(path) holds no CONFIG_ line; ignored"))
+                        facts.kernelConfig = .unknown("\(path) is not a kernel configuration", remedy: provenance.fileRemedy(path))
+                    }
+                } catch {
+                    diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(path): \(error)"))
+                    facts.kernelConfig = .unknown("\(path): \(error)", remedy: provenance.fileRemedy(path))
+                }
+            }
+        }
+        if let cdev = facts.config("CONFIG_VFIO_DEVICE_CDEV").value, let evidence = facts.kernelConfig.evidence {
+            facts.deviceCdev = .known(cdev != nil, evidence: evidence.split(separator: ":").first.map(String.init) ?? evidence)
+        }
+        return facts
     }
 
     /// Processes with a descriptor open on /dev/vfio/N or /dev/vfio/devices/vfioN, from `proc/PID/fd` (as `fuser`).
