@@ -5,6 +5,8 @@
 # Added (whole IOMMU group): 0000:01:00.3: an endpoint in the same IOMMU group, held unassigned (detached from the host, not shown to the guest)
 # Guest slot 0x00 below pcie-root-port 1: 0000:01:00.0 at function 0 (multifunction='on'), 0000:01:00.2 at function 2
 # To bind to vfio-pci: 0000:01:00.0 (e1000e), 0000:01:00.1 (nvme), 0000:01:00.2 (virtio-pci), 0000:01:00.3 (e1000e)
+# Backend: the legacy container (each group's /dev/vfio/N); --backend iommufd plans the iommufd form
+# WARN not-migratable: Whether the unit can be live-migrated is unknown for 0000:01:00.0, 0000:01:00.1, 0000:01:00.2, 0000:01:00.3: which VFIO driver it will have, or whether that driver migrates, is unknown.
 #
 # Usage: sh THIS-FILE DOMAIN [attach|detach]   (a running q35 guest)
 set -eu

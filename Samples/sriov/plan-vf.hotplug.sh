@@ -2,8 +2,10 @@
 # vfio-inspect plan for a q35 guest: 0000:01:00.2
 # Unit: IOMMU group 7 = 0000:01:00.2
 # Guest slot 0x00 below pcie-root-port 1: 0000:01:00.2 at function 0
+# Backend: the legacy container (each group's /dev/vfio/N); --backend iommufd plans the iommufd form
 # UNKNOWN vfio-in-use: Whether a process (a running VM) holds /dev/vfio/7 open is unknown.
 #   fix: include proc/PID/fd in the snapshot (`vfio-inspect snapshot` copies it)
+# WARN not-migratable: The unit cannot be live-migrated: 0000:01:00.2 (vfio-pci does not implement VFIO migration). A VM holding it must stop to move; assignment is not affected.
 # INFO plan-vf-own-slot: 0000:01:00.2 is a VF: it goes to function 0 of a guest slot of its own (a VF is not part of a multifunction device; its address is the PF's plus the SR-IOV offset and stride).
 # INFO plan-extended-config: 0000:01:00.2: QEMU's vfio-pci hides Alternative Routing-ID Interpretation from the guest; its other extended capabilities are exposed below the root port.
 #

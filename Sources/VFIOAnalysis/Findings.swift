@@ -14,18 +14,21 @@ public struct CheckLine: Hashable, Sendable {
     public static let wholeGroup = CheckLine(id: "whole-group", title: "Whole IOMMU group assigned")
     public static let candidate = CheckLine(id: "candidate", title: "Passthrough candidate (an endpoint)")
     public static let drivers = CheckLine(id: "drivers", title: "Drivers (vfio-pci)")
+    public static let backend = CheckLine(id: "backend", title: "VFIO backend (container or iommufd)")
+    public static let vgpu = CheckLine(id: "vgpu", title: "vGPU type set")
     public static let hostUse = CheckLine(id: "host-use", title: "Not in use by the host")
     public static let reset = CheckLine(id: "reset", title: "Reset")
     public static let interrupts = CheckLine(id: "interrupts", title: "Interrupts")
     public static let function0 = CheckLine(id: "function0", title: "Function 0 present")
     public static let sriov = CheckLine(id: "sriov", title: "SR-IOV")
     public static let mmioWindow = CheckLine(id: "mmio-window", title: "64-bit MMIO window")
+    public static let migration = CheckLine(id: "migration", title: "Live migration")
     public static let placement = CheckLine(id: "placement", title: "Guest placement (plan)")
 
     /// The lines in the order `check` prints them.
     public static let all: [CheckLine] = [
-        .iommu, .interruptRemapping, .acsOverride, .wholeGroup, .candidate, .drivers, .hostUse, .reset,
-        .interrupts, .function0, .sriov, .mmioWindow, .placement,
+        .iommu, .interruptRemapping, .acsOverride, .wholeGroup, .candidate, .drivers, .backend, .vgpu, .hostUse, .reset,
+        .interrupts, .function0, .sriov, .mmioWindow, .migration, .placement,
     ]
 }
 
@@ -53,7 +56,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     /// mounts, a unit wider than the selection). They leave the check line WARN and the unit ready.
     public var isCaution: Bool {
         [Self.noReset, .busResetOnly, .intxOnly, .intxMaskingBroken, .vfSharesPFState, .detachedVF, .hostBlockDevice,
-         .groupExpanded, .function0Missing, .groupPredictionMismatch].contains(self)
+         .groupExpanded, .function0Missing, .groupPredictionMismatch, .notMigratable].contains(self)
             || (self == .vfioDenylist)
     }
 
@@ -61,7 +64,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public var isPassEvidence: Bool {
         self == .iommuOn || self == .interruptRemappingOn || self == .resetAvailable || self == .msiAvailable
             || self == .vfioBound || self == .hostUseClear || self == .notSRIOVPF || self == .endpoint || self == .barsSized
-            || self == .noACSOverride || self == .groupWhole
+            || self == .noACSOverride || self == .groupWhole || self == .backendAvailable || self == .vgpuTypeSet
     }
 
     // IOMMU
@@ -107,6 +110,18 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let vfioPCINotLoaded = Self("vfio-pci-not-loaded", .drivers)
     public static let vfioDenylist = Self("vfio-denylist", .drivers)
     public static let vfioBound = Self("vfio-bound", .drivers)
+    // VFIO backend
+    public static let backendAvailable = Self("backend-available", .backend)
+    public static let backendNotLoaded = Self("backend-not-loaded", .backend)
+    public static let noBackend = Self("no-backend", .backend)
+    public static let backendUnknown = Self("backend-unknown", .backend)
+    // vGPU
+    public static let vgpuTypeSet = Self("vgpu-type-set", .vgpu)
+    public static let vgpuTypeUnset = Self("vgpu-type-unset", .vgpu)
+    public static let vgpuTypeUnknown = Self("vgpu-type-unknown", .vgpu)
+    // Migration
+    public static let migratable = Self("migratable", .migration)
+    public static let notMigratable = Self("not-migratable", .migration)
     // Host use
     public static let hostMounted = Self("host-mounted", .hostUse)
     public static let hostSwap = Self("host-swap", .hostUse)
@@ -154,6 +169,8 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let planTooManyControllers = Self("plan-too-many-controllers", .placement)
     public static let planTooManySlots = Self("plan-too-many-slots", .placement)
     public static let planDomainTooLarge = Self("plan-domain-too-large", .placement)
+    public static let planBackendUnavailable = Self("plan-backend-unavailable", .placement)
+    public static let planBackendUnverified = Self("plan-backend-unverified", .placement)
 
     /// Every declared code.
     public static let all: [FindingCode] = [
@@ -163,6 +180,9 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
         .groupExpanded, .sharedGroup, .sharesWithBridge, .groupIncomplete, .groupUncertain, .groupUnknown, .groupWhole,
         .bridgesOnly, .chipsetFunction, .identityUnknown, .notResponding, .endpoint, .directMapping,
         .hostDriver, .noDriver, .driverUnknown, .vfioPCINotLoaded, .vfioDenylist, .vfioBound,
+        .backendAvailable, .backendNotLoaded, .noBackend, .backendUnknown,
+        .vgpuTypeSet, .vgpuTypeUnset, .vgpuTypeUnknown,
+        .migratable, .notMigratable,
         .hostMounted, .hostSwap, .hostNetUp, .bootVGA, .hostBlockDevice, .hostUseUnknown, .vfioInUse, .hostUseClear,
         .resetAvailable, .noReset, .busResetOnly, .resetUnknown,
         .intxOnly, .intxMaskingBroken, .interruptsUnknown, .msiAvailable,
@@ -171,6 +191,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
         .largeBAR, .barsSized,
         .planForced, .planHideIgnored, .planBridgeStays, .planNothingVisible, .planPFWithVFs, .planFunction0Missing,
         .planVFOwnSlot, .planRootPorts, .planSlotSplit, .planExtendedConfig, .planTooManyControllers, .planTooManySlots, .planDomainTooLarge,
+        .planBackendUnavailable, .planBackendUnverified,
     ]
 
     static let byName: [String: FindingCode] = Dictionary(all.map { ($0.rawValue, $0) }, uniquingKeysWith: { a, _ in a })
@@ -242,11 +263,11 @@ public enum FixStep: Hashable, Sendable, CustomStringConvertible {
         return "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 
-    /// Bind `a` to vfio-pci now and at every later probe: driver_override, unbind from its driver (when bound),
+    /// Bind `a` to `driver` (vfio-pci, or a VFIO variant driver) now and at every later probe: driver_override, unbind from its driver (when bound),
     /// then drivers_probe (Documentation/ABI/testing/sysfs-bus-pci: driver_override).
-    public static func bindVFIO(_ a: PCIAddress, bound: Bool) -> [FixStep] {
+    public static func bindVFIO(_ a: PCIAddress, bound: Bool, driver: String = "vfio-pci") -> [FixStep] {
         let dir = "/sys/bus/pci/devices/\(a)"
-        return [.write(path: dir + "/driver_override", value: "vfio-pci")]
+        return [.write(path: dir + "/driver_override", value: driver)]
             + (bound ? [.write(path: dir + "/driver/unbind", value: a.description)] : [])
             + [.write(path: "/sys/bus/pci/drivers_probe", value: a.description)]
     }
@@ -277,14 +298,14 @@ public enum UnitVerdict: String, Hashable, Sendable, CaseIterable {
 
 /// Drivers that let VFIO use a function, and those that leave its group viable (`driver_managed_dma`: the
 /// kernel lets VFIO claim a group only when every bound member's driver manages its own DMA, Linux 5.19+).
-/// Names as sysfs spells them (KBUILD_MODNAME turns - into _), from a 6.18 tree: vfio-pci and its variant
-/// drivers, pci-stub and pcieport.
+/// Names as sysfs spells them (`pci_driver.name`), from torvalds/linux after v7.0-rc1: vfio-pci and its eight
+/// variant drivers (drivers/vfio/pci/*), pci-stub (drivers/pci/pci-stub.c) and pcieport (drivers/pci/pcie/portdrv.c).
+/// The kernel enforces it in pci_dma_configure (drivers/pci/pci-driver.c) through iommu_device_use_default_domain,
+/// and VFIO's claim (iommu_group_claim_dma_owner, iommu_device_claim_dma_owner) fails with EPERM while any
+/// member is bound to a driver without it.
 public enum VFIODrivers {
     /// vfio-pci and the variant drivers built on vfio-pci-core (drivers/vfio/pci/*).
-    public static let vfioPCIDrivers: Set<String> = [
-        "vfio-pci", "mlx5_vfio_pci", "hisi_acc_vfio_pci", "pds_vfio_pci", "virtio_vfio_pci", "nvgrace_gpu_vfio_pci",
-        "qat_vfio_pci", "xe-vfio-pci", "ism_vfio_pci",
-    ]
+    public static let vfioPCIDrivers: Set<String> = Set(VFIOPCIDriverInfo.inTree.map(\.driver))
     /// Every PCI driver that sets `driver_managed_dma`.
     public static let driverManagedDMA: Set<String> = vfioPCIDrivers.union(["pci-stub", "pcieport"])
 

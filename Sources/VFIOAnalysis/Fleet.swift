@@ -35,6 +35,12 @@ public struct FleetFunction: Hashable, Sendable {
     public let verdict: UnitVerdict
     /// The finding that decides a verdict other than `ready`.
     public let deciding: FindingCode?
+    /// The VFIO driver it has or would get (a matching variant driver, else vfio-pci); `nil` when unknown.
+    public var vfioDriver: String? = nil
+    /// Whether its VFIO device has a cdev (`/dev/vfio/devices/vfioN`); `nil` when it is no VFIO device.
+    public var vfioCdev: Bool? = nil
+    /// NVIDIA vGPU VFs: `.known(id)` the type set, `.known(nil)` none set; `nil` for other functions.
+    public var vgpuType: Fact<Int?>? = nil
 }
 
 /// One unit (an IOMMU group, or a predicted one) as the fleet formats publish it.
@@ -89,8 +95,17 @@ public struct FleetFacts: Sendable {
     /// `sriov_totalvfs` or disagrees with its virtfn links.
     public let sriovCountsKnown: Bool
     public let kernelRelease: String?
+    /// iommufd with the VFIO device cdev: `on` when /dev/iommu is there and the kernel makes cdevs.
+    public var iommufd: HostState {
+        let b = backends
+        if b.iommufdNode.value == true && b.deviceCdev.value == true { return .on }
+        if b.iommufdNode.value == false || b.deviceCdev.value == false { return .off }
+        return .unknown
+    }
+    let backends: VFIOBackendFacts
 
     public init(_ model: HostModel, _ report: HostReport) {
+        backends = model.environment.vfioBackends
         let codes = Set(report.hostFindings.map(\.code))
         iommu = codes.contains(.iommuOn) ? .on : codes.contains(.iommuOff) ? .off : .unknown
         interruptRemapping = codes.contains(.interruptRemappingOn) ? .on
@@ -165,6 +180,11 @@ public struct FleetFacts: Sendable {
                 iommuGroup: groupKnown ? f.iommuGroup : nil, groupKnown: groupKnown, numaNode: f.numaNode.flatMap { $0 < 0 ? nil : $0 },
                 pcieRoot: Self.rootBus(of: f, in: model, physicalFunction: fromCapability?.pf),
                 verdict: unit?.verdict ?? .undetermined, deciding: unit?.deciding))
+            if !f.isBridge {
+                published[published.count - 1].vfioDriver = VFIOBackendRules.vfioDriver(f).driver
+                published[published.count - 1].vfioCdev = f.vfioRegistration.map(\.characterDevice)
+                published[published.count - 1].vgpuType = f.nvidiaVGPU?.current
+            }
         }
         functions = published
         let byAddress = Dictionary(published.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })

@@ -26,6 +26,11 @@ public enum FunctionRules {
         }
         for f in members where !isBridge(f) && !isChipset(f) {
             findings += hostUse(f, model) + drivers(f) + KernelRefusals.denylisted(f, model: model) + reset(f, model) + interrupts(f) + sriov(f, model) + mmioWindow(f)
+                + VFIOBackendRules.vgpu(f)
+        }
+        let candidates = members.filter { !isBridge($0) && !isChipset($0) }
+        if !candidates.isEmpty {
+            findings += VFIOBackendRules.backend(candidates, model) + VFIOBackendRules.migration(candidates, model)
         }
         // A chipset function is never a candidate, but its reset line says what is true of it (never a silent PASS).
         for f in members where !isBridge(f) && isChipset(f) {
@@ -42,6 +47,7 @@ public enum FunctionRules {
                 .unknown(.interruptsUnknown, "Which interrupts \(which) supports is unknown.", functions: missing, u),
                 .unknown(.sriovUnknown, "Whether \(which) is an SR-IOV PF with VFs enabled is unknown.", functions: missing, u),
                 .unknown(.largeBAR, "Whether the BARs of \(which) fit the guest's MMIO window is unknown.", functions: missing, u),
+                Finding(.notMigratable, .warn, "Whether \(which) can be live-migrated is unknown.", functions: missing, evidence: ["unknown: \(u.reason)"]),
             ]
         }
         return findings
@@ -228,15 +234,15 @@ public enum FunctionRules {
         // file: a process holding any of them has the function, whatever its driver link says.
         var groups = Set(model.groups.filter { $0.members.contains(a) }.map(\.id))
         if let g = f.iommuGroup { groups.insert(g) }
-        let names = groups.sorted().map { "/dev/vfio/\($0)" } + [f.vfioDevice].compactMap { $0 }
+        let names = groups.sorted().map { "/dev/vfio/\($0)" } + [f.vfioRegistration.map { "/dev/vfio/devices/" + $0.name }].compactMap { $0 }
         // Only a VFIO-bound function (or one whose driver is unknown) can be held through VFIO.
-        let mayBeHeld = VFIODrivers.isVFIO(f.driver) || !f.driverBinding.isKnown || f.vfioDevice != nil
+        let mayBeHeld = VFIODrivers.isVFIO(f.driver) || !f.driverBinding.isKnown || f.vfioRegistration != nil
         // A holder of a /dev/vfio path this input cannot attribute to a group or a VFIO device it knows (a form the
         // kernel writes such as "… (deleted)", a device file whose vfio-dev entry is damaged) may be holding this one.
         if case let .known(users, _) = model.environment.vfioUsers, mayBeHeld {
             var known = Set(model.groups.map { "/dev/vfio/\($0.id)" })
             for other in model.functions {
-                if let d = other.vfioDevice { known.insert(d) }
+                if let d = other.vfioRegistration { known.insert("/dev/vfio/devices/" + d.name) }
                 if let g = other.iommuGroup { known.insert("/dev/vfio/\(g)") }
             }
             let stray = users.filter { !known.contains($0.device) }
@@ -274,24 +280,53 @@ public enum FunctionRules {
         let a = f.address
         // A VFIO device (vfio-dev/vfioN) whatever driver registered it: vfio-pci, a variant driver, or a vendor
         // driver such as NVIDIA's for vGPU VFs (17+), which stay on nvidia. Rebinding one would fail or break it.
-        if let device = f.vfioDevice, !VFIODrivers.isVFIO(f.driver) {
-            return [Finding(.vfioBound, .info, "\(a) is a VFIO device (\(device)) registered by \(f.driver ?? "its driver"): VFIO owns it; do not rebind it.",
-                            functions: [a], evidence: ["vfio-dev/\(device.split(separator: "/").last ?? "") below \(f.sysfsPath ?? a.description)"] + (f.driverBinding.evidence.map { [$0] } ?? []))]
+        if let device = f.vfioRegistration, !VFIODrivers.isVFIO(f.driver) {
+            return [Finding(.vfioBound, .info, "\(a) is a VFIO device (\(device.name)) registered by \(f.driver ?? "its driver"): VFIO owns it; do not rebind it (binding vfio-pci to it would fail or take it from its driver).",
+                            functions: [a], evidence: ["vfio-dev/\(device.name) below \(f.sysfsPath ?? a.description)"] + (f.driverBinding.evidence.map { [$0] } ?? []))]
         }
         switch f.driverBinding {
         case let .unknown(u):
             return [.unknown(.driverUnknown, "Which driver \(a) is bound to is unknown.", functions: [a], u)]
         case let .known(driver?, evidence) where !VFIODrivers.isHeldFromHost(driver):
-            return [Finding(.hostDriver, .warn, "\(a) is bound to the host driver \(driver).",
-                functions: [a], evidence: [evidence],
-                fix: "driverctl set-override \(a) vfio-pci   (or: echo vfio-pci > /sys/bus/pci/devices/\(a)/driver_override; echo \(a) > /sys/bus/pci/devices/\(a)/driver/unbind; echo \(a) > /sys/bus/pci/drivers_probe)",
-                steps: FixStep.bindVFIO(a, bound: true))]
+            let (target, why, load) = bindTarget(f)
+            return [Finding(.hostDriver, .warn, "\(a) is bound to the host driver \(driver).\(why)",
+                functions: [a], evidence: [evidence] + variantEvidence(f),
+                fix: "driverctl set-override \(a) \(target)   (or: \(load.map { "modprobe \($0); " } ?? "")echo \(target) > /sys/bus/pci/devices/\(a)/driver_override; echo \(a) > /sys/bus/pci/devices/\(a)/driver/unbind; echo \(a) > /sys/bus/pci/drivers_probe)",
+                steps: (load.map { [FixStep.run(["modprobe", $0])] } ?? []) + FixStep.bindVFIO(a, bound: true, driver: target))]
         case let .known(nil, evidence):
-            return [Finding(.noDriver, .warn, "\(a) has no driver; bind it to vfio-pci before starting the guest (libvirt's managed='yes' does this).",
-                functions: [a], evidence: [evidence], fix: "driverctl set-override \(a) vfio-pci",
-                steps: FixStep.bindVFIO(a, bound: false))]
+            let (target, why, load) = bindTarget(f)
+            return [Finding(.noDriver, .warn, "\(a) has no driver; bind it to \(target) before starting the guest (libvirt's managed='yes' does this).\(why)",
+                functions: [a], evidence: [evidence] + variantEvidence(f), fix: "driverctl set-override \(a) \(target)",
+                steps: (load.map { [FixStep.run(["modprobe", $0])] } ?? []) + FixStep.bindVFIO(a, bound: false, driver: target))]
         case let .known(driver?, evidence):
             return [Finding(.vfioBound, .info, "\(a) is bound to \(driver), a driver that keeps it from the host.", functions: [a], evidence: [evidence])]
+        }
+    }
+
+    /// What the module table says of VFIO variant drivers for `f`: its evidence, or why it is unknown.
+    static func variantEvidence(_ f: PCIFunction) -> [String] {
+        switch f.vfioVariantDrivers {
+        case let .known(_, evidence): [evidence]
+        case let .unknown(u): ["VFIO variant driver unknown: \(u.reason)"]
+        }
+    }
+
+    /// The VFIO driver to bind: the variant driver the kernel's module table names for the function (its
+    /// `alias vfio_pci:` entry: the driver that adds migration or device-specific regions, as libvirt ≥ 10.0
+    /// picks for managed='yes'), else vfio-pci. Returns the driver's sysfs name, a sentence saying why, and the
+    /// module to load first (a variant driver is never loaded by the device's own alias).
+    static func bindTarget(_ f: PCIFunction) -> (driver: String, why: String, load: String?) {
+        switch f.vfioVariantDrivers {
+        case let .known(modules, _) where !modules.isEmpty:
+            let module = modules[0]
+            let driver = VFIOPCIDriverInfo.named(module)?.driver ?? module
+            let others = modules.count > 1 ? " (the table also names \(modules.dropFirst().joined(separator: ", ")))" : ""
+            return (driver, " Its VFIO driver is \(driver), the variant driver whose `vfio_pci:` alias matches it in the kernel's module table\(others): it adds what vfio-pci lacks for this device (live migration where the driver has it).", module)
+        case .known:
+            return ("vfio-pci", "", nil)
+        case .unknown:
+            // Said in the evidence (`vfioVariantDrivers`' reason): vfio-pci works whether or not a variant exists.
+            return ("vfio-pci", "", nil)
         }
     }
 
@@ -416,7 +451,7 @@ public enum FunctionRules {
             let enabled = state.numVFs.map { max($0, links) } ?? (links == 0 ? nil : links)
             if let n = enabled, n > 0 {
                 let vfs = state.virtualFunctions
-                let held = vfs.filter { model.function($0).map { VFIODrivers.isVFIO($0.driver) || $0.vfioDevice != nil } ?? false }
+                let held = vfs.filter { model.function($0).map { VFIODrivers.isVFIO($0.driver) || $0.vfioRegistration != nil } ?? false }
                 // Whether disabling SR-IOV can take a VF from under a guest: every VF's driver known and none a VFIO
                 // driver, and as many VFs seen as are enabled.
                 let free = held.isEmpty && vfs.count >= n && vfs.allSatisfy { model.function($0)?.driverBinding.isKnown == true }

@@ -9,8 +9,18 @@ public enum GuestMachine: String, CaseIterable, Sendable {
     case pseries
 }
 
+/// How the guest's VFIO devices are opened: through their group and the legacy container (`/dev/vfio/N`), or
+/// through iommufd and the device cdev (QEMU 8.2+ `-object iommufd`, libvirt 12.1+ `<driver iommufd='yes'/>`,
+/// Linux 6.6+ with CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV). Groups decide the unit under both.
+public enum VFIOBackend: String, CaseIterable, Sendable {
+    case container
+    case iommufd
+}
+
 public struct PlanOptions: Sendable {
     public var machine: GuestMachine
+    /// The VFIO backend the guest opens its devices through.
+    public var backend: VFIOBackend = .container
     /// Endpoints of the unit the guest must not see (still detached from the host).
     public var hidden: [PCIAddress]
     /// Plan a unit `check` calls blocked.
@@ -89,6 +99,7 @@ public struct HiddenFunction: Hashable, Sendable {
 /// A guest placement for a unit: which functions go where, what stays detached, in what order to hotplug.
 public struct Plan: Sendable {
     public let machine: GuestMachine
+    public var backend: VFIOBackend = .container
     public let selected: [PCIAddress]
     /// Every function of the groups the selection touches.
     public let unit: [PCIAddress]
@@ -224,10 +235,26 @@ public enum Planner {
             }
             return (a, "\(a): a bridge in the same IOMMU group, stays with the host")
         }
-        return Plan(machine: options.machine, selected: selected, unit: check.unit, added: added, hidden: membership.hidden,
-                    stayWithHost: membership.stayWithHost, controllers: placement.controllers, slots: placement.slots,
-                    findings: findings, refusals: refusals,
-                    verdict: refusals.isEmpty ? UnitVerdict(findings) : UnitVerdict(findings + refusals))
+        if options.backend == .iommufd {
+            let b = model.environment.vfioBackends
+            let addresses = check.unit
+            if b.iommufdNode.value == false || b.deviceCdev.value == false {
+                refusals.append(Finding(.planBackendUnavailable, .fail,
+                    "The iommufd backend is not there: \(b.iommufdNode.value == false ? "the kernel has no /dev/iommu" : "the kernel makes no VFIO device cdevs").",
+                    functions: addresses, evidence: [b.iommufdNode.evidence, b.deviceCdev.evidence].compactMap { $0 },
+                    fix: "plan with --backend container, or boot a kernel with CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV (Linux 6.6+) and load iommufd"))
+            } else if b.iommufdNode.value != true || b.deviceCdev.value != true {
+                let why = b.iommufdNode.unknown ?? b.deviceCdev.unknown ?? Unknown("the input does not show iommufd", remedy: "read the host's sysfs")
+                findings.append(Finding(.planBackendUnverified, .warn, "Whether the host has iommufd with the VFIO device cdev is unknown: QEMU fails to start if it has not.",
+                                        functions: addresses, evidence: ["unknown: \(why.reason)"], fix: why.remedy))
+            }
+        }
+        var plan = Plan(machine: options.machine, selected: selected, unit: check.unit, added: added, hidden: membership.hidden,
+                        stayWithHost: membership.stayWithHost, controllers: placement.controllers, slots: placement.slots,
+                        findings: findings, refusals: refusals,
+                        verdict: refusals.isEmpty ? UnitVerdict(findings) : UnitVerdict(findings + refusals))
+        plan.backend = options.backend
+        return plan
     }
 
     /// Who the guest sees: the selected endpoints; the unit's other endpoints and `--hide` ones are hidden

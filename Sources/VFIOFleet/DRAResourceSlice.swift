@@ -75,6 +75,12 @@ public struct DRAResourceSlice: Encodable, Sendable {
             if let node = f.numaNode { a["resource.kubernetes.io/numaNode"] = .int(node) }
             if let group = f.iommuGroup { a["iommuGroup"] = .int(group) }
             if let pf = f.physicalFunction { a["pfPciBusID"] = .string(pf.description) }
+            if let driver = f.vfioDriver { a["vfioDriver"] = .string(String(driver.prefix(Self.maxStringLength))) }
+            if let cdev = f.vfioCdev { a["vfioCdev"] = .bool(cdev) }
+            if case let .known(type, _)? = f.vgpuType {
+                a["vgpuTypeSet"] = .bool(type != nil)
+                if let type { a["vgpuType"] = .int(type) }
+            }
             if f.verdict != .ready && f.verdict != .needsPreparation {
                 a["vfioUnsafe"] = .string(String((f.deciding?.rawValue ?? f.verdict.rawValue).prefix(Self.maxStringLength)))
             }

@@ -46,6 +46,16 @@ public struct NFDFeatureFile: Sendable {
         for id in facts.assignableGroups.keys.sorted() {
             candidates.append(("assignable-\(id.vendorHex)-\(id.deviceHex)", String(facts.assignableGroups[id] ?? 0)))
         }
+        candidates.append(("iommufd", Self.boolean(facts.iommufd)))
+        // NVIDIA vGPU VFs: how many have no type yet, how many have each type, and how many are unknown.
+        let vgpu = facts.functions.compactMap(\.vgpuType)
+        if !vgpu.isEmpty {
+            candidates.append(("vgpu-vfs-unset", String(vgpu.filter { $0.value.map { $0 == nil } ?? false }.count)))
+            candidates.append(("vgpu-vfs-unknown", String(vgpu.filter { !$0.isKnown }.count)))
+            var byType: [Int: Int] = [:]
+            for case let .known(id?, _) in vgpu { byType[id, default: 0] += 1 }
+            for id in byType.keys.sorted() { candidates.append(("vgpu-type-\(id)", String(byType[id] ?? 0))) }
+        }
         return candidates
     }
 

@@ -78,7 +78,7 @@ public struct ExportCommand: ParsableCommand {
     public func run() throws {
         let model: HostModel
         do {
-            model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
+            model = try global.loadHost(options: ScanOptions(decodeCapabilities: true, resolveVFIOVariants: true))
         } catch let exit as ExitCode where format == .ansibleFact {
             // An executable fact that fails breaks `setup`: say it inside, exit 0. Written to a file (a timer), the fact
             // still says so, and the exit status tells the timer.

@@ -36,6 +36,10 @@ public struct PlanCommand: ParsableCommand {
     @Option(name: .customLong("first-index"), parsing: .unconditional, help: "The first guest PCI controller index the plan uses (above the domain's own).")
     public var firstIndex: Int = 1
 
+    @Option(name: .long, help: "container (each group's /dev/vfio/N, the default) or iommufd (/dev/iommu with the device cdevs; QEMU 8.2+, libvirt 12.1+, Linux 6.6+).",
+            completion: .list(VFIOBackend.allCases.map(\.rawValue)))
+    var backend: String = VFIOBackend.container.rawValue
+
     @Flag(name: .long, help: "Plan a unit that check calls blocked.")
     public var force = false
 
@@ -51,15 +55,17 @@ public struct PlanCommand: ParsableCommand {
         guard !selectors.isEmpty else { throw ValidationError("name the functions the guest gets (e.g. 01:00.0)") }
         try validateSelectors(selectors + hide)
         guard GuestMachine(rawValue: machine) != nil else { throw ValidationError("--machine must be q35 or pseries, not '\(machine)'") }
+        guard VFIOBackend(rawValue: backend) != nil else { throw ValidationError("--backend must be container or iommufd, not '\(TerminalSafe.escape(backend))'") }
         guard (1...254).contains(firstIndex) else { throw ValidationError("--first-index must be 1–254 (0 is the guest's root bus), not \(firstIndex)") }
     }
 
     public func run() throws {
-        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
+        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true, resolveVFIOVariants: true))
         let chosen = try selectedFunctions(selectors, in: model)
         let hidden = try selectedFunctions(hide, in: model, option: "--hide ")
-        let options = PlanOptions(machine: GuestMachine(rawValue: machine) ?? .q35, hidden: hidden, force: force,
+        var options = PlanOptions(machine: GuestMachine(rawValue: machine) ?? .q35, hidden: hidden, force: force,
                                   allowMissingFunction0: allowMissingFunction0, firstControllerIndex: firstIndex)
+        options.backend = VFIOBackend(rawValue: backend) ?? .container
         let plan = Planner.plan(model, selected: chosen, options: options)
         printHostDiagnostics(model)
         let status = PlanRender.exitStatus(plan)

@@ -48,7 +48,7 @@ public struct ReportCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
+        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true, resolveVFIOVariants: true))
         let chosen = try selection.chosen(in: model).map(Set.init)
         let report = Reporter.report(model)
         let units = report.units(holding: chosen, verdict: verdict)
@@ -103,7 +103,7 @@ public struct CheckCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
+        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true, resolveVFIOVariants: true))
         let chosen = try selectedFunctions(selectors, in: model)
         let result = Reporter.check(model, selected: chosen)
         printHostDiagnostics(model)

@@ -31,7 +31,7 @@ public struct ShowCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true, resolveModules: true))
+        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true, resolveModules: true, resolveVFIOVariants: true))
         let chosen = try (selection.chosen(in: model, extra: selectors) ?? []).compactMap { model.function($0) }
         if json {
             print(try JSONOutput.render(DescribedShow(model, functions: chosen)), terminator: "")

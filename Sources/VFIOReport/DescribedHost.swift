@@ -117,6 +117,8 @@ public struct DescribedFunction: Encodable, Sendable {
     @Nullable public var acsControl: String?
     /// Null when the input cannot show it (a dump).
     @Nullable public var hostUse: DescribedHostUse?
+    /// VFIO facts (the VFIO device, the VFIO driver, variant drivers, migration, mdev and vGPU types); null for a bridge.
+    @Nullable public var vfio: DescribedFunctionVFIO?
     /// Facts about this function that the input does not hold, by name (`driver`, `hostUse`, `position`,
     /// `capabilities`, `acs`), each with why and what would supply it.
     public let unknown: [String: DescribedUnknown]
@@ -160,6 +162,7 @@ public struct DescribedFunction: Encodable, Sendable {
         configSize = f.configSize
         acsControl = f.config?.acs.map { hex($0.control.rawValue, 4) }
         hostUse = f.hostUse.value.map(DescribedHostUse.init)
+        vfio = DescribedFunctionVFIO(f)
         var unknown: [String: DescribedUnknown] = [:]
         if let u = f.driverBinding.unknown { unknown["driver"] = DescribedUnknown(u) }
         if let u = f.hostUse.unknown { unknown["hostUse"] = DescribedUnknown(u) }
@@ -204,6 +207,7 @@ public struct DescribedIOMMU: Encodable, Sendable {
 
 public struct DescribedHost: Encodable, Sendable {
     public let iommu: DescribedIOMMU
+    public let vfioBackends: DescribedVFIOBackends
     @Nullable public var kernelCommandLine: String?
     public let diagnostics: [DescribedDiagnostic]
 }
@@ -238,6 +242,7 @@ public struct DescribedListing: Encodable, Sendable {
                 units: model.environment.iommuUnits.map {
                     DescribedIOMMUUnit(name: $0.name, kind: $0.kind.rawValue, registers: $0.registers, pciFunction: $0.pciFunction?.description)
                 }),
+            vfioBackends: DescribedVFIOBackends(model.environment.vfioBackends),
             kernelCommandLine: model.environment.kernelCommandLine.value,
             diagnostics: model.diagnostics.map(DescribedDiagnostic.init))
         functions = selected.map(DescribedFunction.init)

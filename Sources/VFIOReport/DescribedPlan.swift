@@ -59,6 +59,8 @@ public struct DescribedPlan: Encodable, Sendable {
     public let schemaVersion: Int
     public let source: DescribedSource
     public let machine: String
+    /// `container` or `iommufd`: how the guest opens the devices.
+    public let backend: String
     /// `ready`, `needs-preparation`, `blocked` (planned with --force), or `refused`.
     public let status: String
     public let exitStatus: Int
@@ -79,6 +81,7 @@ public struct DescribedPlan: Encodable, Sendable {
         schemaVersion = JSONSchemaVersion.current
         source = DescribedSource(model.source)
         machine = plan.machine.rawValue
+        backend = plan.backend.rawValue
         status = plan.isRefused ? "refused" : plan.verdict.rawValue
         exitStatus = Int(PlanRender.exitStatus(plan))
         selected = plan.selected.map(\.description)

@@ -111,6 +111,7 @@ public enum FixScript {
 public struct DescribedReportHost: Encodable, Sendable {
     public let findings: [DescribedFinding]
     public let iommu: DescribedIOMMU
+    public let vfioBackends: DescribedVFIOBackends
     @Nullable public var kernelCommandLine: String?
     public let diagnostics: [DescribedDiagnostic]
     /// Functions the IOMMU does not cover although it is on.
@@ -127,6 +128,9 @@ public struct DescribedUnit: Encodable, Sendable {
     public let predicted: Bool
     /// For a predicted unit: false when it rests on facts the input does not hold.
     public let certain: Bool
+    /// Whether the unit can be live-migrated (every endpoint's VFIO driver implements migration); null when unknown
+    /// or when it has no endpoint.
+    @Nullable public var migratable: Bool?
 }
 
 /// `report --json`: the list contract plus verdicts, findings and the group prediction.
@@ -148,7 +152,7 @@ public struct DescribedReport: Encodable, Sendable {
         schemaVersion = JSONSchemaVersion.current
         source = DescribedSource(model.source)
         let listing = DescribedListing(model, functions: model.functions)
-        host = DescribedReportHost(findings: report.hostFindings.map(DescribedFinding.init), iommu: listing.host.iommu,
+        host = DescribedReportHost(findings: report.hostFindings.map(DescribedFinding.init), iommu: listing.host.iommu, vfioBackends: listing.host.vfioBackends,
                                    kernelCommandLine: model.environment.kernelCommandLine.value,
                                    diagnostics: listing.host.diagnostics, ungrouped: report.ungrouped.map(\.description))
         functions = listing.functions
@@ -158,7 +162,8 @@ public struct DescribedReport: Encodable, Sendable {
                                    undecided: !report.prediction.unexplainedKernelGroups.contains(u.members.sorted()))
             let certain = u.groupID != nil || report.prediction.group(of: u.members[0])?.isCertain ?? true
             return DescribedUnit(id: u.groupID, members: u.members.map(\.description), verdict: u.verdict.rawValue,
-                                 findings: u.findings.map(DescribedFinding.init), why: why, predicted: u.predicted, certain: certain)
+                                 findings: u.findings.map(DescribedFinding.init), why: why, predicted: u.predicted, certain: certain,
+                                 migratable: VFIOBackendRules.migratable(u.members.compactMap { model.function($0) }, model))
         }
         predictedGroups = report.prediction.groups.map(DescribedPredictedGroup.init)
         groupPredictionMatches = report.prediction.matchesKernel
@@ -222,6 +227,8 @@ public struct DescribedCheck: Encodable, Sendable {
     /// The unit's fix steps in the order they must run (what `--fix-script` prints): `[]` when ready, `null` when
     /// blocked or undetermined (nothing is to be run). Each finding's own `fixSteps` are the same steps unordered.
     @Nullable public var fixSteps: [DescribedFixStep]?
+    /// Whether the unit can be live-migrated; null when unknown (the `migration` line says why).
+    @Nullable public var migratable: Bool?
 
     public init(_ result: CheckResult, _ model: HostModel) {
         schemaVersion = JSONSchemaVersion.current
@@ -233,6 +240,7 @@ public struct DescribedCheck: Encodable, Sendable {
         checks = CheckLines.lines(result.findings)
         resets = result.unit.compactMap { model.function($0) }.filter { !$0.isBridge }.map { DescribedVFIOReset($0, model) }
         fixSteps = FixScript.steps(result).map { $0.flatMap(\.steps).map(DescribedFixStep.init) }
+        migratable = VFIOBackendRules.migratable(result.unit.compactMap { model.function($0) }, model)
     }
 }
 
@@ -243,7 +251,7 @@ public enum CheckLines {
     public static func lines(_ findings: [Finding]) -> [DescribedCheck.Line] {
         CheckLine.all.compactMap { line in
             let mine = findings.filter { $0.code.line == line }
-            if line == .placement && mine.isEmpty { return nil }
+            if (line == .placement || line == .vgpu) && mine.isEmpty { return nil }
             var basis: [String] = []
             for e in mine.flatMap(\.evidence) where !basis.contains(e) { basis.append(e) }
             return DescribedCheck.Line(id: line.id, check: line.title, result: result(mine), restsOn: basis, findings: mine.map(DescribedFinding.init))

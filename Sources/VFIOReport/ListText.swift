@@ -1,5 +1,6 @@
 import PCIConfigSpace
 import PCIHost
+import VFIOAnalysis
 
 /// `list` as text: one line per function, in address order.
 public enum ListText {
@@ -68,6 +69,19 @@ public enum ListText {
             flags.append("VF (no PF visible)")
         case .none:
             break
+        }
+        if let d = f.vfioRegistration, !VFIODrivers.isVFIO(f.driver) {
+            flags.append("VFIO device \(d.name) of \(f.driver ?? "its driver")")
+        }
+        if let v = f.nvidiaVGPU {
+            switch v.current {
+            case let .known(id?, _): flags.append("vGPU type \(id)" + (v.creatable.value?.first { $0.id == id }.map { " (\($0.name))" } ?? ""))
+            case .known(nil, _): flags.append("vGPU type not set")
+            case .unknown: flags.append("vGPU type unknown")
+            }
+        }
+        if let types = f.mediatedDeviceTypes, !types.isEmpty {
+            flags.append("mdev parent (\(types.count) type\(types.count == 1 ? "" : "s"))")
         }
         if f.configUnusable != nil {
             flags.append("config space not responding")

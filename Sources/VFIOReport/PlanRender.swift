@@ -33,6 +33,21 @@ public enum PlanRender {
         if !release.isEmpty {
             lines.append("To bind to vfio-pci: " + release.map { a in "\(a) (\(model.function(a)?.driver ?? "no driver"))" }.joined(separator: ", "))
         }
+        switch plan.backend {
+        case .container:
+            lines.append("Backend: the legacy container (each group's /dev/vfio/N); --backend iommufd plans the iommufd form")
+        case .iommufd:
+            lines.append("Backend: iommufd (/dev/iommu and each device's /dev/vfio/devices/vfioN): QEMU 8.2+ (-object iommufd), libvirt 12.1+ (<driver iommufd='yes'/> per hostdev; 12.2+ also <iommufd enabled='yes'/> for the whole domain), Linux 6.6+ with CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV; the groups still go whole")
+        }
+        for a in plan.detached {
+            guard let f = model.function(a), !VFIODrivers.isVFIO(f.driver), f.vfioRegistration == nil,
+                  let variant = f.vfioVariantDrivers.value?.first else { continue }
+            let driver = VFIOPCIDriverInfo.named(variant)?.driver ?? variant
+            lines.append("Variant driver: \(a) takes \(driver) (its `vfio_pci:` alias in the kernel's module table); libvirt 10.0+ binds it itself for managed='yes' (<driver model='\(driver)'/> insists), QEMU needs it bound first")
+        }
+        if plan.findings.contains(where: { $0.code == .migratable }) {
+            lines.append("Migration: every member's VFIO driver implements it; the domain must have no vIOMMU (<iommu> device: QEMU blocks migrating VFIO devices with one) and the destination the same driver; QEMU 8.1+ (vfio-pci enable-migration=auto), libvirt 8.6+ asks QEMU")
+        }
         for f in plan.findings where (f.severity != .info || f.code.line == .placement) && f.code != .hostDriver && f.code != .noDriver {
             lines.append("\(f.severity.rawValue.uppercased()) \(f.code): \(f.message)")
             if let fix = f.fix { lines.append("  fix: \(fix)") }
@@ -79,15 +94,18 @@ public enum PlanRender {
     /// A VFIO device registered by a driver that is not vfio-pci's family (vfio-dev/vfioN under, say, nvidia).
     static func vfioOwned(_ a: PCIAddress, _ model: HostModel) -> Bool {
         guard let f = model.function(a) else { return false }
-        return f.vfioDevice != nil && !VFIODrivers.isVFIO(f.driver)
+        return f.vfioRegistration != nil && !VFIODrivers.isVFIO(f.driver)
     }
 
     /// One `<hostdev>`: placed in a guest slot, or `unassigned` (detached from the host, invisible to the guest).
-    static func hostdevXML(_ host: PCIAddress, placement: (GuestSlot, PlannedFunction)?, indent: String, vfioOwned: Bool = false) -> [String] {
+    static func hostdevXML(_ host: PCIAddress, placement: (GuestSlot, PlannedFunction)?, indent: String, vfioOwned: Bool = false,
+                           iommufd: Bool = false) -> [String] {
         // A VFIO device registered by a driver other than vfio-pci (vfio-dev/vfioN: a vendor driver such as NVIDIA's
         // for vGPU VFs) must not be rebound: managed='no', libvirt leaves its driver alone.
-        var lines = ["\(indent)<hostdev mode='subsystem' type='pci' managed='\(vfioOwned ? "no" : "yes")'>",
-                     "\(indent)  <source>",
+        var lines = ["\(indent)<hostdev mode='subsystem' type='pci' managed='\(vfioOwned ? "no" : "yes")'>"]
+        // libvirt 12.1+: open the device through iommufd and its cdev (tests/qemuxmlconfdata/iommufd.xml).
+        if iommufd { lines.append("\(indent)  <driver iommufd='yes'/>") }
+        lines += ["\(indent)  <source>",
                      "\(indent)    \(sourceAddress(host))",
                      "\(indent)  </source>"]
         lines.append("\(indent)  <alias name='ua-\(PlannedFunction.deviceID(host))'/>")
@@ -133,11 +151,11 @@ public enum PlanRender {
                 out += controllerXML(s.controller, indent: "    ")
             }
             out.append(xmlComment(["host slot \(s.hostSlot)\(s.group.map { ", IOMMU group \($0)" } ?? ""): \(s.functions.count) function\(s.functions.count == 1 ? "" : "s") in guest slot 0x\(hex(s.slot, 2)) of controller \(s.controller.index)"], indent: "    "))
-            for f in s.functions { out += hostdevXML(f.host, placement: (s, f), indent: "    ", vfioOwned: vfioOwned(f.host, model)) }
+            for f in s.functions { out += hostdevXML(f.host, placement: (s, f), indent: "    ", vfioOwned: vfioOwned(f.host, model), iommufd: plan.backend == .iommufd) }
         }
         if !plan.hidden.isEmpty {
             out.append(xmlComment(["detached from the host, not shown to the guest"], indent: "    "))
-            for h in plan.hidden { out += hostdevXML(h.host, placement: nil, indent: "    ", vfioOwned: vfioOwned(h.host, model)) }
+            for h in plan.hidden { out += hostdevXML(h.host, placement: nil, indent: "    ", vfioOwned: vfioOwned(h.host, model), iommufd: plan.backend == .iommufd) }
         }
         out.append("  </devices>")
         out.append("</domain>")
@@ -147,7 +165,9 @@ public enum PlanRender {
     // MARK: QEMU
 
     static func qemuDevices(_ plan: Plan) -> [String] {
-        var args: [String] = []
+        // QEMU 8.2+: one iommufd object; every vfio-pci device names it (docs/devel/vfio-iommufd.rst).
+        var args: [String] = plan.backend == .iommufd ? ["-object iommufd,id=iommufd0"] : []
+        let iommufd = plan.backend == .iommufd ? ",iommufd=iommufd0" : ""
         var emitted = Set<Int>()
         for s in plan.slots {
             if emitted.insert(s.controller.index).inserted {
@@ -159,7 +179,7 @@ public enum PlanRender {
                 }
             }
             for f in s.functions {
-                args.append("-device vfio-pci,host=\(f.host),id=\(f.deviceID),bus=\(s.controller.qemuBus),addr=0x\(String(s.slot, radix: 16)).0x\(f.guestFunction)\(f.multifunction ? ",multifunction=on" : "")")
+                args.append("-device vfio-pci,host=\(f.host),id=\(f.deviceID),bus=\(s.controller.qemuBus),addr=0x\(String(s.slot, radix: 16)).0x\(f.guestFunction)\(f.multifunction ? ",multifunction=on" : "")\(iommufd)")
             }
         }
         return args
@@ -176,7 +196,8 @@ public enum PlanRender {
                 out.append("#   \(a) is a VFIO device of \(driver ?? "its driver") already (vfio-dev): leave its driver as it is")
                 continue
             }
-            out.append("#   driverctl set-override \(a) vfio-pci" + (VFIODrivers.isVFIO(driver) ? "   (already on \(driver ?? ""))" : ""))
+            let target = model.function(a).map { VFIOBackendRules.vfioDriver($0).driver ?? "vfio-pci" } ?? "vfio-pci"
+            out.append("#   driverctl set-override \(a) \(target)" + (VFIODrivers.isVFIO(driver) ? "   (already on \(driver ?? ""))" : ""))
         }
         out.append("# Then add these arguments to qemu-system-\(plan.machine == .q35 ? "x86_64 -machine q35" : "ppc64 -machine pseries"):")
         let args = qemuDevices(plan)
@@ -217,7 +238,7 @@ public enum PlanRender {
             let file = "\"$dir/\(verb)-\(nodedevName(host)).xml\""
             out.append("# \(step). \(verb == "attach" ? "Attach" : "Detach") \(host): \(note)")
             out.append("cat > \(file) <<'EOF'")
-            out += hostdevXML(host, placement: placement, indent: "", vfioOwned: vfioOwned(host, model))
+            out += hostdevXML(host, placement: placement, indent: "", vfioOwned: vfioOwned(host, model), iommufd: plan.backend == .iommufd)
             out.append("EOF")
             out.append("virsh \(verb)-device \"$DOMAIN\" \(file) \(live ? "--live --config" : "--config")")
             out.append("")

@@ -51,6 +51,22 @@ public enum ShowText {
         }
         line("Driver", driver + (f.driverOverride.map { " (driver_override: \($0))" } ?? ""))
         line("Modules", modulesText(f))
+        if !f.isBridge { line("VFIO", vfioText(f, model)) }
+        if let types = f.mediatedDeviceTypes {
+            line("mdev types", types.isEmpty ? "none offered" : types.map { t in
+                "\(t.id)" + (t.name.map { " \"\($0)\"" } ?? "") + " (\(t.deviceAPI ?? "?"), \(t.availableInstances.map(String.init) ?? "?") available\(t.instances.isEmpty ? "" : ", \(t.instances.count) created"))"
+            }.joined(separator: "; "))
+        }
+        if let v = f.nvidiaVGPU {
+            let current: String
+            switch v.current {
+            case let .known(id?, _): current = "\(id)" + (v.creatable.value?.first { $0.id == id }.map { " (\($0.name))" } ?? "")
+            case .known(nil, _): current = "none set"
+            case let .unknown(u): current = "unknown (\(u.reason))"
+            }
+            let creatable = v.creatable.value.map { $0.isEmpty ? "none" : $0.map { "\($0.id) \($0.name)" }.joined(separator: ", ") } ?? "unknown"
+            line("vGPU", "type \(current); creatable: \(creatable)")
+        }
         line("IOMMU group", ListText.groupLabel(f, model) == "?" ? "unknown (\(model.environment.groupSource.unknown?.reason ?? "the input has no group line for it"))" : f.iommuGroup.map { g in
             let members = model.groups.first { $0.id == g }?.members ?? []
             let uncertain = model.groups.first { $0.id == g }?.inconsistency != nil || model.environment.groupMembershipIncomplete != nil
@@ -114,6 +130,27 @@ public enum ShowText {
     }
 
     /// The reset line: the methods `ResetRules` finds (the kernel's `reset_method`, else config space).
+    /// The VFIO device the function's driver registered (and its cdev), the VFIO driver it has or would get,
+    /// and the migration features the kernel shows.
+    static func vfioText(_ f: PCIFunction, _ model: HostModel) -> String {
+        var parts: [String] = []
+        if let d = f.vfioRegistration {
+            parts.append("device \(d.name)" + (d.node.map { " (\($0))" } ?? " (no cdev)"))
+        } else {
+            parts.append("no VFIO device")
+        }
+        let (driver, why) = VFIOBackendRules.vfioDriver(f)
+        if let driver {
+            let info = VFIOPCIDriverInfo.named(driver)
+            parts.append("VFIO driver \(driver)" + (VFIODrivers.isVFIO(f.driver) || f.vfioRegistration != nil ? "" : " (to bind)")
+                         + (info.map { $0.migrationSince.map { m in ", migration since Linux \(m)" } ?? ", no migration" } ?? ""))
+        } else {
+            parts.append("VFIO driver unknown (\(why))")
+        }
+        if let m = f.vfioMigrationFeatures?.value { parts.append("migration features: \(m.isEmpty ? "none" : m.joined(separator: " "))") }
+        return parts.joined(separator: "; ")
+    }
+
     static func resetText(_ f: PCIFunction, _ model: HostModel) -> String {
         let capability = ResetRules.capability(f, model)
         switch capability.methods {
