@@ -5,7 +5,8 @@
 #   Scripts/guest-vfio.sh TOPOLOGY OUTDIR [TOOL]
 #
 # TOPOLOGY is a file of Tests/Fixtures/guests/ (bash: IOMMU=intel|amd|virtio, QEMU=(device arguments),
-# GUEST="words for the guest's init", DRIVES="ids of 16 MiB raw drives"). TOOL is the vfio-inspect binary
+# GUEST="words for the guest's init", DRIVES="ids of 16 MiB raw drives", KERNEL=package|iommufd: the
+# distribution's kernel package, or one built with iommufd and the VFIO cdev by Scripts/guest-kernel-iommufd.sh). TOOL is the vfio-inspect binary
 # (default .build/debug/vfio-inspect). The guest's results land in OUTDIR/out/ (report.json, snapshot.tar,
 # per group: members, check and probe before and after the fixes, the fix script and its log, dmesg), its
 # console in OUTDIR/console.log.
@@ -27,13 +28,17 @@ for t in qemu-system-x86_64 gcc cpio busybox; do
     command -v "$t" >/dev/null || [[ -x "/bin/$t" ]] || fail "$t is missing (Scripts/install-deps.sh --test installs it)"
 done
 
-kernel=$(Scripts/guest-kernel.sh)
-kdir=$(dirname "$kernel")
-[[ -r "$kdir/modules/modules.order" ]] || fail "$kdir/modules has no modules.order: the harness needs the kernel package's modules, which Scripts/guest-kernel.sh keeps (VFIO_INSPECT_GUEST_KERNEL names an image without them)"
-
-IOMMU=intel; QEMU=(); GUEST=""; DRIVES=""
+IOMMU=intel; QEMU=(); GUEST=""; DRIVES=""; KERNEL=package
 # shellcheck disable=SC1090
 source "$topology"
+case "$KERNEL" in
+    package) kernel=$(Scripts/guest-kernel.sh) ;;
+    # iommufd and the VFIO device cdev, which no distribution kernel package here has: built from Debian's source.
+    iommufd) kernel=$(Scripts/guest-kernel-iommufd.sh) ;;
+    *) fail "unknown KERNEL '$KERNEL' in $topology" ;;
+esac
+kdir=$(dirname "$kernel")
+[[ -r "$kdir/modules/modules.order" ]] || fail "$kdir/modules has no modules.order: the harness needs the kernel package's modules, which Scripts/guest-kernel.sh keeps (VFIO_INSPECT_GUEST_KERNEL names an image without them)"
 case "$IOMMU" in
     intel) iommu=(-device intel-iommu,intremap=on); config=CONFIG_INTEL_IOMMU ;;
     amd) iommu=(-device amd-iommu); config=CONFIG_AMD_IOMMU ;;
@@ -48,7 +53,7 @@ fi
 # The initramfs, rebuilt when the tool, the init, the probe or the modules change.
 cache=.build/guest-vfio
 mkdir -p "$cache"
-key=$(cat "$tool" Scripts/guest-vfio.sh Scripts/guest/init Scripts/guest/vfio-probe.c "$kdir/modules/modules.order" | sha256sum | cut -c1-16)
+key=$(cat "$tool" Scripts/guest-vfio.sh Scripts/guest/init Scripts/guest/vfio-probe.c "$kdir/modules/modules.order" "$kdir/RELEASE" | sha256sum | cut -c1-16)
 initrd="$cache/initramfs-$key.cpio"
 if [[ ! -r "$initrd" ]]; then
     root=$(mktemp -d "$cache/root.XXXXXX")
@@ -72,6 +77,12 @@ if [[ ! -r "$initrd" ]]; then
         cp -L "$lib" "$root$lib"
     done
     [[ -r /usr/share/misc/pci.ids ]] && cp /usr/share/misc/pci.ids "$root/usr/share/misc/pci.ids"
+    # The kernel's own module alias table (depmod over the package's modules), where the tool looks for it: the
+    # VFIO variant drivers (`vfio_pci:` aliases) are then known in the guest as on a real host.
+    if [[ -r "$kdir/modules.alias" && -r "$kdir/RELEASE" ]]; then
+        mkdir -p "$root/lib/modules/$(cat "$kdir/RELEASE")"
+        cp "$kdir/modules.alias" "$root/lib/modules/$(cat "$kdir/RELEASE")/modules.alias"
+    fi
     # Two runs with a cold cache each write their own file; the rename makes either complete one the cache.
     (cd "$root" && find . | cpio -o -H newc --quiet) > "$root.cpio"
     mv "$root.cpio" "$initrd"

@@ -17,6 +17,8 @@ if [[ "${1:-}" == "--test" ]]; then
     # The VFIO harness (Scripts/guest-vfio.sh): a busybox-static initramfs packed with cpio, the probe linked
     # statically (gcc, libc6-dev), file to tell a static busybox.
     packages+=(busybox-static cpio gcc libc6-dev file xz-utils zstd)
+    # The iommufd guest kernel, built from Debian's linux-source (Scripts/guest-kernel-iommufd.sh).
+    packages+=(make flex bison bc libelf-dev)
     # The fleet formats' consumers: promtool (prometheus) lints the textfile, a real node_exporter serves it,
     # kubectl applies NFD's labels with the API server's rules (Debian's kubernetes-client, unless a kubectl is
     # there already); python3-venv holds the PyPI consumers (Scripts/fleet-tools.sh).

@@ -78,7 +78,7 @@ struct DamageSweepTests {
     }
 
     static func makeBase(_ fixture: String, heldGroup: Int?, directGroup: Int?) throws -> Base {
-        let scratch = try Fixtures.temporaryDirectory("sweep-\(fixture)")
+        let scratch = try Fixtures.temporaryDirectory("sweep-\(fixture.split(separator: "/").last ?? "base")")
         let root = scratch + "/root"
         let fm = FileManager.default
         try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -235,6 +235,9 @@ struct DamageSweepTests {
         ("host-in-use", nil, 9),   // mounted disk, interface up, boot VGA with console; a 1:1 region on the NVMe's group
         ("vfio-bound", 7, 11),     // groups 7 and 8 on vfio-pci, a VM holding group 7
         ("sriov", 7, nil),         // a PF with 3 VFs, VF 01:00.2 on vfio-pci held by a VM
+        // iommufd and the device cdev (Linux 6.12 built with them), a ConnectX VF on mlx5_vfio_pci with debugfs
+        // migration features, the module table's vfio_pci: aliases; the NIC's group 5 held by a VM.
+        ("../vfio/mlx5-variant-bound", 5, nil),
     ]
 
     @Test("every kind of damage on every entry: no verdict or check line improves, no trap, no hang, no escape, nothing read outside",

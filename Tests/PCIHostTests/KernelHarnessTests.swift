@@ -164,6 +164,28 @@ struct KernelHarnessTests {
                 row += "; undetermined: \(Self.deciding(before)) (a live root guest should know every fact)"
                 Issue.record("\(name) group \(g) is undetermined live as root: \((before["checks"] as? [[String: Any]] ?? []).filter { $0["result"] as? String == "UNKNOWN" }.compactMap { $0["id"] })")
             }
+            // The backend line against both of VFIO's paths: a unit check calls openable through iommufd must attach
+            // through each member's cdev, and one VFIO opens through a cdev must not be called unable by check.
+            for (probe, check) in [(Optional(probeBefore), Optional(before)), (run.probe("probe-after-\(g)"), run.json("check-after-\(g).json"))] {
+                guard let probe, let check else { continue }
+                let backend = (check["checks"] as? [[String: Any]] ?? []).first { $0["id"] as? String == "backend" }
+                let backendFindings = backend?["findings"] as? [[String: Any]] ?? []
+                let claimsIOMMUFD = backendFindings.contains { ($0["code"] as? String) == "backend-available" && ($0["message"] as? String ?? "").contains("iommufd (") }
+                let claimsContainer = backendFindings.contains { ($0["code"] as? String) == "backend-available" && ($0["message"] as? String ?? "").contains("legacy container") }
+                let attached = probe.cdevAttached
+                if check["verdict"] as? String == "ready" {
+                    #expect(backend?["result"] as? String == "PASS", "\(name) group \(g): ready, but the backend line is \(backend?["result"] ?? "missing")")
+                    if claimsContainer { #expect(probe.opened, "\(name) group \(g): check says the container opens it, VFIO says \(probe.summary)") }
+                    if claimsIOMMUFD {
+                        let endpoints = members.filter { !(classes[$0] ?? "0604").hasPrefix("0604") }
+                        #expect(endpoints.allSatisfy { attached[$0] == true }, "\(name) group \(g): check says iommufd opens it, VFIO's cdev path says \(attached)")
+                        row += "; iommufd: \(attached.values.filter { $0 }.count) cdev(s) attached"
+                    }
+                }
+                if attached.values.contains(true) {
+                    #expect(claimsIOMMUFD, "\(name) group \(g): VFIO attaches a cdev through iommufd, but check does not say iommufd can open it: \(backendFindings.compactMap { $0["message"] as? String })")
+                }
+            }
             // Every answer VFIO gave about a device: its RESET flag and hot-reset list against what check said in the
             // same state (before the fixes: check-before; after them: check-after; a forced bind changes no topology).
             func claims(_ check: [String: Any]?) -> [String: [String: Any]] {

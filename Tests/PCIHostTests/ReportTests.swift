@@ -31,11 +31,11 @@ struct ReportTests {
         // Every check line has its stable id and a result.
         let lines = (json["checks"] as? [[String: Any]]) ?? []
         #expect(lines.compactMap { $0["id"] as? String } == ["iommu", "interrupt-remapping", "acs-override", "whole-group", "candidate", "drivers",
-                                                             "host-use", "reset", "interrupts", "function0", "sriov", "mmio-window"])
+                                                             "backend", "host-use", "reset", "interrupts", "function0", "sriov", "mmio-window", "migration"])
         // Text output: one PASS/WARN/FAIL/UNKNOWN line per check.
         let text = try Command.tool(["check", "--root", Fixtures.sysfs(fixture)] + selectors)
         #expect(text.status == status)
-        #expect(text.stdout.split(separator: "\n").filter { l in ["PASS", "WARN", "FAIL", "UNKNOWN"].contains { l.hasSuffix(": " + $0) } }.count == 12)
+        #expect(text.stdout.split(separator: "\n").filter { l in ["PASS", "WARN", "FAIL", "UNKNOWN"].contains { l.hasSuffix(": " + $0) } }.count == 14)
     }
 
     @Test("report verdicts per fixture group", arguments: [

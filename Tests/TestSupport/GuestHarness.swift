@@ -42,6 +42,13 @@ public struct Probe: @unchecked Sendable {
             && devices.allSatisfy { $0["deviceErrno"] == nil }
     }
 
+    /// The iommufd path per device (`cdev` in the JSON): address → whether VFIO_DEVICE_BIND_IOMMUFD and
+    /// VFIO_DEVICE_ATTACH_IOMMUFD_PT succeeded through `/dev/vfio/devices/vfioN`.
+    public var cdevAttached: [String: Bool] {
+        Dictionary((json["cdev"] as? [[String: Any]] ?? []).compactMap { d in
+            (d["address"] as? String).map { ($0, d["attached"] as? Bool == true) } }, uniquingKeysWith: { a, _ in a })
+    }
+
     /// A one-line account for tables: `open`, `no group file (errno 2)`, `not viable`, `EBUSY`…
     public var summary: String {
         if opened { return "opens, \(devices.count) device(s)" }
