@@ -209,6 +209,19 @@ public struct DumpScanner {
             function.kernelModules = .unknown(text.hasKernelLines ? "the dump has no `Kernel modules:` line for \(address) (lspci prints one only when it finds a module)" : "the dump has no `Kernel modules:` lines",
                                               remedy: "capture with `lspci -k` on the host, which has its modules installed")
         }
+        // lspci -v's `Region N: … [size=…]` lines: the BAR sizes lspci read from sysfs on the live machine. Only
+        // when every line was clear and each address agrees with the BAR register the hex holds.
+        if let regions = annotations?.regions, annotations?.regionsUnclear == false, problem == nil {
+            let bars = function.config?.bars ?? []
+            let agree = regions.values.allSatisfy { r in bars.first { $0.index == r.index }.map { $0.address == r.start } ?? (function.config == nil) }
+            if agree {
+                function.resources = regions.values.sorted { $0.index < $1.index }
+                function.resourcesRead = true
+            } else {
+                function.diagnostics.append(Diagnostic(code: "region-mismatch",
+                    message: "a `Region` line\(line) names an address its BAR register in the hex does not hold: the BAR sizes are unknown"))
+            }
+        }
         function.hostUse = .unknown("a dump holds no interfaces, block devices or displays", remedy: Provenance.dump.fileRemedy(""))
         if let names, problem == nil, !(function.vendorID == 0xffff && function.deviceID == 0xffff) { function.takeNames(from: names) }
         return function

@@ -22,6 +22,11 @@ public struct DumpText: Sendable {
         public var groupConflict = false
         /// A `Kernel driver in use:` line with no name, or two blocks naming different drivers: the driver is unknown.
         public var driverUnclear = false
+        /// `Region N: Memory at ADDR (64-bit, prefetchable) [size=64G]` lines (lspci -v: the sizes it read from
+        /// sysfs `resource` on the live machine): BAR index → range; `nil` when the text has none for it.
+        public var regions: [Int: ResourceRange]?
+        /// A Region line lspci would not print (no size, a size it cannot give): the BAR sizes are unknown.
+        public var regionsUnclear = false
         /// The offsets of the whole hex rows given for it (0x00, 0x10, …).
         public var rows: Set<Int> = []
         /// Rows with fewer than 16 bytes (or not aligned), with their line: what they hold is not trusted.
@@ -134,6 +139,18 @@ public struct DumpText: Sendable {
                         annotations[address]?.driver = value
                     }
                 }
+            } else if s.hasPrefix("Region ") {
+                var regions = annotations[address]?.regions ?? [:]
+                switch Self.region(s) {
+                case let .memory(r):
+                    if let earlier = regions[r.index], earlier != r { annotations[address]?.regionsUnclear = true }
+                    if regions[r.index] == nil { regions[r.index] = r }
+                case .io:
+                    break
+                case .unusable:
+                    annotations[address]?.regionsUnclear = true
+                }
+                annotations[address]?.regions = regions
             } else if let value = s.value(after: "Kernel modules:") {
                 hasKernelLines = true
                 annotations[address]?.modules = value.split(separator: ",").map { String($0.drop { $0 == " " }) }.filter { !$0.isEmpty }
@@ -141,6 +158,40 @@ public struct DumpText: Sendable {
         }
         normalized = out.joined(separator: "\n") + "\n"
         if unquoted > 0 { notes.append("\(unquoted) line(s) quoted for e-mail ('> ') were read without the quoting") }
+    }
+
+    /// What a `Region N: …` line of lspci -v says (show_bases).
+    enum RegionLine {
+        /// A memory BAR with its address and size, flags as sysfs `resource` has them (IORESOURCE_MEM 0x200,
+        /// PREFETCH 0x2000, MEM_64 0x100000).
+        case memory(ResourceRange)
+        /// An I/O BAR: never in the 64-bit window.
+        case io
+        /// A Region line that gives no usable size (`[disabled]` without a size, `<unassigned>`, `<ignored>`).
+        case unusable
+    }
+
+    static func region(_ s: String) -> RegionLine {
+        let words = s.split(separator: " ")
+        guard words.count >= 3, words[0] == "Region", words[1].hasSuffix(":"), let index = Int(words[1].dropLast()), (0...5).contains(index) else { return .unusable }
+        if words[2] == "I/O" { return .io }
+        // "Region 1: Memory at e000000000 (64-bit, prefetchable) [size=64G]"
+        guard words[2] == "Memory", words.count >= 5, words[3] == "at", let address = UInt64(words[4], radix: 16),
+              let sizeWord = words.last(where: { $0.hasPrefix("[size=") && $0.hasSuffix("]") }) else { return .unusable }
+        let text = sizeWord.dropFirst("[size=".count).dropLast()
+        let shifts: [Character: UInt64] = ["K": 10, "M": 20, "G": 30, "T": 40]
+        let size: UInt64
+        if let unit = text.last, let shift = shifts[unit], let n = UInt64(text.dropLast()), n > 0, n.leadingZeroBitCount > Int(shift) {
+            size = n << shift
+        } else if let n = UInt64(text), n > 0 {
+            size = n
+        } else {
+            return .unusable
+        }
+        var flags: UInt64 = 0x200
+        if s.contains("64-bit") { flags |= 0x10_0000 }
+        if s.contains("prefetchable") && !s.contains("non-prefetchable") { flags |= 0x2000 }
+        return .memory(ResourceRange(index: index, start: address, end: address &+ (size - 1), flags: flags))
     }
 
     /// `[dddd:]bb:dd.f ` at the start of a line (libpci's `dump_validate` masks), or the address alone.

@@ -107,6 +107,9 @@ public struct PCIFunction: Hashable, Sendable {
     public var driverOverride: String?
     /// The VFIO device its driver registered (`vfio-dev/vfioN`), whatever that driver is: VFIO owns the function.
     public var vfioRegistration: VFIODeviceEntry?
+    /// Why whether a VFIO device is registered is unknown: `vfio-dev` is there but damaged (not one `vfioN`
+    /// directory, or a `dev` that is not `major:minor`).
+    public var vfioRegistrationUnknown: Unknown?
     /// The VFIO device cdev (`/dev/vfio/devices/vfioN`) when the kernel made one (`CONFIG_VFIO_DEVICE_CDEV`).
     public var vfioDevice: String? { vfioRegistration?.node }
     /// The VFIO variant drivers the kernel's module table names for the function (`alias vfio_pci:…` lines of
@@ -317,6 +320,14 @@ public struct HostEnvironment: Hashable, Sendable {
 
     /// The VFIO backends the kernel offers (legacy container, iommufd with the device cdev).
     public var vfioBackends = VFIOBackendFacts()
+    /// vfio-pci `ids=` bindings from the kernel command line and modprobe.d: every function with those IDs goes to
+    /// vfio-pci at boot, whatever the host uses it for. Unknown when a file that could hold one is unreadable.
+    public var vfioPCIIDs: Fact<[VFIOPCIIDMatch]> = .unknown("the input holds neither the kernel command line nor modprobe.d", remedy: "read proc/cmdline and etc/modprobe.d of the host")
+    /// The host CPU's physical address width (`/proc/cpuinfo` "address sizes : N bits physical"): what a guest with
+    /// host-phys-bits can address.
+    public var physicalAddressBits: Fact<Int> = .unknown("the input holds no proc/cpuinfo", remedy: "read proc/cpuinfo of the host, or take a snapshot with this version")
+    /// `/proc/iomem`: who claims which physical address range (firmware framebuffers on a GPU's BAR).
+    public var iomem: Fact<[IOMemRange]> = .unknown("the input holds no proc/iomem", remedy: "read proc/iomem of the host as root, or take a snapshot as root")
 
     /// Whether MSI interrupts are remapped: `IR-` interrupt chips in `proc/interrupts`.
     public var remappedInterrupts: Fact<Bool> = .unknown("the input holds no proc/interrupts", remedy: "read proc/interrupts of the host")

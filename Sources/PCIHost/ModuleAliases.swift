@@ -13,18 +13,33 @@ public struct ModuleAliases: Sendable {
     /// Linux 5.16+). libvirt ≥ 10.0 (virPCIDeviceFindBestVFIOVariant) picks the driver for managed='yes' from them.
     let vfioPatterns: [(String, String)]
 
+    /// Lines of the table that are not depmod's `alias PATTERN MODULE` (three space-separated fields, a module
+    /// name of letters, digits, `_` and `-`): a table with any is not the kernel's, and what it says is unknown.
+    public let malformedLines: Int
+
     /// Parses the text of modules.alias; only `alias pci:` and `alias vfio_pci:` lines are kept.
     public init(text: String) {
         var patterns: [(String, String)] = []
         var vfio: [(String, String)] = []
-        for line in text.split(separator: "\n") where line.hasPrefix("alias pci:") || line.hasPrefix("alias vfio_pci:") {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count == 3 else { continue }
-            if fields[1].hasPrefix("vfio_") { vfio.append((String(fields[1]), String(fields[2]))) } else { patterns.append((String(fields[1]), String(fields[2]))) }
+        var malformed = 0
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard fields.count == 3, fields[0] == "alias", !fields[1].isEmpty,
+                  !fields[2].isEmpty, fields[2].utf8.allSatisfy({ $0 == 0x5f || $0 == 0x2d || (0x30...0x39).contains($0) || (0x41...0x5a).contains($0) || (0x61...0x7a).contains($0) }) else {
+                malformed += 1
+                continue
+            }
+            if fields[1].hasPrefix("vfio_pci:") { vfio.append((String(fields[1]), String(fields[2]))) }
+            else if fields[1].hasPrefix("pci:") { patterns.append((String(fields[1]), String(fields[2]))) }
         }
         self.patterns = patterns
         self.vfioPatterns = vfio
+        self.malformedLines = malformed
     }
+
+    /// Whether the text reads as a kernel's table: no malformed line, and some `alias pci:` lines (every kernel
+    /// with PCI modules has them).
+    public var isPlausible: Bool { malformedLines == 0 && !patterns.isEmpty }
 
     /// The VFIO variant driver modules whose `vfio_pci:` alias matches `modalias` (`pci:v…`, matched as
     /// `vfio_pci:v…`), most specific first (fewest `*` fields, as libvirt's virPCIDeviceFindBestVFIOVariant

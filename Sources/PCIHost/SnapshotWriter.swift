@@ -118,11 +118,27 @@ public final class SnapshotWriter {
         try copyIOMMUUnits(&summary)
         try copyClassLinks(&summary)
         try copyModuleParameters(&summary)
-        for file in ["proc/cmdline", "proc/mounts", "proc/modules", "proc/swaps", "proc/interrupts", "proc/sys/kernel/osrelease", "proc/sys/kernel/hostname"] {
+        for file in ["proc/cmdline", "proc/mounts", "proc/modules", "proc/swaps", "proc/interrupts", "proc/iomem", "proc/cpuinfo", "proc/sys/kernel/osrelease", "proc/sys/kernel/hostname"] {
             try copyFile(file, to: file, summary: &summary, required: false)
         }
         try copyACPITables(&summary)
         try copyMiscDevices(&summary)
+        // modprobe's configuration: vfio-pci ids= bindings and soft dependencies (the directories are kept even
+        // when empty, so a snapshot says there were none).
+        if source.isLiveSystem { try makeDirectories("etc/modprobe.d") }
+        try copyFile("etc/initramfs-tools/modules", to: "etc/initramfs-tools/modules", summary: &summary, required: false, limit: 1 << 20)
+        if source.kind("etc/dracut.conf.d") == .directory {
+            try makeDirectories("etc/dracut.conf.d")
+            for name in ((try? source.list("etc/dracut.conf.d")) ?? []) where name.hasSuffix(".conf") {
+                try copyFile("etc/dracut.conf.d/" + name, to: "etc/dracut.conf.d/" + name, summary: &summary, required: false, limit: 1 << 20)
+            }
+        }
+        for dir in VFIOPCIIDMatch.modprobeDirectories where source.kind(dir) == .directory {
+            try makeDirectories(dir)
+            for name in ((try? source.list(dir)) ?? []) where name.hasSuffix(".conf") {
+                try copyFile(dir + "/" + name, to: dir + "/" + name, summary: &summary, required: false, limit: 1 << 20)
+            }
+        }
         try copyVFIODebugfs(&summary)
         // The kernel's configuration decides which VFIO backends it can offer before VFIO is loaded.
         if let release = try? source.readText("proc/sys/kernel/osrelease") {

@@ -148,6 +148,11 @@ public struct SysfsScanner {
             return
         }
         let aliases = ModuleAliases(text: text)
+        guard aliases.isPlausible else {
+            unknown(Unknown("\(path) is not the kernel's module table (\(aliases.malformedLines) malformed line(s), \(aliases.patterns.isEmpty ? "no `alias pci:` line" : "pci aliases present"))",
+                            remedy: "read the host itself with its modules installed"))
+            return
+        }
         for i in functions.indices {
             let dir = SysfsScanner.devicesDir + "/" + functions[i].address.description
             if options.resolveModules {
@@ -443,33 +448,45 @@ public struct SysfsScanner {
     /// kernel made its cdev (CONFIG_VFIO_DEVICE_CDEV). `mdev_supported_types/` of a mediated-device parent and
     /// NVIDIA's `nvidia/` vGPU files of a VF (read only for NVIDIA functions).
     func readVFIODevice(into function: inout PCIFunction, reader: AttributeReader) {
+        func damaged(_ why: String) {
+            reader.note("malformed-attribute", why)
+            function.vfioRegistrationUnknown = Unknown("vfio-dev of \(function.address) is damaged (\(why))", remedy: "read the host's own sysfs")
+        }
         switch reader.kind("vfio-dev") {
         case nil:
             break
         case .directory?:
-            let names = ((try? root.list(reader.dir + "/vfio-dev")) ?? []).filter { $0.hasPrefix("vfio") && Int($0.dropFirst(4)) != nil }
-            if names.count == 1, let name = names.first {
-                function.vfioRegistration = VFIODeviceEntry(name: name, characterDevice: root.kind(reader.dir + "/vfio-dev/" + name + "/dev") == .file)
-            } else {
-                reader.note("malformed-attribute", "vfio-dev holds \(names.count) VFIO devices, not one; whether VFIO owns the function is read from its driver alone")
+            let all = (try? root.list(reader.dir + "/vfio-dev")) ?? []
+            let names = all.filter { $0.hasPrefix("vfio") && Int($0.dropFirst(4)) != nil }
+            guard names.count == 1, all.count == 1, let name = names.first else {
+                damaged("vfio-dev holds \(all.count) entries, not one vfioN directory")
+                break
+            }
+            let entry = reader.dir + "/vfio-dev/" + name
+            guard root.kind(entry) == .directory else {
+                damaged("vfio-dev/\(name) is not a directory")
+                break
+            }
+            // `dev` is the cdev's "major:minor" (CONFIG_VFIO_DEVICE_CDEV); absent without the cdev.
+            switch root.kind(entry + "/dev") {
+            case nil:
+                function.vfioRegistration = VFIODeviceEntry(name: name, characterDevice: false)
+            case .file?:
+                let text = (try? root.readText(entry + "/dev")) ?? ""
+                let parts = text.split(separator: ":")
+                if parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) {
+                    function.vfioRegistration = VFIODeviceEntry(name: name, characterDevice: true)
+                } else {
+                    damaged("vfio-dev/\(name)/dev holds '\(TerminalSafe.escape(String(text.prefix(20))))', not major:minor")
+                }
+            default:
+                damaged("vfio-dev/\(name)/dev is not a regular file")
             }
         default:
-            reader.note("not-a-directory", "vfio-dev is not a directory; whether VFIO owns the function is read from its driver alone")
+            damaged("vfio-dev is not a directory")
         }
         if function.vfioRegistration != nil {
-            let base = "sys/kernel/debug/vfio/\(function.address)"
-            if root.kind(base) == .directory {
-                if root.kind(base + "/migration") == .directory {
-                    if let text = try? root.readText(base + "/migration/features") {
-                        let words = text.split(whereSeparator: { $0 == "\n" || $0 == " " }).map { TerminalSafe.escape(String($0)) }
-                        function.vfioMigrationFeatures = .known(words, evidence: "\(base)/migration/features: \(words.isEmpty ? "(empty)" : words.joined(separator: " "))")
-                    } else {
-                        function.vfioMigrationFeatures = .unknown("\(base)/migration/features is missing or unreadable (Linux 6.18 added it)", remedy: "read it as root on a 6.18+ kernel")
-                    }
-                } else {
-                    function.vfioMigrationFeatures = .known([], evidence: "\(base) has no migration/: the device's VFIO driver has no migration ops")
-                }
-            }
+            function.vfioMigrationFeatures = readMigrationFeatures(function.address)
         }
         if reader.kind("mdev_supported_types") == .directory {
             var types: [MediatedDeviceType] = []
@@ -478,7 +495,10 @@ public struct SysfsScanner {
                 guard reader.kind(base) == .directory else { continue }
                 var t = MediatedDeviceType(id: TerminalSafe.escape(id))
                 t.name = reader.text(base + "/name")
-                t.availableInstances = reader.int(base + "/available_instances")
+                t.availableInstances = reader.int(base + "/available_instances").flatMap { n in
+                    if n < 0 { reader.note("malformed-attribute", "\(base)/available_instances is negative; unknown") }
+                    return n < 0 ? nil : n
+                }
                 t.deviceAPI = reader.text(base + "/device_api")
                 t.description = reader.text(base + "/description")
                 t.instances = ((try? root.list(reader.dir + "/" + base + "/devices")) ?? []).sorted().map(TerminalSafe.escape)
@@ -486,7 +506,16 @@ public struct SysfsScanner {
             }
             function.mediatedDeviceTypes = types
         }
-        guard function.vendorID == 0x10de, reader.kind("nvidia") == .directory else { return }
+        guard function.vendorID == 0x10de else { return }
+        switch reader.kind("nvidia") {
+        case nil: return
+        case .directory?: break
+        default:
+            reader.note("not-a-directory", "nvidia is not a directory; the VF's vGPU state is unknown")
+            function.nvidiaVGPU = NVIDIAVGPUState(creatable: .unknown("nvidia/ of \(function.address) is not a directory", remedy: "read the host's own sysfs"),
+                                                  current: .unknown("nvidia/ of \(function.address) is not a directory", remedy: "read the host's own sysfs"))
+            return
+        }
         let creatable: Fact<[NVIDIAVGPUState.VGPUType]>
         if let text = reader.text("nvidia/creatable_vgpu_types", multiline: true) {
             if let types = NVIDIAVGPUState.parseCreatable(text) {
@@ -509,6 +538,40 @@ public struct SysfsScanner {
             current = .unknown("nvidia/current_vgpu_type of \(function.address) is missing or unreadable", remedy: "read the host's own sysfs as root")
         }
         function.nvidiaVGPU = NVIDIAVGPUState(creatable: creatable, current: current)
+    }
+
+    /// The tokens vfio's debugfs writes to `migration/features` (drivers/vfio/debugfs.c).
+    static let migrationFeatureWords: Set<String> = ["stop-copy", "p2p", "pre-copy", "dirty-tracking"]
+
+    /// debugfs `kernel/debug/vfio/BDF/migration/features` (CONFIG_VFIO_DEBUGFS; `features` since 6.18): `nil` when
+    /// debugfs shows no VFIO directory at all; unknown when what it shows is damaged.
+    func readMigrationFeatures(_ address: PCIAddress) -> Fact<[String]>? {
+        let top = "sys/kernel/debug/vfio"
+        switch root.kind(top) {
+        case nil: return nil
+        case .directory?: break
+        default: return .unknown("\(top) is not a directory", remedy: "read debugfs of the host as root")
+        }
+        let base = "\(top)/\(address)"
+        switch root.kind(base) {
+        case nil: return .unknown("\(top) has no entry for \(address) although it is a VFIO device", remedy: "read debugfs of the host as root")
+        case .directory?: break
+        default: return .unknown("\(base) is not a directory", remedy: "read debugfs of the host as root")
+        }
+        switch root.kind(base + "/migration") {
+        case nil: return .known([], evidence: "\(base) has no migration/: the device's VFIO driver has no migration ops")
+        case .directory?: break
+        default: return .unknown("\(base)/migration is not a directory", remedy: "read debugfs of the host as root")
+        }
+        guard root.kind(base + "/migration/features") == .file, let text = try? root.readText(base + "/migration/features") else {
+            return .unknown("\(base)/migration/features is missing or unreadable (Linux 6.18 added it)", remedy: "read it as root on a 6.18+ kernel")
+        }
+        let words = text.split(whereSeparator: { $0 == "\n" || $0 == " " }).map(String.init)
+        // A device with migration ops always has stop-copy; anything else is not the kernel's file.
+        guard words.contains("stop-copy"), words.allSatisfy(Self.migrationFeatureWords.contains) else {
+            return .unknown("\(base)/migration/features holds '\(TerminalSafe.escape(String(text.prefix(60))))', not the kernel's feature list", remedy: "read it as root on the host")
+        }
+        return .known(words, evidence: "\(base)/migration/features: \(words.joined(separator: " "))")
     }
 
     /// `reset_method` (Linux 5.15+, pci_dev_reset_method_attr_is_visible): the methods the kernel will try, in
@@ -857,6 +920,37 @@ public struct SysfsScanner {
             }
         }
         env.vfioBackends = readVFIOBackends(env, provenance: provenance, &diagnostics)
+        env.vfioPCIIDs = readVFIOPCIIDs(env, provenance: provenance, &diagnostics)
+        if root.kind("proc/cpuinfo") != nil {
+            // "address sizes	: 46 bits physical, 48 bits virtual" (x86 show_cpuinfo); every CPU says the same.
+            let widths = Set((text("proc/cpuinfo").value ?? "").split(separator: "\n").filter { $0.hasPrefix("address sizes") }.compactMap { line -> Int? in
+                guard let colon = line.firstIndex(of: ":") else { return nil }
+                let words = line[line.index(after: colon)...].split(separator: " ")
+                guard words.count >= 3, words[1] == "bits", words[2].hasPrefix("physical"), let n = Int(words[0]), (20...64).contains(n) else { return nil }
+                return n
+            })
+            if widths.count == 1, let n = widths.first {
+                env.physicalAddressBits = .known(n, evidence: "proc/cpuinfo: address sizes \(n) bits physical")
+            } else {
+                env.physicalAddressBits = .unknown(widths.isEmpty ? "proc/cpuinfo has no readable \"address sizes\" line" : "proc/cpuinfo gives different address sizes", remedy: provenance.fileRemedy("proc/cpuinfo"))
+            }
+        }
+        // proc/iomem: as a reader without CAP_SYS_ADMIN the kernel shows every range as 0-0 (unknown, not absent).
+        if root.kind("proc/iomem") != nil || root.isLiveSystem {
+            let fact = text("proc/iomem")
+            if let content = fact.value {
+                if let ranges = IOMemRange.parse(content) {
+                    env.iomem = IOMemRange.addressesHidden(ranges)
+                        ? .unknown("proc/iomem shows every range as 0-0: the kernel hides the addresses from a reader that is not root", remedy: "run as root")
+                        : .known(ranges, evidence: "proc/iomem")
+                } else {
+                    diagnostics.append(Diagnostic(code: "malformed-file", message: "proc/iomem is not in the kernel's format; ignored"))
+                    env.iomem = .unknown("proc/iomem is not in the kernel's format", remedy: provenance.fileRemedy("proc/iomem"))
+                }
+            } else if let u = fact.unknown {
+                env.iomem = .unknown(u)
+            }
+        }
         var units: [String] = []
         if root.kind("sys/class/iommu") != nil {
             do { units = try root.list("sys/class/iommu") } catch {
@@ -926,7 +1020,14 @@ public struct SysfsScanner {
                 let fact: Fact<Bool>
                 switch root.kind(misc + "/" + name) {
                 case nil: fact = .known(false, evidence: "\(misc) has no \(name): the kernel has not registered \(node)")
-                case .link?, .directory?: fact = .known(true, evidence: "\(misc)/\(name): the kernel registered \(node)")
+                case .link?, .directory?:
+                    // The kernel's entry leads to the misc device's directory (devices/virtual/misc/NAME) with its `dev`.
+                    if let dir = try? root.resolve(misc + "/" + name), root.kind(dir) == .directory, root.kind(dir + "/dev") == .file {
+                        fact = .known(true, evidence: "\(misc)/\(name): the kernel registered \(node)")
+                    } else {
+                        diagnostics.append(Diagnostic(code: "malformed-attribute", message: "\(misc)/\(name) does not lead to a misc device with a dev file; whether \(node) exists is unknown"))
+                        fact = .unknown("\(misc)/\(name) does not lead to the kernel's misc device", remedy: provenance.fileRemedy(misc))
+                    }
                 default:
                     diagnostics.append(Diagnostic(code: "not-a-link", message: "\(misc)/\(name) is neither a link nor a directory; whether \(node) exists is unknown"))
                     fact = .unknown("\(misc)/\(name) is not the kernel's entry", remedy: provenance.fileRemedy(misc))
@@ -976,6 +1077,76 @@ public struct SysfsScanner {
             facts.deviceCdev = .known(cdev != nil, evidence: evidence.split(separator: ":").first.map(String.init) ?? evidence)
         }
         return facts
+    }
+
+    /// vfio-pci's `ids=` from the command line and every `*.conf` of modprobe.d's directories. Unknown when the
+    /// command line is, or a directory or file is unreadable, or an entry is not the kernel's form; a snapshot
+    /// without `etc/modprobe.d` (made by an older version) leaves it unknown too.
+    func readVFIOPCIIDs(_ env: HostEnvironment, provenance: Provenance, _ diagnostics: inout [Diagnostic]) -> Fact<[VFIOPCIIDMatch]> {
+        guard let line = env.kernelCommandLine.value else {
+            return .unknown(env.kernelCommandLine.unknown ?? Unknown("the kernel command line is unknown", remedy: provenance.fileRemedy("proc/cmdline")))
+        }
+        guard var found = VFIOPCIIDMatch.parse(commandLine: line, source: "proc/cmdline") else {
+            return .unknown("a vfio-pci.ids= entry of proc/cmdline is not vendor:device[:…] in hex", remedy: "read proc/cmdline of the host")
+        }
+        guard root.isLiveSystem || root.kind("etc/modprobe.d") != nil else {
+            return .unknown("the input holds no etc/modprobe.d (a snapshot made before this version, or a copy of /sys only)",
+                            remedy: "take the snapshot with this version, which copies modprobe.d")
+        }
+        var read: [String] = []
+        for dir in VFIOPCIIDMatch.modprobeDirectories {
+            switch root.kind(dir) {
+            case nil: continue
+            case .directory?: break
+            default: return .unknown("\(dir) is not a directory", remedy: provenance.fileRemedy(dir))
+            }
+            let names: [String]
+            do { names = try root.list(dir) } catch {
+                diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(dir): \(error)"))
+                return .unknown("\(dir) is not readable: \(error)", remedy: "read it as root")
+            }
+            for name in names.sorted() where name.hasSuffix(".conf") {
+                let path = dir + "/" + name
+                do {
+                    let text = try root.readText(path, limit: 1 << 20)
+                    guard let ids = VFIOPCIIDMatch.parse(modprobeConfig: text, source: path) else {
+                        return .unknown("\(path) has an `options vfio-pci ids=` entry that is not vendor:device[:…] in hex", remedy: "read \(path) of the host")
+                    }
+                    found += ids
+                    read.append(path)
+                } catch {
+                    diagnostics.append(Diagnostic(code: error.diagnosticCode, message: "\(path): \(error)"))
+                    return .unknown("\(path) is not readable: \(error)", remedy: "read it as root")
+                }
+            }
+        }
+        // The initramfs's own configuration: initramfs-tools' modules file ("vfio-pci ids=…" lines) and dracut's
+        // kernel_cmdline="… vfio-pci.ids=…" in dracut.conf.d.
+        let initramfsModules = "etc/initramfs-tools/modules"
+        if root.kind(initramfsModules) != nil {
+            guard let text = try? root.readText(initramfsModules, limit: 1 << 20),
+                  let ids = VFIOPCIIDMatch.parse(modprobeConfig: text.split(separator: "\n").map { "options " + $0 }.joined(separator: "\n"), source: initramfsModules) else {
+                return .unknown("\(initramfsModules) is unreadable or has a vfio-pci ids= entry that is not vendor:device[:…]", remedy: "read it as root")
+            }
+            found += ids
+            read.append(initramfsModules)
+        }
+        if root.kind("etc/dracut.conf.d") == .directory {
+            for name in ((try? root.list("etc/dracut.conf.d")) ?? []).sorted() where name.hasSuffix(".conf") {
+                let path = "etc/dracut.conf.d/" + name
+                guard let text = try? root.readText(path, limit: 1 << 20),
+                      let ids = VFIOPCIIDMatch.parse(commandLine: text.split(separator: "\n").filter { $0.hasPrefix("kernel_cmdline") }
+                        .map { String($0.drop { $0 != "\"" }.dropFirst().prefix { $0 != "\"" }) }.joined(separator: " "), source: path) else {
+                    return .unknown("\(path) is unreadable or has a vfio-pci.ids= entry that is not vendor:device[:…]", remedy: "read it as root")
+                }
+                found += ids
+                read.append(path)
+            }
+        }
+        let evidence = found.isEmpty
+            ? "no vfio-pci ids= in proc/cmdline or \(read.isEmpty ? "modprobe.d (no .conf file)" : read.joined(separator: ", "))"
+            : found.map { "\($0.source): ids=\($0.text)" }.joined(separator: "; ")
+        return .known(found, evidence: evidence)
     }
 
     /// Processes with a descriptor open on /dev/vfio/N or /dev/vfio/devices/vfioN, from `proc/PID/fd` (as `fuser`).

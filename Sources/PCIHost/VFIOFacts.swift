@@ -51,20 +51,22 @@ public struct VFIOBackendFacts: Hashable, Sendable {
         "CONFIG_IOMMUFD", "CONFIG_IOMMUFD_VFIO_CONTAINER", "CONFIG_VFIO_DEVICE_CDEV", "CONFIG_VFIO_MDEV",
     ]
 
-    /// Parses a kernel `.config` text: `CONFIG_X=y|m` lines of the options in `configOptions`; `nil` when the
-    /// text has no `CONFIG_` assignment at all (not a kernel configuration).
+    /// Parses a kernel `.config` text: `CONFIG_X=y|m` lines of the options in `configOptions`. `nil` when it is
+    /// not a kernel's configuration: fewer than 50 `CONFIG_…=` assignments (a real one has thousands), or one of
+    /// the options read here set to anything but `y` or `m`.
     public static func parseConfig(_ text: String) -> [String: String]? {
         var result: [String: String] = [:]
-        var sawAny = false
+        var assignments = 0
         for line in text.split(separator: "\n") {
-            guard line.hasPrefix("CONFIG_") || line.hasPrefix("# CONFIG_") else { continue }
-            sawAny = true
             guard line.hasPrefix("CONFIG_"), let eq = line.firstIndex(of: "=") else { continue }
+            assignments += 1
             let name = String(line[..<eq])
             let value = String(line[line.index(after: eq)...])
-            if configOptions.contains(name), value == "y" || value == "m" { result[name] = value }
+            guard configOptions.contains(name) else { continue }
+            guard value == "y" || value == "m" else { return nil }
+            result[name] = value
         }
-        return sawAny ? result : nil
+        return assignments >= 50 ? result : nil
     }
 }
 
@@ -132,4 +134,131 @@ public struct NVIDIAVGPUState: Hashable, Sendable {
         }
         return types
     }
+}
+
+/// One range of `/proc/iomem`: `start-end : name`, with its nesting depth (two spaces per level).
+public struct IOMemRange: Hashable, Sendable {
+    public var start: UInt64
+    public var end: UInt64
+    public var name: String
+    public var depth: Int
+
+    public init(start: UInt64, end: UInt64, name: String, depth: Int) {
+        self.start = start
+        self.end = end
+        self.name = name
+        self.depth = depth
+    }
+
+    /// The names firmware framebuffers register over the memory of the GPU that shows them: efifb, vesafb,
+    /// simplefb / simple-framebuffer, simpledrm, and BOOTFB (the range sysfb reserves, Linux 6.x x86).
+    public static let firmwareFramebufferNames = ["efifb", "vesafb", "simplefb", "simple-framebuffer", "simpledrm", "BOOTFB"]
+
+    public var isFirmwareFramebuffer: Bool {
+        Self.firmwareFramebufferNames.contains { name.hasPrefix($0) }
+    }
+
+    /// Parses `/proc/iomem`. `nil` when a line is not the kernel's `start-end : name` (hex, start ≤ end).
+    /// All-zero ranges (what the kernel shows a reader without CAP_SYS_ADMIN, kernel/resource.c r_show) parse;
+    /// `addressesHidden` tells them apart.
+    public static func parse(_ text: String) -> [IOMemRange]? {
+        var ranges: [IOMemRange] = []
+        for line in text.split(separator: "\n") where !line.isEmpty {
+            let indent = line.prefix { $0 == " " }.count
+            let body = line.dropFirst(indent)
+            // "start-end : name" (the name may hold " : " itself: split at the first).
+            let parts = body.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[0].hasSuffix(" "), parts[1].hasPrefix(" ") else { return nil }
+            let bounds = parts[0].dropLast().split(separator: "-")
+            guard bounds.count == 2, let start = UInt64(bounds[0], radix: 16), let end = UInt64(bounds[1], radix: 16), start <= end else { return nil }
+            ranges.append(IOMemRange(start: start, end: end, name: String(parts[1].dropFirst()), depth: indent / 2))
+        }
+        return ranges
+    }
+
+    /// Whether every range reads 0-0: the kernel hides the addresses from this reader.
+    public static func addressesHidden(_ ranges: [IOMemRange]) -> Bool {
+        !ranges.isEmpty && ranges.allSatisfy { $0.start == 0 && $0.end == 0 }
+    }
+}
+
+/// One entry of vfio-pci's `ids` parameter (`vfio-pci.ids=` on the kernel command line, `options vfio-pci ids=`
+/// or `options vfio_pci ids=` in modprobe.d): `vendor:device[:subvendor:subdevice[:class:class_mask]]` in hex,
+/// omitted fields matching any (drivers/vfio/pci/vfio_pci.c, vfio_pci_fill_ids: sscanf "%x:%x:%x:%x:%x:%x").
+public struct VFIOPCIIDMatch: Hashable, Sendable {
+    public var vendor: UInt32
+    public var device: UInt32
+    public var subvendor: UInt32?
+    public var subdevice: UInt32?
+    public var classCode: UInt32?
+    public var classMask: UInt32?
+    /// Where it was read: `proc/cmdline`, `etc/modprobe.d/vfio.conf`, ….
+    public var source: String
+    /// The entry as written.
+    public var text: String
+
+    /// Parses one comma-separated entry; `nil` when it is not hex fields the kernel would take.
+    public init?(_ entry: Substring, source: String) {
+        let fields = entry.split(separator: ":", omittingEmptySubsequences: false)
+        guard (2...6).contains(fields.count) else { return nil }
+        var values: [UInt32] = []
+        for f in fields {
+            guard !f.isEmpty, f.count <= 8, let v = UInt32(f, radix: 16) else { return nil }
+            values.append(v)
+        }
+        vendor = values[0]
+        device = values[1]
+        subvendor = values.count > 2 ? values[2] : nil
+        subdevice = values.count > 3 ? values[3] : nil
+        classCode = values.count > 4 ? values[4] : nil
+        classMask = values.count > 5 ? values[5] : nil
+        self.source = source
+        text = String(entry)
+    }
+
+    /// Whether vfio-pci's dynamic ID would claim `f` (PCI_ANY_ID is 0xffffffff; omitted fields match any).
+    public func matches(vendor v: UInt16, device d: UInt16, subvendor sv: UInt16?, subdevice sd: UInt16?, classCode c: UInt32) -> Bool {
+        func field(_ want: UInt32?, _ have: UInt16?) -> Bool {
+            guard let want, want != 0xffff_ffff else { return true }
+            return have.map { UInt32($0) == want } ?? false
+        }
+        guard vendor == 0xffff_ffff || vendor == UInt32(v), device == 0xffff_ffff || device == UInt32(d) else { return false }
+        guard field(subvendor, sv), field(subdevice, sd) else { return false }
+        if let classCode { return (c & (classMask ?? 0)) == (classCode & (classMask ?? 0)) }
+        return true
+    }
+
+    /// The `ids=` values of a command line (`vfio-pci.ids=` or `vfio_pci.ids=`, every occurrence) or of a
+    /// modprobe.d text (`options vfio-pci … ids=…`, `options vfio_pci …`). `nil` when an entry is malformed.
+    public static func parse(commandLine: String, source: String) -> [VFIOPCIIDMatch]? {
+        var found: [VFIOPCIIDMatch] = []
+        for word in commandLine.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
+            for prefix in ["vfio-pci.ids=", "vfio_pci.ids="] where word.hasPrefix(prefix) {
+                for entry in word.dropFirst(prefix.count).split(separator: ",") {
+                    guard let m = VFIOPCIIDMatch(entry, source: source) else { return nil }
+                    found.append(m)
+                }
+            }
+        }
+        return found
+    }
+
+    public static func parse(modprobeConfig text: String, source: String) -> [VFIOPCIIDMatch]? {
+        var found: [VFIOPCIIDMatch] = []
+        for raw in text.split(separator: "\n") {
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard words.count >= 3, words[0] == "options", words[1] == "vfio-pci" || words[1] == "vfio_pci" else { continue }
+            for word in words.dropFirst(2) where word.hasPrefix("ids=") {
+                for entry in word.dropFirst(4).split(separator: ",") {
+                    guard let m = VFIOPCIIDMatch(entry, source: source) else { return nil }
+                    found.append(m)
+                }
+            }
+        }
+        return found
+    }
+
+    /// Where modprobe reads its configuration (modprobe.d(5)), relative to the root.
+    public static let modprobeDirectories = ["etc/modprobe.d", "run/modprobe.d", "usr/local/lib/modprobe.d", "usr/lib/modprobe.d", "lib/modprobe.d"]
 }
