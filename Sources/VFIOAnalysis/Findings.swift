@@ -13,7 +13,7 @@ public struct CheckLine: Hashable, Sendable {
     public static let acsOverride = CheckLine(id: "acs-override", title: "Groups trustworthy (no ACS override)")
     public static let wholeGroup = CheckLine(id: "whole-group", title: "Whole IOMMU group assigned")
     public static let candidate = CheckLine(id: "candidate", title: "Passthrough candidate (an endpoint)")
-    public static let drivers = CheckLine(id: "drivers", title: "Drivers (vfio-pci)")
+    public static let drivers = CheckLine(id: "drivers", title: "Drivers (VFIO)")
     public static let backend = CheckLine(id: "backend", title: "VFIO backend (container or iommufd)")
     public static let vgpu = CheckLine(id: "vgpu", title: "vGPU type set")
     public static let hostUse = CheckLine(id: "host-use", title: "Not in use by the host")
@@ -56,7 +56,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     /// mounts, a unit wider than the selection). They leave the check line WARN and the unit ready.
     public var isCaution: Bool {
         [Self.noReset, .busResetOnly, .intxOnly, .intxMaskingBroken, .vfSharesPFState, .detachedVF, .hostBlockDevice,
-         .groupExpanded, .function0Missing, .groupPredictionMismatch, .notMigratable].contains(self)
+         .groupExpanded, .function0Missing, .groupPredictionMismatch, .notMigratable, .migrationUnverified, .relatedElsewhere, .mmioBudgetLarge].contains(self)
             || (self == .vfioDenylist)
     }
 
@@ -64,7 +64,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public var isPassEvidence: Bool {
         self == .iommuOn || self == .interruptRemappingOn || self == .resetAvailable || self == .msiAvailable
             || self == .vfioBound || self == .hostUseClear || self == .notSRIOVPF || self == .endpoint || self == .barsSized
-            || self == .noACSOverride || self == .groupWhole || self == .backendAvailable || self == .vgpuTypeSet
+            || self == .noACSOverride || self == .groupWhole || self == .backendAvailable || self == .vgpuTypeSet || self == .mmioBudget
     }
 
     // IOMMU
@@ -96,6 +96,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let groupUncertain = Self("group-uncertain", .wholeGroup)
     public static let groupUnknown = Self("group-unknown", .wholeGroup)
     public static let groupWhole = Self("group-whole", .wholeGroup)
+    public static let relatedElsewhere = Self("related-elsewhere", .wholeGroup)
     // Candidate
     public static let bridgesOnly = Self("bridges-only", .candidate)
     public static let chipsetFunction = Self("chipset-function", .candidate)
@@ -122,6 +123,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     // Migration
     public static let migratable = Self("migratable", .migration)
     public static let notMigratable = Self("not-migratable", .migration)
+    public static let migrationUnverified = Self("migration-unverified", .migration)
     // Host use
     public static let hostMounted = Self("host-mounted", .hostUse)
     public static let hostSwap = Self("host-swap", .hostUse)
@@ -131,6 +133,8 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let hostUseUnknown = Self("host-use-unknown", .hostUse)
     public static let vfioInUse = Self("vfio-in-use", .hostUse)
     public static let hostUseClear = Self("host-use-clear", .hostUse)
+    public static let firmwareFramebuffer = Self("firmware-framebuffer", .hostUse)
+    public static let firmwareFramebufferUnknown = Self("firmware-framebuffer-unknown", .hostUse)
     // Reset
     public static let resetAvailable = Self("reset-available", .reset)
     public static let noReset = Self("no-reset", .reset)
@@ -155,6 +159,8 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     // MMIO window
     public static let largeBAR = Self("large-bar", .mmioWindow)
     public static let barsSized = Self("bars-sized", .mmioWindow)
+    public static let mmioBudget = Self("mmio-budget", .mmioWindow)
+    public static let mmioBudgetLarge = Self("mmio-budget-large", .mmioWindow)
     // Plan
     public static let planForced = Self("plan-forced", .placement)
     public static let planHideIgnored = Self("plan-hide-ignored", .placement)
@@ -171,27 +177,29 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let planDomainTooLarge = Self("plan-domain-too-large", .placement)
     public static let planBackendUnavailable = Self("plan-backend-unavailable", .placement)
     public static let planBackendUnverified = Self("plan-backend-unverified", .placement)
+    public static let planIDsCapture = Self("plan-ids-capture", .placement)
 
     /// Every declared code.
     public static let all: [FindingCode] = [
         .iommuOn, .iommuOff, .iommuUnknown, .notInGroup, .iommuPassthroughDefault,
         .interruptRemappingOn, .noInterruptRemapping, .interruptRemappingOff, .interruptRemappingUnknown, .unsafeInterruptsAllowed, .noiommuMode,
         .acsOverride, .acsDisabled, .acsConfigured, .noACSOverride, .commandLineUnknown, .groupPredictionMismatch, .predictionUncertain,
-        .groupExpanded, .sharedGroup, .sharesWithBridge, .groupIncomplete, .groupUncertain, .groupUnknown, .groupWhole,
+        .groupExpanded, .sharedGroup, .sharesWithBridge, .groupIncomplete, .groupUncertain, .groupUnknown, .groupWhole, .relatedElsewhere,
         .bridgesOnly, .chipsetFunction, .identityUnknown, .notResponding, .endpoint, .directMapping,
         .hostDriver, .noDriver, .driverUnknown, .vfioPCINotLoaded, .vfioDenylist, .vfioBound,
         .backendAvailable, .backendNotLoaded, .noBackend, .backendUnknown,
         .vgpuTypeSet, .vgpuTypeUnset, .vgpuTypeUnknown,
-        .migratable, .notMigratable,
+        .migratable, .notMigratable, .migrationUnverified,
         .hostMounted, .hostSwap, .hostNetUp, .bootVGA, .hostBlockDevice, .hostUseUnknown, .vfioInUse, .hostUseClear,
+        .firmwareFramebuffer, .firmwareFramebufferUnknown,
         .resetAvailable, .noReset, .busResetOnly, .resetUnknown,
         .intxOnly, .intxMaskingBroken, .interruptsUnknown, .msiAvailable,
         .function0Missing,
         .pfWithVFs, .vfSharesPFState, .vfSharedStateUnknown, .sriovUnknown, .detachedVF, .vfDependsOnPF, .vfsNotCreated, .notSRIOVPF,
-        .largeBAR, .barsSized,
+        .largeBAR, .barsSized, .mmioBudget, .mmioBudgetLarge,
         .planForced, .planHideIgnored, .planBridgeStays, .planNothingVisible, .planPFWithVFs, .planFunction0Missing,
         .planVFOwnSlot, .planRootPorts, .planSlotSplit, .planExtendedConfig, .planTooManyControllers, .planTooManySlots, .planDomainTooLarge,
-        .planBackendUnavailable, .planBackendUnverified,
+        .planBackendUnavailable, .planBackendUnverified, .planIDsCapture,
     ]
 
     static let byName: [String: FindingCode] = Dictionary(all.map { ($0.rawValue, $0) }, uniquingKeysWith: { a, _ in a })
@@ -313,6 +321,15 @@ public enum VFIODrivers {
         guard let driver else { return false }
         // A variant driver newer than the list still follows the naming of the others.
         return vfioPCIDrivers.contains(driver) || driver.hasSuffix("_vfio_pci") || driver.hasSuffix("-vfio-pci") || driver.hasPrefix("vfio-pci")
+    }
+
+    /// Drivers outside vfio-pci's family that register VFIO devices for the functions they keep: NVIDIA's `nvidia`
+    /// for vGPU VFs (vGPU 17+, vfio_pci_core_register_device with ops "nvidia-vfio-pci").
+    public static let vendorVFIODrivers: Set<String> = ["nvidia"]
+
+    /// Whether `driver` can have registered a VFIO device (`vfio-dev/vfioN`) for its function.
+    public static func registersVFIODevices(_ driver: String?) -> Bool {
+        isVFIO(driver) || driver.map(vendorVFIODrivers.contains) == true
     }
 
     public static func isHeldFromHost(_ driver: String?) -> Bool {

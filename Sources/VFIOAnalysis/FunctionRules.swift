@@ -31,6 +31,7 @@ public enum FunctionRules {
         let candidates = members.filter { !isBridge($0) && !isChipset($0) }
         if !candidates.isEmpty {
             findings += VFIOBackendRules.backend(candidates, model) + VFIOBackendRules.migration(candidates, model)
+            findings += MMIOBudget.findings(candidates, model)
         }
         // A chipset function is never a candidate, but its reset line says what is true of it (never a silent PASS).
         for f in members where !isBridge(f) && isChipset(f) {
@@ -115,6 +116,51 @@ public enum FunctionRules {
         return [Finding(.hostUseClear, .info, "Nothing shows the host using \(f.address).", functions: [f.address], evidence: basis)]
     }
 
+    /// A firmware framebuffer (efifb, vesafb, simplefb, simpledrm, sysfb's BOOTFB) whose range in proc/iomem lies
+    /// in one of the function's BARs: the host still claims that memory, and vfio-pci's request of the BAR fails
+    /// at VM start ("vfio-pci …: BAR N: can't reserve [mem …]", pci_request_selected_regions). Read for display
+    /// functions (class 03xx); unknown for them when proc/iomem is not readable.
+    static func firmwareFramebuffer(_ f: PCIFunction, _ model: HostModel) -> [Finding] {
+        let a = f.address
+        guard f.classCode.baseClass == 0x03, !f.isVirtualFunction else { return [] }
+        let bars = f.resources.filter { $0.index < 6 && $0.size > 0 }
+        // Linux 6.0+: vfio-pci removes the firmware framebuffers over a VGA-class (0300) device when it binds
+        // (vfio_pci_core_register_device → aperture_remove_conflicting_pci_devices): nothing to do until it is bound.
+        let removesItself = f.classCode.rawValue >> 8 == 0x0300 && (kernelVersion(model.environment.kernelRelease).map { $0 >= (6, 0) } ?? false)
+        if removesItself && !VFIODrivers.isVFIO(f.driver) { return [] }
+        switch model.environment.iomem {
+        case let .unknown(u):
+            guard f.provenance != .dump else { return [] }
+            return [.unknown(.firmwareFramebufferUnknown, "Whether a firmware framebuffer still claims a BAR of \(a) is unknown.", functions: [a], u)]
+        case let .known(ranges, _):
+            guard f.resourcesRead else { return [] }
+            let hits = ranges.filter { r in r.isFirmwareFramebuffer && bars.contains { r.start <= $0.end && $0.start <= r.end } }
+            guard !hits.isEmpty else { return [] }
+            let evidence = hits.map { r in
+                let bar = bars.first { r.start <= $0.end && $0.start <= r.end }
+                return "proc/iomem: \(hex(r.start, 8))-\(hex(r.end, 8)) : \(r.name), inside BAR \(bar?.index ?? 0) (\(hex(bar?.start ?? 0, 8))-\(hex(bar?.end ?? 0, 8)))"
+            }
+            let names = Set(hits.map(\.name)).sorted()
+            // The parameter that keeps each one from claiming it: efifb and vesafb are fbdev drivers
+            // (video=NAME:off); BOOTFB, simplefb and simpledrm come from sysfb (initcall_blacklist=sysfb_init).
+            var fixes: [String] = []
+            if names.contains(where: { $0.hasPrefix("efifb") }) { fixes.append("video=efifb:off") }
+            if names.contains(where: { $0.hasPrefix("vesafb") }) { fixes.append("video=vesafb:off") }
+            if names.contains(where: { $0.hasPrefix("BOOTFB") || $0.hasPrefix("simple") }) { fixes.append("initcall_blacklist=sysfb_init") }
+            return [Finding(.firmwareFramebuffer, .warn,
+                "The firmware framebuffer (\(names.joined(separator: ", "))) still claims memory in a BAR of \(a): vfio-pci cannot map that BAR when the VM starts (\"BAR N: can't reserve\").",
+                functions: [a], evidence: evidence,
+                fix: "boot the host with \(fixes.joined(separator: " ")) (then nothing claims the range), or unbind the framebuffer's platform device before starting the VM")]
+        }
+    }
+
+    /// `major.minor` of a kernel release string (`6.1.0-13-amd64` → (6, 1)); `nil` when it does not start so.
+    static func kernelVersion(_ release: String?) -> (Int, Int)? {
+        guard let parts = release?.split(whereSeparator: { $0 == "." || $0 == "-" }), parts.count >= 2,
+              let major = Int(parts[0]), let minor = Int(parts[1]) else { return nil }
+        return (major, minor)
+    }
+
     static func hostUseFindings(_ f: PCIFunction, _ model: HostModel) -> [Finding] {
         let a = f.address
         var findings: [Finding] = []
@@ -127,6 +173,7 @@ public enum FunctionRules {
                 "\(a) is the boot VGA device\(display.isEmpty ? "" : " and drives the host console (\(display.joined(separator: ", ")))"): the host loses its display, and the firmware's VGA shadow may need a ROM file.",
                 functions: [a], evidence: ["boot_vga = 1"], fix: "Use another GPU for the host console, or run headless; pass video=efifb:off."))
         }
+        findings += firmwareFramebuffer(f, model)
         findings += vfioInUse(f, model)
         let use: HostUse
         switch f.hostUse {
@@ -280,6 +327,14 @@ public enum FunctionRules {
         let a = f.address
         // A VFIO device (vfio-dev/vfioN) whatever driver registered it: vfio-pci, a variant driver, or a vendor
         // driver such as NVIDIA's for vGPU VFs (17+), which stay on nvidia. Rebinding one would fail or break it.
+        if let u = f.vfioRegistrationUnknown, !VFIODrivers.isVFIO(f.driver) {
+            // A damaged vfio-dev on a function a vendor driver may own through VFIO: never advise rebinding it.
+            return [.unknown(.driverUnknown, "Whether VFIO owns \(a) (through \(f.driver ?? "its driver")) is unknown.", functions: [a], u)]
+        }
+        if let device = f.vfioRegistration, !VFIODrivers.isVFIO(f.driver), !VFIODrivers.registersVFIODevices(f.driver) {
+            return [.unknown(.driverUnknown, "\(a) has a VFIO device (vfio-dev/\(device.name)) but its driver is \(f.driver ?? "none"), which does not register VFIO devices: the two contradict each other.",
+                             functions: [a], Unknown("vfio-dev/\(device.name) and driver \(f.driver ?? "none") of \(a) contradict each other", remedy: "read the host's own sysfs"))]
+        }
         if let device = f.vfioRegistration, !VFIODrivers.isVFIO(f.driver) {
             return [Finding(.vfioBound, .info, "\(a) is a VFIO device (\(device.name)) registered by \(f.driver ?? "its driver"): VFIO owns it; do not rebind it (binding vfio-pci to it would fail or take it from its driver).",
                             functions: [a], evidence: ["vfio-dev/\(device.name) below \(f.sysfsPath ?? a.description)"] + (f.driverBinding.evidence.map { [$0] } ?? []))]
@@ -549,7 +604,6 @@ public enum FunctionRules {
         let total = large.reduce(UInt64(0)) { $0 + $1.size }
         return [Finding(.largeBAR, .info,
             "\(a) has 64-bit BARs of \(total >> 30) GiB in all: the guest firmware needs a 64-bit MMIO window at least that large.",
-            functions: [a], evidence: large.map { "BAR \($0.index): \($0.size >> 30) GiB" },
-            fix: "q35/OVMF: give the guest a larger 64-bit PCI hole (e.g. -global q35-pcihost.pci-hole64-size=\(max(64, Int(total >> 30) * 2))G, or <maxphysaddr>).")]
+            functions: [a], evidence: large.map { "BAR \($0.index): \($0.size >> 30) GiB" })]
     }
 }

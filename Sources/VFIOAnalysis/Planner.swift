@@ -100,6 +100,9 @@ public struct HiddenFunction: Hashable, Sendable {
 public struct Plan: Sendable {
     public let machine: GuestMachine
     public var backend: VFIOBackend = .container
+    /// The 64-bit MMIO window (GiB) the guest needs when its devices' 64-bit BARs exceed the 32 GiB default; `nil`
+    /// when they fit (`MMIOBudget`).
+    public var mmioWindowGiB: UInt64?
     public let selected: [PCIAddress]
     /// Every function of the groups the selection touches.
     public let unit: [PCIAddress]
@@ -245,16 +248,49 @@ public enum Planner {
                     fix: "plan with --backend container, or boot a kernel with CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV (Linux 6.6+) and load iommufd"))
             } else if b.iommufdNode.value != true || b.deviceCdev.value != true {
                 let why = b.iommufdNode.unknown ?? b.deviceCdev.unknown ?? Unknown("the input does not show iommufd", remedy: "read the host's sysfs")
-                findings.append(Finding(.planBackendUnverified, .warn, "Whether the host has iommufd with the VFIO device cdev is unknown: QEMU fails to start if it has not.",
-                                        functions: addresses, evidence: ["unknown: \(why.reason)"], fix: why.remedy))
+                findings.append(.unknown(.planBackendUnverified, "Whether the host has iommufd with the VFIO device cdev is unknown: QEMU fails to start if it has not.",
+                                         functions: addresses, why))
             }
         }
+        findings += idsCapture(model, unit: check.unit)
         var plan = Plan(machine: options.machine, selected: selected, unit: check.unit, added: added, hidden: membership.hidden,
                         stayWithHost: membership.stayWithHost, controllers: placement.controllers, slots: placement.slots,
                         findings: findings, refusals: refusals,
                         verdict: refusals.isEmpty ? UnitVerdict(findings) : UnitVerdict(findings + refusals))
         plan.backend = options.backend
+        let budget = MMIOBudget.of(check.unit.compactMap { model.function($0) }.filter { !FunctionRules.isBridge($0) })
+        let need = max(budget.total, budget.totalResized)
+        if need > MMIOBudget.classicWindow { plan.mmioWindowGiB = MMIOBudget.window(for: need).gib }
         return plan
+    }
+
+    /// A vfio-pci `ids=` binding (kernel command line, modprobe.d) that also matches a function outside the unit:
+    /// at the next boot vfio-pci takes that one too, whatever the host uses it for (a second NVMe of the same
+    /// model holding `/`, a NIC that is up). Said for each such function that is not on a VFIO driver now.
+    static func idsCapture(_ model: HostModel, unit: [PCIAddress]) -> [Finding] {
+        let inUnit = Set(unit)
+        switch model.environment.vfioPCIIDs {
+        case .unknown:
+            // Said by `--format persist`, where it matters (PlanRender.persist).
+            return []
+        case let .known(ids, _):
+            var findings: [Finding] = []
+            for f in model.functions where !inUnit.contains(f.address) && !f.isBridge && !VFIODrivers.isVFIO(f.driver) {
+                guard let m = ids.first(where: { $0.matches(vendor: f.vendorID, device: f.deviceID, subvendor: f.subsystemVendorID, subdevice: f.subsystemDeviceID, classCode: f.classCode.rawValue) }) else { continue }
+                let use = f.hostUse.value.map { u -> String in
+                    var parts: [String] = []
+                    if !u.blockDevices.isEmpty { parts.append("block devices \(u.blockDevices.joined(separator: ", "))") }
+                    if !u.netInterfaces.isEmpty { parts.append("interfaces \(u.netInterfaces.map(\.name).joined(separator: ", "))") }
+                    if !u.drmDevices.isEmpty { parts.append("displays \(u.drmDevices.joined(separator: ", "))") }
+                    return parts.joined(separator: "; ")
+                } ?? ""
+                findings.append(Finding(.planIDsCapture, .warn,
+                    "vfio-pci ids=\(m.text) (\(m.source)) also matches \(f.address), which is outside the unit and now on \(f.driver ?? "no driver")\(use.isEmpty ? "" : " with \(use)"): at the next boot vfio-pci takes it from the host.",
+                    functions: [f.address], evidence: ["\(m.source): ids=\(m.text)", "\(f.address): \(hex(f.vendorID, 4)):\(hex(f.deviceID, 4)) subsystem \(f.subsystemVendorID.map { hex($0, 4) } ?? "?"):\(f.subsystemDeviceID.map { hex($0, 4) } ?? "?")"],
+                    fix: "bind by address instead of by IDs (plan --format persist: driverctl set-override per address) and remove ids=\(m.text) from \(m.source)"))
+            }
+            return findings
+        }
     }
 
     /// Who the guest sees: the selected endpoints; the unit's other endpoints and `--hide` ones are hidden

@@ -48,6 +48,7 @@ public enum Reporter {
                 let (members, missing) = resolve(g.members, model)
                 var findings = hostShared + FunctionRules.evaluate(members, model: model, missing: missing)
                 findings += groupIntegrity(g, members: members, missing: missing, model: model)
+                findings += RelatedFunctions.findings(g.members, model)
                 let match = prediction.match(forKernelGroup: g.id)
                 units.append(UnitReport(groupID: g.id, members: g.members, verdict: UnitVerdict(findings), findings: findings,
                                         causes: match?.causes ?? [], predicted: match != nil))
@@ -162,6 +163,7 @@ public enum Reporter {
             findings.append(Finding(.groupExpanded, .warn, why, functions: [m]))
         }
         findings += function0(selected, model)
+        let related = RelatedFunctions.findings(expansion.unit, model)
         if !findings.contains(where: { $0.code.line == .wholeGroup }) {
             // The selection is whole groups: say which, and where the groups come from.
             let groups = Set(functions.compactMap(\.iommuGroup)).sorted()
@@ -169,6 +171,7 @@ public enum Reporter {
                                     functions: expansion.unit,
                                     evidence: groups.map { g in "IOMMU group \(g) = {\(model.groups.first { $0.id == g }?.members.map(\.description).joined(separator: ", ") ?? "")} (\(model.environment.groupSource.label))" }))
         }
+        findings += related
         return CheckResult(selected: selected, unit: expansion.unit, added: expansion.added, findings: findings, verdict: UnitVerdict(findings))
     }
 

@@ -100,6 +100,10 @@ public enum VFIOBackendRules {
             container = true
             evidence += [b.containerNode.evidence, b.iommufdNode.evidence, b.type1.evidence].compactMap { $0 }
             evidence.append("/dev/vfio/vfio is iommufd's compatibility container (no vfio_iommu_type1)")
+        } else if b.type1.value == true && b.containerNode.value == false {
+            // type1 is there but the kernel's misc devices lack vfio: the two contradict each other.
+            return [.unknown(.backendUnknown, "Which VFIO backend can open the unit is unknown.", functions: addresses,
+                             Unknown("\(b.type1.evidence ?? "vfio_iommu_type1 is loaded") but \(b.containerNode.evidence ?? "class/misc has no vfio"): they contradict each other", remedy: "read the host's own sysfs"))]
         } else if b.type1.value == true {
             // type1 needs the container (VFIO_IOMMU_TYPE1 depends on VFIO_CONTAINER, Linux 6.2+; before, always).
             container = true
@@ -164,6 +168,7 @@ public enum VFIOBackendRules {
         var cannot: [(PCIAddress, String)] = []
         var evidence: [String] = []
         var unknown: [(PCIAddress, String)] = []
+        var unverified: [(PCIAddress, String)] = []
         var tracking: [String] = []
         for f in members {
             // The kernel's own word first: debugfs lists the device's migration features.
@@ -193,13 +198,20 @@ public enum VFIOBackendRules {
             }
             evidence.append("\(f.address): \(info.driver) (\(why))")
             if let since = info.migrationSince {
-                evidence.append("\(info.driver) implements VFIO migration (v2) since Linux \(since) for VFs whose device offers it; dirty pages tracked by \(info.dirtyTracking == .device ? "the device" : "the IOMMU (iommufd dirty tracking) or not at all"); the device's own answer: kernel/debug/vfio/\(f.address)/migration/features (6.18+)")
+                evidence.append("\(info.driver) implements VFIO migration (v2) since Linux \(since) for VFs whose device offers it; dirty pages tracked by \(info.dirtyTracking == .device ? "the device" : "the IOMMU (iommufd dirty tracking) or not at all")")
+                // The driver can; whether this device does (firmware, devlink's migratable bit) only the kernel says.
+                unverified.append((f.address, info.driver))
                 if info.dirtyTracking == .none { tracking.append(f.address.description) }
             } else {
                 cannot.append((f.address, "\(info.driver) does not implement VFIO migration"))
             }
         }
         let addresses = members.map(\.address)
+        if cannot.isEmpty && unknown.isEmpty && !unverified.isEmpty {
+            return [Finding(.migrationUnverified, .warn,
+                "\(unverified.map { "\($0.0) (\($0.1))" }.joined(separator: ", ")): the VFIO driver implements live migration, but whether this device offers it (its firmware, devlink's migratable setting) only the kernel says: kernel/debug/vfio/BDF/migration/features (Linux 6.18+, CONFIG_VFIO_DEBUGFS) once bound, or QEMU's migration blockers.",
+                functions: unverified.map(\.0), evidence: evidence)]
+        }
         if cannot.isEmpty && unknown.isEmpty {
             let note = tracking.isEmpty ? "" : " \(tracking.joined(separator: ", ")) track\(tracking.count == 1 ? "s" : "") no dirty pages: QEMU needs the IOMMU's dirty tracking (iommufd) or copies the guest's memory while it is stopped."
             return [Finding(.migratable, .info, "Every member's VFIO driver implements live migration (QEMU 8.1+ migrates it with vfio-pci's enable-migration=auto when the guest has no vIOMMU; libvirt 8.6+ asks QEMU and needs nothing in the hostdev; the destination needs the same driver).\(note)",
@@ -226,16 +238,28 @@ public enum VFIOBackendRules {
 
     /// NVIDIA vGPU on SR-IOV VFs: a VF with NVIDIA's vGPU files is usable only with a vGPU type set.
     public static func vgpu(_ f: PCIFunction) -> [Finding] {
-        guard let v = f.nvidiaVGPU else { return [] }
         let a = f.address
+        guard let v = f.nvidiaVGPU else {
+            // A VF NVIDIA's driver keeps as a VFIO device always has its nvidia/ files: without them the state is unknown.
+            if f.vendorID == 0x10de, f.driver == "nvidia", f.vfioRegistration != nil || f.vfioRegistrationUnknown != nil {
+                return [.unknown(.vgpuTypeUnknown, "Whether \(a) has a vGPU type is unknown.", functions: [a],
+                                 Unknown("\(a) is a VFIO device of the nvidia driver without its nvidia/ vGPU files", remedy: "read the host's own sysfs"))]
+            }
+            return []
+        }
         let file = "/sys/bus/pci/devices/\(a)/nvidia/current_vgpu_type"
         switch v.current {
         case let .known(id?, evidence):
             let name = v.creatable.value?.first { $0.id == id }?.name
             return [Finding(.vgpuTypeSet, .info, "\(a) has vGPU type \(id)\(name.map { " (\($0))" } ?? "").", functions: [a], evidence: [evidence])]
         case let .known(nil, evidence):
-            let types = v.creatable.value ?? []
-            let list = types.isEmpty ? "creatable_vgpu_types lists none now (the GPU may be full, or its mode mixed)" : types.map { "\($0.id) \($0.name)" }.joined(separator: ", ")
+            let list: String
+            switch v.creatable {
+            case let .known(types, _):
+                list = types.isEmpty ? "creatable_vgpu_types lists none now (the GPU may be full, or its mode mixed)" : types.map { "\($0.id) \($0.name)" }.joined(separator: ", ")
+            case let .unknown(u):
+                list = "unknown: \(u.reason)"
+            }
             return [Finding(.vgpuTypeUnset, .warn, "\(a) is an NVIDIA vGPU VF with no vGPU type set: a guest cannot use it until one is.",
                             functions: [a], evidence: [evidence] + [v.creatable.evidence].compactMap { $0 },
                             fix: "echo ID > \(file) (types it can take: \(list))")]

@@ -17,6 +17,7 @@ public struct PlanCommand: ParsableCommand {
     public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable {
         case libvirt, qemu
         case virshHotplug = "virsh-hotplug"
+        case persist
     }
 
     @OptionGroup public var global: GlobalOptions
@@ -24,7 +25,7 @@ public struct PlanCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The functions the guest gets, as lspci -s takes them.", valueName: "SELECTOR"))
     public var selectors: [String]
 
-    @Option(name: .long, help: "libvirt (domain XML), qemu (command-line arguments) or virsh-hotplug (a script).")
+    @Option(name: .long, help: "libvirt (domain XML), qemu (command-line arguments), virsh-hotplug (a script) or persist (a script that keeps the unit on VFIO across reboots).")
     public var format: Format = .libvirt
 
     @Option(name: .long, help: "q35 (a pcie-root-port per guest slot) or pseries (a vPHB per IOMMU group).", completion: .list(GuestMachine.allCases.map(\.rawValue)))
@@ -39,6 +40,9 @@ public struct PlanCommand: ParsableCommand {
     @Option(name: .long, help: "container (each group's /dev/vfio/N, the default) or iommufd (/dev/iommu with the device cdevs; QEMU 8.2+, libvirt 12.1+, Linux 6.6+).",
             completion: .list(VFIOBackend.allCases.map(\.rawValue)))
     var backend: String = VFIOBackend.container.rawValue
+
+    @Flag(name: .customLong("with-related"), help: "Also take the functions of the same device that sit in other IOMMU groups (a GPU's USB-C and UCSI functions, a card's other ports), with their groups.")
+    var withRelated = false
 
     @Flag(name: .long, help: "Plan a unit that check calls blocked.")
     public var force = false
@@ -61,7 +65,13 @@ public struct PlanCommand: ParsableCommand {
 
     public func run() throws {
         let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true, resolveVFIOVariants: true))
-        let chosen = try selectedFunctions(selectors, in: model)
+        var chosen = try selectedFunctions(selectors, in: model)
+        if withRelated {
+            // The related functions of the unit the selection makes, and (through their groups) their units.
+            let unit = Reporter.check(model, selected: chosen).unit
+            let related = RelatedFunctions.related(to: unit, model).map(\.address).filter { model.function($0) != nil && !chosen.contains($0) }
+            chosen += related
+        }
         let hidden = try selectedFunctions(hide, in: model, option: "--hide ")
         var options = PlanOptions(machine: GuestMachine(rawValue: machine) ?? .q35, hidden: hidden, force: force,
                                   allowMissingFunction0: allowMissingFunction0, firstControllerIndex: firstIndex)
@@ -79,6 +89,7 @@ public struct PlanCommand: ParsableCommand {
             case .libvirt: printText(PlanRender.libvirt(plan, model))
             case .qemu: printText(PlanRender.qemu(plan, model))
             case .virshHotplug: printText(PlanRender.virshHotplug(plan, model))
+            case .persist: printText(PlanRender.persist(plan, model))
             }
         }
         if status != 0 { throw ExitCode(status) }

@@ -131,6 +131,8 @@ public struct DescribedUnit: Encodable, Sendable {
     /// Whether the unit can be live-migrated (every endpoint's VFIO driver implements migration); null when unknown
     /// or when it has no endpoint.
     @Nullable public var migratable: Bool?
+    /// Functions of the same device that sit in other groups.
+    public let related: [DescribedRelated]
 }
 
 /// `report --json`: the list contract plus verdicts, findings and the group prediction.
@@ -163,7 +165,8 @@ public struct DescribedReport: Encodable, Sendable {
             let certain = u.groupID != nil || report.prediction.group(of: u.members[0])?.isCertain ?? true
             return DescribedUnit(id: u.groupID, members: u.members.map(\.description), verdict: u.verdict.rawValue,
                                  findings: u.findings.map(DescribedFinding.init), why: why, predicted: u.predicted, certain: certain,
-                                 migratable: VFIOBackendRules.migratable(u.members.compactMap { model.function($0) }, model))
+                                 migratable: VFIOBackendRules.migratable(u.members.compactMap { model.function($0) }, model),
+                                 related: RelatedFunctions.related(to: u.members, model).map(DescribedRelated.init))
         }
         predictedGroups = report.prediction.groups.map(DescribedPredictedGroup.init)
         groupPredictionMatches = report.prediction.matchesKernel
@@ -229,6 +232,8 @@ public struct DescribedCheck: Encodable, Sendable {
     @Nullable public var fixSteps: [DescribedFixStep]?
     /// Whether the unit can be live-migrated; null when unknown (the `migration` line says why).
     @Nullable public var migratable: Bool?
+    /// Functions of the same device as the unit's members that sit in other groups (`plan --with-related` takes them).
+    public let related: [DescribedRelated]
 
     public init(_ result: CheckResult, _ model: HostModel) {
         schemaVersion = JSONSchemaVersion.current
@@ -241,6 +246,7 @@ public struct DescribedCheck: Encodable, Sendable {
         resets = result.unit.compactMap { model.function($0) }.filter { !$0.isBridge }.map { DescribedVFIOReset($0, model) }
         fixSteps = FixScript.steps(result).map { $0.flatMap(\.steps).map(DescribedFixStep.init) }
         migratable = VFIOBackendRules.migratable(result.unit.compactMap { model.function($0) }, model)
+        related = RelatedFunctions.related(to: result.unit, model).map(DescribedRelated.init)
     }
 }
 

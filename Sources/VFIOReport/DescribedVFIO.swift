@@ -49,7 +49,8 @@ public struct DescribedMdevType: Encodable, Sendable {
 /// A vGPU type by NVIDIA's number and name.
 public struct DescribedVGPUType: Encodable, Sendable {
     public let id: Int
-    public let name: String
+    /// NVIDIA's name of the type; null when the input does not say it (a VF with a type lists none creatable).
+    @Nullable public var name: String?
 }
 
 /// NVIDIA's vGPU state of a VF (`nvidia/current_vgpu_type`, `nvidia/creatable_vgpu_types`).
@@ -63,7 +64,7 @@ public struct DescribedNVIDIAVGPU: Encodable, Sendable {
 
     init(_ v: NVIDIAVGPUState) {
         let types = v.creatable.value
-        current = v.current.value.flatMap { $0 }.map { id in DescribedVGPUType(id: id, name: types?.first { $0.id == id }?.name ?? "") }
+        current = v.current.value.flatMap { $0 }.map { id in DescribedVGPUType(id: id, name: types?.first { $0.id == id }?.name) }
         currentKnown = v.current.isKnown
         creatable = types?.map { DescribedVGPUType(id: $0.id, name: $0.name) }
         var unknown: [String: DescribedUnknown] = [:]
@@ -100,5 +101,23 @@ public struct DescribedFunctionVFIO: Encodable, Sendable {
             DescribedMdevType(id: $0.id, name: $0.name, availableInstances: $0.availableInstances, deviceAPI: $0.deviceAPI, description: $0.description, instances: $0.instances)
         }
         nvidiaVGPU = f.nvidiaVGPU.map(DescribedNVIDIAVGPU.init)
+    }
+}
+
+/// A function of the same device in another IOMMU group (`RelatedFunctions`).
+public struct DescribedRelated: Encodable, Sendable {
+    public let address: String
+    /// Its kernel group; null when it has none or the input does not show it.
+    @Nullable public var group: Int?
+    /// `function N of the same slot …` or `below the same switch … (one card)`.
+    public let reason: String
+    /// The unit member it belongs with.
+    public let member: String
+
+    public init(_ r: RelatedFunction) {
+        address = r.address.description
+        group = r.group
+        reason = r.reason
+        member = r.member.description
     }
 }

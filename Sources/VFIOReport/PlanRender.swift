@@ -31,7 +31,12 @@ public enum PlanRender {
         // Drivers to release are one line: managed='yes' (libvirt) or the binding step (QEMU) takes care of them.
         let release = plan.findings.filter { $0.code == .hostDriver || $0.code == .noDriver }.flatMap(\.functions)
         if !release.isEmpty {
-            lines.append("To bind to vfio-pci: " + release.map { a in "\(a) (\(model.function(a)?.driver ?? "no driver"))" }.joined(separator: ", "))
+            let targets = release.map { a in model.function(a).flatMap { VFIOBackendRules.vfioDriver($0).driver } ?? "vfio-pci" }
+            if targets.allSatisfy({ $0 == "vfio-pci" }) {
+                lines.append("To bind to vfio-pci: " + release.map { a in "\(a) (\(model.function(a)?.driver ?? "no driver"))" }.joined(separator: ", "))
+            } else {
+                lines.append("To bind to VFIO: " + zip(release, targets).map { a, t in "\(a) (\(model.function(a)?.driver ?? "no driver") → \(t))" }.joined(separator: ", "))
+            }
         }
         switch plan.backend {
         case .container:
@@ -122,15 +127,22 @@ public enum PlanRender {
         var out: [String] = []
         var head = summary(plan, model)
         if !plan.detached.isEmpty {
-            head.append("managed='yes': libvirt binds every <hostdev> (the unassigned ones too) to vfio-pci when the guest starts.")
+            head.append("managed='yes': libvirt binds every <hostdev> (the unassigned ones too) to its VFIO driver when the guest starts")
+            head.append("(vfio-pci; libvirt 10.0+ a variant driver that modules.alias names); managed='no' ones keep their vendor driver.")
         }
         head.append("")
         head.append("Copy the <controller> and <hostdev> elements into your domain (virsh edit DOMAIN); the <domain> around them only")
         head.append("makes this file valid on its own (virt-xml-validate). Controller indexes start at \(plan.controllers.first?.index ?? 1) (option first-index):")
         head.append("they must not clash with the domain's own <controller type='pci' index=...>.")
         out.append(xmlComment(head, indent: ""))
+        if let w = plan.mmioWindowGiB, plan.machine == .q35 {
+            out.append(xmlComment(["The devices' 64-bit BARs need a \(w) GiB window (32 GiB by default): pcihole64 on the root controller below,",
+                                   "and in your domain <cpu mode='host-passthrough'><maxphysaddr mode='passthrough'/></cpu> (libvirt 8.7+) and",
+                                   "<sysinfo type='fwcfg'><entry name='opt/ovmf/X-PciMmio64Mb'>\(w << 10)</entry></sysinfo> for OVMF."], indent: ""))
+        }
         let (arch, rootController) = plan.machine == .q35
-            ? ("x86_64", ["    <controller type='pci' index='0' model='pcie-root'/>"])
+            ? ("x86_64", plan.mmioWindowGiB.map { w in ["    <controller type='pci' index='0' model='pcie-root'>", "      <pcihole64 unit='KiB'>\(w << 20)</pcihole64>", "    </controller>"] }
+                ?? ["    <controller type='pci' index='0' model='pcie-root'/>"])
             : ("ppc64", ["    <controller type='pci' index='0' model='pci-root'>", "      <model name='spapr-pci-host-bridge'/>",
                          "      <target index='0'/>", "    </controller>"])
         out.append("<domain type='kvm'>")
@@ -167,6 +179,10 @@ public enum PlanRender {
     static func qemuDevices(_ plan: Plan) -> [String] {
         // QEMU 8.2+: one iommufd object; every vfio-pci device names it (docs/devel/vfio-iommufd.rst).
         var args: [String] = plan.backend == .iommufd ? ["-object iommufd,id=iommufd0"] : []
+        if let w = plan.mmioWindowGiB, plan.machine == .q35 {
+            // The 64-bit window the devices' BARs need: QEMU's hole, OVMF's aperture, and the CPU's address width.
+            args += ["-global q35-pcihost.pci-hole64-size=\(w)G", "-fw_cfg name=opt/ovmf/X-PciMmio64Mb,string=\(w << 10)"]
+        }
         let iommufd = plan.backend == .iommufd ? ",iommufd=iommufd0" : ""
         var emitted = Set<Int>()
         for s in plan.slots {
@@ -188,7 +204,7 @@ public enum PlanRender {
     public static func qemu(_ plan: Plan, _ model: HostModel) -> String {
         var out = summary(plan, model).map { "# " + $0 }
         out.append("#")
-        out.append("# Before QEMU starts, bind every endpoint of the unit to vfio-pci (QEMU does not do it), the ones the")
+        out.append("# Before QEMU starts, bind every endpoint of the unit to its VFIO driver (QEMU does not do it), the ones the")
         out.append("# guest does not see too: VFIO opens a group only when no endpoint in it has a host driver.")
         for a in plan.detached {
             let driver = model.function(a)?.driver
@@ -199,11 +215,76 @@ public enum PlanRender {
             let target = model.function(a).map { VFIOBackendRules.vfioDriver($0).driver ?? "vfio-pci" } ?? "vfio-pci"
             out.append("#   driverctl set-override \(a) \(target)" + (VFIODrivers.isVFIO(driver) ? "   (already on \(driver ?? ""))" : ""))
         }
+        if let w = plan.mmioWindowGiB, plan.machine == .q35 {
+            out.append("# The devices' 64-bit BARs need a \(w) GiB window: use -cpu host,host-phys-bits=on (or phys-bits=N) so the guest can address it.")
+        }
         out.append("# Then add these arguments to qemu-system-\(plan.machine == .q35 ? "x86_64 -machine q35" : "ppc64 -machine pseries"):")
         let args = qemuDevices(plan)
         for (i, a) in args.enumerated() { out.append(a + (i == args.count - 1 ? "" : " \\")) }
         return out.joined(separator: "\n") + "\n"
     }
+
+    // MARK: Persistent binding
+
+    /// `plan --format persist`: a script that keeps the unit on VFIO across reboots, by address (never by IDs):
+    /// `driverctl set-override` per endpoint (driverctl keeps it in /etc/driverctl.d and applies it from udev),
+    /// else a udev rule that sets `driver_override` when the device appears; `softdep HOSTDRIVER pre: vfio-pci` so
+    /// vfio-pci is loaded before the host driver probes; the initramfs rebuilt (a driver in it binds first); the
+    /// kernel parameters the host findings ask for; and every vfio-pci `ids=` binding that would also capture a
+    /// device outside the unit.
+    public static func persist(_ plan: Plan, _ model: HostModel) -> String {
+        var out = ["#!/bin/sh"] + summary(plan, model).map { "# " + $0 }
+        out += ["#", "# Keeps the unit on VFIO across reboots, by address. Run once as root on this host.", "set -eu"]
+        var bind: [(PCIAddress, String)] = []
+        var softdeps: Set<String> = []
+        for a in plan.detached {
+            guard let f = model.function(a) else { continue }
+            if vfioOwned(a, model) {
+                out.append("# \(a) is a VFIO device of \(f.driver ?? "its driver") already (vfio-dev): its driver stays")
+                continue
+            }
+            let target = VFIOBackendRules.vfioDriver(f).driver ?? "vfio-pci"
+            bind.append((a, target))
+            if let d = f.driver, !VFIODrivers.isVFIO(d) { softdeps.insert(d) }
+        }
+        if !bind.isEmpty {
+            out.append("if command -v driverctl >/dev/null 2>&1; then")
+            for (a, d) in bind { out.append("    driverctl set-override \(a) \(d)") }
+            out.append("else")
+            out.append("    # No driverctl: a udev rule sets driver_override when each device appears, before a driver probes it.")
+            out.append("    cat > /etc/udev/rules.d/60-vfio-inspect-\(fileName(bind[0].0)).rules <<'EOF'")
+            for (a, d) in bind { out.append("ACTION==\"add\", SUBSYSTEM==\"pci\", KERNEL==\"\(a)\", ATTR{driver_override}=\"\(d)\"") }
+            out.append("EOF")
+            out.append("fi")
+        }
+        let modules = Set(bind.map { $0.1 == "vfio-pci" ? "vfio-pci" : (VFIOPCIDriverInfo.named($0.1)?.module ?? $0.1) })
+        if !softdeps.isEmpty {
+            out.append("# Load \(modules.sorted().joined(separator: ", ")) before the host driver\(softdeps.count == 1 ? "" : "s") that would claim the device first.")
+            for d in softdeps.sorted() {
+                out.append("cat > /etc/modprobe.d/vfio-inspect-\(d).conf <<'EOF'")
+                out.append("softdep \(d) pre: \(modules.sorted().joined(separator: " "))")
+                out.append("EOF")
+            }
+        }
+        out.append("# A driver in the initramfs binds before the root file system is mounted: rebuild it with the above.")
+        out.append("if command -v update-initramfs >/dev/null 2>&1; then update-initramfs -u; elif command -v dracut >/dev/null 2>&1; then dracut -f; fi")
+        // Kernel parameters: what the host's IOMMU and interrupt-remapping findings ask for.
+        let params = plan.findings.filter { ($0.code.line == .iommu || $0.code.line == .interruptRemapping) && $0.severity != .info }
+        for f in params {
+            out.append("# kernel command line (\(f.code)): \(f.fix ?? f.message)")
+        }
+        switch model.environment.vfioPCIIDs {
+        case let .unknown(u):
+            out.append("# Whether a vfio-pci ids= binding (kernel command line, modprobe.d) also captures other devices at boot is unknown: \(u.reason) (\(u.remedy)).")
+        case let .known(ids, evidence):
+            if ids.isEmpty { out.append("# No vfio-pci ids= binding on this host (\(evidence)).") }
+            for f in plan.findings where f.code == .planIDsCapture { out.append("# WARNING \(f.message) Fix: \(f.fix ?? "")") }
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// An address as a file-name part (`0000-01-00.0`).
+    static func fileName(_ a: PCIAddress) -> String { a.description.replacingColons }
 
     // MARK: virsh hotplug
 
@@ -297,4 +378,8 @@ public enum PlanRender {
         }
         return out.joined(separator: "\n") + "\n"
     }
+}
+
+extension String {
+    var replacingColons: String { String(map { $0 == ":" ? "-" : $0 }) }
 }

@@ -94,12 +94,13 @@ public enum ReportText {
         return out.joined(separator: "\n") + "\n"
     }
 
-    /// `check` as text; `quiet` keeps only the lines that are not PASS, with their findings.
+    /// `check` as text; `quiet` keeps only the lines that are not PASS, with the findings that ask for something
+    /// (cautions, which leave a unit ready, are left out: a ready unit prints nothing).
     public static func renderCheck(_ model: HostModel, _ result: CheckResult, style: Style, quiet: Bool = false) -> String {
         var out: [String] = []
         if quiet {
             for line in CheckLines.lines(result.findings) where line.result != "PASS" {
-                for f in result.findings where f.code.line.id == line.id && f.severity != .info {
+                for f in result.findings where f.code.line.id == line.id && f.severity != .info && !(f.severity == .warn && f.code.isCaution) {
                     out.append("\(style.result(line.result)) \(line.id): \(f.code): \(f.message)")
                 }
             }
