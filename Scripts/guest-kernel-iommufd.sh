@@ -39,8 +39,12 @@ trap 'rm -rf "$work"' EXIT
 echo "guest-kernel-iommufd: building $package $version with iommufd (once; cached in $cache/$key)" >&2
 ( cd "$work" && apt-get download -qq "$package=$version" >/dev/null 2>&1 ) || fail "apt-get download $package=$version failed"
 dpkg-deb -x "$work"/*.deb "$work/pkg"
-tarball=$(ls "$work"/pkg/usr/src/linux-source-*/linux-source-*.tar.* "$work"/pkg/usr/src/linux-source-*.tar.* 2>/dev/null | head -1)
-[[ -n "$tarball" ]] || fail "$package holds no linux-source tarball"
+# Debian ships usr/src/linux-source-X.Y.tar.xz, Ubuntu usr/src/linux-source-X.Y.Z/linux-source-X.Y.Z.tar.bz2.
+shopt -s nullglob
+tarballs=("$work"/pkg/usr/src/linux-source-*.tar.* "$work"/pkg/usr/src/linux-source-*/linux-source-*.tar.*)
+shopt -u nullglob
+[[ ${#tarballs[@]} -gt 0 ]] || fail "$package holds no linux-source tarball"
+tarball=${tarballs[0]}
 tar -xaf "$tarball" -C "$work"
 rm -rf "$work/pkg"
 src=$(ls -d "$work"/linux-source-*/ | head -1)

@@ -28,7 +28,7 @@ for t in qemu-system-x86_64 gcc cpio busybox; do
     command -v "$t" >/dev/null || [[ -x "/bin/$t" ]] || fail "$t is missing (Scripts/install-deps.sh --test installs it)"
 done
 
-IOMMU=intel; QEMU=(); GUEST=""; DRIVES=""; KERNEL=package
+IOMMU=intel; QEMU=(); GUEST=""; DRIVES=""; KERNEL=package; FIRMWARE=seabios
 # shellcheck disable=SC1090
 source "$topology"
 case "$KERNEL" in
@@ -90,6 +90,19 @@ if [[ ! -r "$initrd" ]]; then
     trap - EXIT
 fi
 
+firmware=()
+case "$FIRMWARE" in
+    seabios) ;;
+    # OVMF (UEFI): its GOP framebuffer is what the guest kernel's efifb/sysfb take over (BOOTFB in /proc/iomem).
+    ovmf)
+        code=/usr/share/OVMF/OVMF_CODE_4M.fd; [[ -r "$code" ]] || code=/usr/share/OVMF/OVMF_CODE.fd
+        [[ -r "$code" ]] || fail "no OVMF (install Debian's ovmf: Scripts/install-deps.sh --test)"
+        vars=$(ls /usr/share/OVMF/OVMF_VARS_4M.fd /usr/share/OVMF/OVMF_VARS.fd 2>/dev/null | head -1)
+        [[ "$code" == *_4M* ]] && vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+        cp "$vars" "$outdir.vars.fd" 2>/dev/null || true
+        firmware=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$code" -drive "if=pflash,format=raw,unit=1,file=$outdir.vars.fd") ;;
+    *) fail "unknown FIRMWARE '$FIRMWARE' in $topology" ;;
+esac
 rm -rf "$outdir"; mkdir -p "$outdir/out"
 drives=()
 for d in $DRIVES; do
@@ -100,7 +113,7 @@ start=$(date +%s)
 set +e
 timeout 300 qemu-system-x86_64 -nodefaults -display none -vga none -net none -no-reboot \
     -machine q35,kernel-irqchip=split -accel tcg -m 1536 -smp 1 -serial "file:$outdir/console.log" -monitor none \
-    "${iommu[@]}" "${drives[@]}" "${QEMU[@]}" \
+    "${iommu[@]}" "${firmware[@]}" "${drives[@]}" "${QEMU[@]}" \
     -kernel "$kernel" -initrd "$initrd" \
     -append "console=ttyS0 panic=-1 quiet loglevel=4 $([[ $IOMMU == intel ]] && echo intel_iommu=on) $GUEST" \
     > "$outdir/qemu.log" 2>&1

@@ -19,6 +19,8 @@ if [[ "${1:-}" == "--test" ]]; then
     packages+=(busybox-static cpio gcc libc6-dev file xz-utils zstd)
     # The iommufd guest kernel, built from Debian's linux-source (Scripts/guest-kernel-iommufd.sh).
     packages+=(make flex bison bc libelf-dev)
+    # The UEFI guest of the firmware-framebuffer topology (OVMF, as libvirt boots guests).
+    packages+=(ovmf)
     # The fleet formats' consumers: promtool (prometheus) lints the textfile, a real node_exporter serves it,
     # kubectl applies NFD's labels with the API server's rules (Debian's kubernetes-client, unless a kubectl is
     # there already); python3-venv holds the PyPI consumers (Scripts/fleet-tools.sh).

@@ -6,7 +6,8 @@
  * Opens /dev/vfio/vfio (VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION type1v2), the group file /dev/vfio/GROUP
  * (VFIO_GROUP_GET_STATUS: viable), VFIO_GROUP_SET_CONTAINER, VFIO_SET_IOMMU(VFIO_TYPE1v2_IOMMU), then for each
  * BDF VFIO_GROUP_GET_DEVICE_FD, VFIO_DEVICE_GET_INFO (the RESET flag) and VFIO_DEVICE_GET_PCI_HOT_RESET_INFO
- * (the devices a bus or slot reset hits: called with room for none, then with the count the ENOSPC answer gives).
+ * (the devices a bus or slot reset hits: called with room for none, then with the count the ENOSPC answer gives),
+ * and mmaps each BAR VFIO offers to map ("mmap": BAR → 0 or the errno, EBUSY when another owner holds the range).
  * Then, with the group closed again, the iommufd path QEMU's `-object iommufd` takes, for each BDF whose
  * vfio-dev/vfioN has a character device (CONFIG_VFIO_DEVICE_CDEV, Linux 6.6+): open /dev/vfio/devices/vfioN and
  * /dev/iommu, VFIO_DEVICE_BIND_IOMMUFD, IOMMU_IOAS_ALLOC, VFIO_DEVICE_ATTACH_IOMMUFD_PT ("cdev" in the JSON).
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <dirent.h>
 
@@ -174,6 +176,19 @@ static void probe_group(int argc, char **argv, int group) {
         } else {
             printf(",\"flags\":%u,\"reset\":%s", info.flags, (info.flags & VFIO_DEVICE_FLAGS_RESET) ? "true" : "false");
         }
+        /* What QEMU does next: mmap each BAR it can (vfio_pci_core_mmap requests the BAR's region then; a range
+         * another driver holds, a firmware framebuffer, makes it fail with EBUSY: "BAR N: can't reserve"). */
+        printf(",\"mmap\":{");
+        int firstBar = 1;
+        for (unsigned bar = VFIO_PCI_BAR0_REGION_INDEX; bar <= VFIO_PCI_BAR5_REGION_INDEX; bar++) {
+            struct vfio_region_info region = {.argsz = sizeof region, .index = bar};
+            if (ioctl(dfd, VFIO_DEVICE_GET_REGION_INFO, &region) < 0 || region.size == 0 || !(region.flags & VFIO_REGION_INFO_FLAG_MMAP)) continue;
+            void *p = mmap(NULL, region.size, PROT_READ, MAP_SHARED, dfd, (off_t)region.offset);
+            printf("%s\"%u\":%d", firstBar ? "" : ",", bar, p == MAP_FAILED ? errno : 0);
+            firstBar = 0;
+            if (p != MAP_FAILED) munmap(p, region.size);
+        }
+        printf("}");
         struct vfio_pci_hot_reset_info head = {.argsz = sizeof head};
         int rc = ioctl(dfd, VFIO_DEVICE_GET_PCI_HOT_RESET_INFO, &head);
         if (rc < 0 && errno != ENOSPC) {

@@ -78,11 +78,12 @@ struct DamageSweepTests {
     }
 
     static func makeBase(_ fixture: String, heldGroup: Int?, directGroup: Int?) throws -> Base {
-        let scratch = try Fixtures.temporaryDirectory("sweep-\(fixture.split(separator: "/").last ?? "base")")
+        let scratch = try Fixtures.temporaryDirectory("sweep-\(fixture.split(separator: ":").last ?? "base")")
         let root = scratch + "/root"
         let fm = FileManager.default
         try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let copy = try Command.run("/bin/cp", ["-a", Fixtures.sysfs(fixture) + "/.", root])
+        let source = fixture.hasPrefix("vfio:") ? Fixtures.vfio(String(fixture.dropFirst(5))) : Fixtures.sysfs(fixture)
+        let copy = try Command.run("/bin/cp", ["-a", source + "/.", root])
         try #require(copy.status == 0, "cp: \(copy.stderr)")
         _ = try Command.run("/bin/chmod", ["-R", "u+w", root])
         // What a link out of the tree would reach: a file and a directory whose contents must never be read.
@@ -237,7 +238,7 @@ struct DamageSweepTests {
         ("sriov", 7, nil),         // a PF with 3 VFs, VF 01:00.2 on vfio-pci held by a VM
         // iommufd and the device cdev (Linux 6.12 built with them), a ConnectX VF on mlx5_vfio_pci with debugfs
         // migration features, the module table's vfio_pci: aliases; the NIC's group 5 held by a VM.
-        ("../vfio/mlx5-variant-bound", 5, nil),
+        ("vfio:mlx5-variant-bound", 5, nil),
     ]
 
     @Test("every kind of damage on every entry: no verdict or check line improves, no trap, no hang, no escape, nothing read outside",

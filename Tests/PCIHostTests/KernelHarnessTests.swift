@@ -84,6 +84,15 @@ struct KernelHarnessTests {
             let set = Set(expected.split(separator: " ").map(String.init))
             #expect(kernelGroups.values.contains(set), "\(name): the kernel made no group \(set): \(kernelGroups.values.map { $0.sorted() })")
         }
+        // A BAR the topology gives (EXPECT_BAR "BDF index size"): the kernel assigned it and check read it back.
+        for expected in GuestHarness.array("EXPECT_BAR", in: name) {
+            let words = expected.split(separator: " ", maxSplits: 2).map(String.init)
+            try #require(words.count == 3)
+            let g = try #require(kernelGroups.first { $0.value.contains(words[0]) }?.key, "\(name): \(words[0]) is in no group")
+            let check = run.text("check-before-\(g).json") ?? ""
+            #expect(check.contains("\(words[0]) BAR \(words[1]): \(words[2]) 64-bit"), "\(name): the guest's check does not read BAR \(words[1]) of \(words[0]) as \(words[2])")
+            table.append("  BAR \(words[1]) of \(words[0]): \(words[2]), assigned by the guest kernel and read by check")
+        }
         let functions = Set((report["functions"] as? [[String: Any]] ?? []).compactMap { $0["address"] as? String })
         for absent in (GuestHarness.value("EXPECT_ABSENT", in: name) ?? "").split(separator: " ") {
             #expect(!functions.contains(String(absent)), "\(name): \(absent) must not be enumerated, yet the report lists it")
@@ -184,6 +193,22 @@ struct KernelHarnessTests {
                 }
                 if attached.values.contains(true) {
                     #expect(claimsIOMMUFD, "\(name) group \(g): VFIO attaches a cdev through iommufd, but check does not say iommufd can open it: \(backendFindings.compactMap { $0["message"] as? String })")
+                }
+            }
+            // Mapping the BARs, as QEMU does: a framebuffer check names makes VFIO's mmap fail (EBUSY); a ready unit's
+            // BARs all map.
+            for (probe, check) in [(Optional(probeBefore), Optional(before)), (run.probe("probe-after-\(g)"), run.json("check-after-\(g).json"))] {
+                guard let probe, let check else { continue }
+                let findings = (check["checks"] as? [[String: Any]] ?? []).flatMap { $0["findings"] as? [[String: Any]] ?? [] }
+                let held = Set(findings.filter { $0["code"] as? String == "firmware-framebuffer" }.flatMap { $0["functions"] as? [String] ?? [] })
+                for d in probe.devices {
+                    guard let address = d["address"] as? String, let mmap = d["mmap"] as? [String: Int] else { continue }
+                    if held.contains(address) {
+                        #expect(mmap.values.contains(16), "\(name) \(address): check says a framebuffer holds a BAR, yet VFIO maps every BAR: \(mmap)")
+                        row += "; \(address) framebuffer: VFIO's mmap EBUSY on BAR \(mmap.filter { $0.value == 16 }.keys.sorted().joined(separator: ","))"
+                    } else if check["verdict"] as? String == "ready" {
+                        #expect(mmap.values.allSatisfy { $0 == 0 }, "\(name) \(address): ready, yet VFIO cannot map a BAR: \(mmap)")
+                    }
                 }
             }
             // Every answer VFIO gave about a device: its RESET flag and hot-reset list against what check said in the

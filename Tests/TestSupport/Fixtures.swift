@@ -105,6 +105,24 @@ public enum Fixtures {
         return (dir + "/large", dir)
     }
 
+    /// The VFIO fixtures (`Tests/Fixtures/vfio/NAME.tar.gz`: real sysfs trees keep empty directories, such as a
+    /// process's `fd/`, which git cannot hold), unpacked once per test process into a scratch directory; the
+    /// returned root is shared: copy it before changing anything.
+    public static func vfio(_ name: String) -> String {
+        vfioLock.lock()
+        defer { vfioLock.unlock() }
+        if let root = vfioRoots[name] { return root }
+        let tarball = directory.appendingPathComponent("vfio").appendingPathComponent(name + ".tar.gz").path
+        let dir = (try? temporaryDirectory("vfio-fixture-\(name)")) ?? NSTemporaryDirectory()
+        let untar = try? Command.run("/bin/tar", ["-xzf", tarball, "-C", dir])
+        let root = dir + "/" + name
+        if untar?.status == 0 { vfioRoots[name] = root }
+        return root
+    }
+
+    nonisolated(unsafe) static var vfioRoots: [String: String] = [:]
+    static let vfioLock = NSLock()
+
     /// Copies a fixture (links kept as links) to a scratch directory for tests that damage it.
     public static func scratchCopy(of name: String) throws -> String {
         let dir = try temporaryDirectory(name)
