@@ -91,7 +91,7 @@ public struct MMIOBudget: Hashable, Sendable {
         let (mib, gibs) = window(for: need)
         let dynamic = bits.value.map { b in " With host-phys-bits OVMF (edk2-stable202211+) opens 1/8 of the address space, \(gib(UInt64(1) << UInt64(max(0, b - 3))))\(UInt64(1) << UInt64(max(0, b - 3)) >= need ? ", which holds them" : ", which does not hold them: set X-PciMmio64Mb")." } ?? " The host's address width is unknown (\(bits.unknown?.reason ?? "")): whether host-phys-bits alone opens enough is unknown."
         return [Finding(.mmioBudgetLarge, .warn,
-            "The unit's 64-bit BARs need \(gib(need))\(budget.totalResized > budget.total ? " (\(gib(budget.total)) now, \(gib(budget.totalResized)) if the guest's driver resizes them)" : ""): more than the 32 GiB window QEMU q35 and OVMF open by default (the guest sees the device, its driver fails to map it).\(dynamic)",
+            "The unit's 64-bit BARs need \(gib(need))\(budget.totalResized > budget.total ? " (\(gib(budget.total)) now, \(gib(budget.totalResized)) if the guest's driver resizes them)" : ""): more than the 32 GiB window QEMU q35 and OVMF open by default (the guest sees the device, its driver fails to map it).\(dynamic) SeaBIOS sizes its 64-bit window to the BARs; a pseries guest has 1 TiB per vPHB (QEMU 2.8+).",
             functions: addresses, evidence: evidence,
             fix: "give the guest a \(gibs) GiB 64-bit window: -cpu host,host-phys-bits=on (libvirt <maxphysaddr mode='passthrough'/>, 8.7+), -fw_cfg name=opt/ovmf/X-PciMmio64Mb,string=\(mib) (libvirt <sysinfo type='fwcfg'>), -global q35-pcihost.pci-hole64-size=\(gibs)G (libvirt <pcihole64>); plan emits them")]
     }
