@@ -6,7 +6,7 @@
 # Guest slot 0x00 below pcie-root-port 1: 0000:01:00.0 at function 0 (multifunction='on'), 0000:01:00.2 at function 2
 # To bind to vfio-pci: 0000:01:00.0 (e1000e), 0000:01:00.1 (nvme), 0000:01:00.2 (virtio-pci), 0000:01:00.3 (e1000e)
 # Backend: the legacy container (each group's /dev/vfio/N); --backend iommufd plans the iommufd form
-# WARN not-migratable: Whether the unit can be live-migrated is unknown for 0000:01:00.0, 0000:01:00.1, 0000:01:00.2, 0000:01:00.3: which VFIO driver it will have, or whether that driver migrates, is unknown.
+# WARN migration-unknown: Whether the unit can be live-migrated is unknown for 0000:01:00.0, 0000:01:00.1, 0000:01:00.2, 0000:01:00.3: which VFIO driver it will have, or whether that driver migrates, is unknown.
 #
 # Usage: sh THIS-FILE DOMAIN [attach|detach]   (a running q35 guest)
 set -eu

@@ -213,13 +213,17 @@ public struct DumpScanner {
         // when every line was clear and each address agrees with the BAR register the hex holds.
         if let regions = annotations?.regions, annotations?.regionsUnclear == false, problem == nil {
             let bars = function.config?.bars ?? []
-            let agree = regions.values.allSatisfy { r in bars.first { $0.index == r.index }.map { $0.address == r.start } ?? (function.config == nil) }
+            // Each line must agree with its BAR register: the address, and 64-bit or not.
+            let agree = regions.values.allSatisfy { r in
+                bars.first { $0.index == r.index }.map { $0.address == r.start && ($0.kind == .memory64) == r.is64Bit } ?? (function.config == nil)
+            }
             if agree {
                 function.resources = regions.values.sorted { $0.index < $1.index }
                 function.resourcesRead = true
             } else {
                 function.diagnostics.append(Diagnostic(code: "region-mismatch",
-                    message: "a `Region` line\(line) names an address its BAR register in the hex does not hold: the BAR sizes are unknown"))
+                    message: "a `Region` line\(line) names an address or width its BAR register in the hex does not hold: the BAR sizes are unknown"))
+                function.resourcesUnknown = Unknown("a `Region` line\(line) of \(address) disagrees with its BAR register in the hex", remedy: "capture the dump again with `lspci -nnkvvvxxxx`")
             }
         }
         function.hostUse = .unknown("a dump holds no interfaces, block devices or displays", remedy: Provenance.dump.fileRemedy(""))

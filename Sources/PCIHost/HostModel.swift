@@ -155,6 +155,9 @@ public struct PCIFunction: Hashable, Sendable {
     public var resources: [ResourceRange] = []
     /// Whether `resource` was read (a dump has no BAR sizes).
     public var resourcesRead = false
+    /// Why the BAR sizes are unknown although the input has them (a damaged `resource`, a dump's Region line that
+    /// disagrees with the hex).
+    public var resourcesUnknown: Unknown?
     /// The bytes a dump gave for this function (dumps only: a live host is read on demand).
     public var rawConfig: [UInt8]?
     /// What the host does with the function (interfaces, block devices, displays), as far as the input shows.
@@ -524,7 +527,7 @@ public struct ResourceRange: Hashable, Sendable {
     public let end: UInt64
     public let flags: UInt64
 
-    public var size: UInt64 { end >= start && (start != 0 || end != 0) ? end - start + 1 : 0 }
+    public var size: UInt64 { end >= start && (start != 0 || end != 0) ? (end - start).addingReportingOverflow(1).overflow ? .max : end - start + 1 : 0 }
     /// `IORESOURCE_MEM_64`
     public var is64Bit: Bool { flags & 0x0010_0000 != 0 }
     /// `IORESOURCE_PREFETCH`
@@ -533,6 +536,22 @@ public struct ResourceRange: Hashable, Sendable {
     public var isIO: Bool { flags & 0x100 != 0 }
 
     /// Parses the whole file; malformed lines are skipped.
+    /// The kernel's own `resource` file (resource_show): the 6 BARs, the ROM and the rest, one line each of three
+    /// `0x%016llx` fields, start ≤ end unless both are 0. `nil` for anything else: its BARs are unknown.
+    public static func parseStrict(_ text: String) -> [ResourceRange]? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }
+        let ranges = parse(text)
+        // resource_show writes PCI_BRIDGE_RESOURCES lines for an endpoint (7, or 13 with SR-IOV's) and
+        // DEVICE_COUNT_RESOURCE for a bridge (11, or 17): any other count is a damaged copy.
+        guard [7, 11, 13, 17].contains(lines.count), ranges.count == lines.count,
+              lines.allSatisfy({ $0.split(separator: " ").count == 3 && $0.split(separator: " ").allSatisfy { $0.hasPrefix("0x") && $0.count == 18 } }),
+              ranges.allSatisfy({ $0.start <= $0.end || ($0.start == 0 && $0.end == 0) }) else { return nil }
+        return ranges
+    }
+
+    /// Whether the range lies above 4 GiB or is at least 4 GiB: only a 64-bit BAR can be either.
+    public var needs64Bit: Bool { is64Bit || end >= 1 << 32 || size >= 1 << 32 }
+
     public static func parse(_ text: String) -> [ResourceRange] {
         var result: [ResourceRange] = []
         var text = text

@@ -301,8 +301,13 @@ public struct SysfsScanner {
             for d in decoded.diagnostics where d.code != "config-all-ones" || ids.vendor == nil { reader.append(d) }
         }
         if options.decodeCapabilities, let text = reader.text("resource", multiline: true) {
-            function.resources = ResourceRange.parse(text)
-            function.resourcesRead = true
+            if let ranges = ResourceRange.parseStrict(text) {
+                function.resources = ranges
+                function.resourcesRead = true
+            } else {
+                reader.note("malformed-attribute", "resource is not the kernel's table of BAR ranges; the BAR sizes are unknown")
+                function.resourcesUnknown = Unknown("the resource file of \(address) is not the kernel's table of BAR ranges", remedy: "read the host's own sysfs")
+            }
         }
         readBindings(into: &function, reader: reader)
         function.physicalSlot = physicalSlots[address.slot]
@@ -925,7 +930,7 @@ public struct SysfsScanner {
             // "address sizes	: 46 bits physical, 48 bits virtual" (x86 show_cpuinfo); every CPU says the same.
             let widths = Set((text("proc/cpuinfo").value ?? "").split(separator: "\n").filter { $0.hasPrefix("address sizes") }.compactMap { line -> Int? in
                 guard let colon = line.firstIndex(of: ":") else { return nil }
-                let words = line[line.index(after: colon)...].split(separator: " ")
+                let words = line[line.index(after: colon)...].split(whereSeparator: { $0 == " " || $0 == "\t" })
                 guard words.count >= 3, words[1] == "bits", words[2].hasPrefix("physical"), let n = Int(words[0]), (20...64).contains(n) else { return nil }
                 return n
             })
@@ -1106,9 +1111,10 @@ public struct SysfsScanner {
                 return .unknown("\(dir) is not readable: \(error)", remedy: "read it as root")
             }
             for name in names.sorted() where name.hasSuffix(".conf") {
-                let path = dir + "/" + name
+                let path = dir + "/" + TerminalSafe.escape(name)
+                let real = dir + "/" + name
                 do {
-                    let text = try root.readText(path, limit: 1 << 20)
+                    let text = try root.readText(real, limit: 1 << 20)
                     guard let ids = VFIOPCIIDMatch.parse(modprobeConfig: text, source: path) else {
                         return .unknown("\(path) has an `options vfio-pci ids=` entry that is not vendor:device[:…] in hex", remedy: "read \(path) of the host")
                     }
@@ -1125,7 +1131,7 @@ public struct SysfsScanner {
         let initramfsModules = "etc/initramfs-tools/modules"
         if root.kind(initramfsModules) != nil {
             guard let text = try? root.readText(initramfsModules, limit: 1 << 20),
-                  let ids = VFIOPCIIDMatch.parse(modprobeConfig: text.split(separator: "\n").map { "options " + $0 }.joined(separator: "\n"), source: initramfsModules) else {
+                  let ids = VFIOPCIIDMatch.parse(modprobeConfig: VFIOPCIIDMatch.logicalLines(text).map { "options " + $0 }.joined(separator: "\n"), source: initramfsModules) else {
                 return .unknown("\(initramfsModules) is unreadable or has a vfio-pci ids= entry that is not vendor:device[:…]", remedy: "read it as root")
             }
             found += ids
@@ -1133,10 +1139,9 @@ public struct SysfsScanner {
         }
         if root.kind("etc/dracut.conf.d") == .directory {
             for name in ((try? root.list("etc/dracut.conf.d")) ?? []).sorted() where name.hasSuffix(".conf") {
-                let path = "etc/dracut.conf.d/" + name
-                guard let text = try? root.readText(path, limit: 1 << 20),
-                      let ids = VFIOPCIIDMatch.parse(commandLine: text.split(separator: "\n").filter { $0.hasPrefix("kernel_cmdline") }
-                        .map { String($0.drop { $0 != "\"" }.dropFirst().prefix { $0 != "\"" }) }.joined(separator: " "), source: path) else {
+                let path = "etc/dracut.conf.d/" + TerminalSafe.escape(name)
+                guard let text = try? root.readText("etc/dracut.conf.d/" + name, limit: 1 << 20),
+                      let ids = VFIOPCIIDMatch.parse(commandLine: VFIOPCIIDMatch.dracutCommandLine(text), source: path) else {
                     return .unknown("\(path) is unreadable or has a vfio-pci.ids= entry that is not vendor:device[:…]", remedy: "read it as root")
                 }
                 found += ids

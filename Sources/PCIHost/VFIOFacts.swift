@@ -155,7 +155,7 @@ public struct IOMemRange: Hashable, Sendable {
     public static let firmwareFramebufferNames = ["efifb", "vesafb", "simplefb", "simple-framebuffer", "simpledrm", "BOOTFB"]
 
     public var isFirmwareFramebuffer: Bool {
-        Self.firmwareFramebufferNames.contains { name.hasPrefix($0) }
+        Self.firmwareFramebufferNames.contains { name.contains($0) }
     }
 
     /// Parses `/proc/iomem`. `nil` when a line is not the kernel's `start-end : name` (hex, start ≤ end).
@@ -172,6 +172,15 @@ public struct IOMemRange: Hashable, Sendable {
             let bounds = parts[0].dropLast().split(separator: "-")
             guard bounds.count == 2, let start = UInt64(bounds[0], radix: 16), let end = UInt64(bounds[1], radix: 16), start <= end else { return nil }
             ranges.append(IOMemRange(start: start, end: end, name: String(parts[1].dropFirst()), depth: indent / 2))
+        }
+        // The kernel prints a tree: each range lies inside the last one a level up, and the file is never empty.
+        guard !ranges.isEmpty else { return nil }
+        var parents: [IOMemRange] = []
+        for r in ranges {
+            guard r.depth <= parents.count else { return nil }
+            parents.removeLast(parents.count - r.depth)
+            if let parent = parents.last, !(parent.start == 0 && parent.end == 0), r.start < parent.start || r.end > parent.end { return nil }
+            parents.append(r)
         }
         return ranges
     }
@@ -243,9 +252,25 @@ public struct VFIOPCIIDMatch: Hashable, Sendable {
         return found
     }
 
+    /// Lines as modprobe reads them: CR LF or LF ends, a trailing backslash joins the next line.
+    static func logicalLines(_ text: String) -> [String] {
+        var lines: [String] = []
+        var current = ""
+        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
+            if raw.hasSuffix("\\") {
+                current += raw.dropLast() + " "
+            } else {
+                lines.append(current + raw)
+                current = ""
+            }
+        }
+        if !current.isEmpty { lines.append(current) }
+        return lines
+    }
+
     public static func parse(modprobeConfig text: String, source: String) -> [VFIOPCIIDMatch]? {
         var found: [VFIOPCIIDMatch] = []
-        for raw in text.split(separator: "\n") {
+        for raw in logicalLines(text) {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard words.count >= 3, words[0] == "options", words[1] == "vfio-pci" || words[1] == "vfio_pci" else { continue }
@@ -257,6 +282,17 @@ public struct VFIOPCIIDMatch: Hashable, Sendable {
             }
         }
         return found
+    }
+
+    /// The kernel command line dracut adds (`kernel_cmdline=` lines of dracut.conf.d, quoted with " or ' or not).
+    public static func dracutCommandLine(_ text: String) -> String {
+        logicalLines(text).compactMap { line -> String? in
+            let l = line.drop { $0 == " " || $0 == "\t" }
+            guard l.hasPrefix("kernel_cmdline"), let eq = l.firstIndex(of: "=") else { return nil }
+            var value = l[l.index(after: eq)...].drop { $0 == " " }
+            if let q = value.first, q == "\"" || q == "'" { value = value.dropFirst().prefix { $0 != q } }
+            return String(value)
+        }.joined(separator: " ")
     }
 
     /// Where modprobe reads its configuration (modprobe.d(5)), relative to the root.

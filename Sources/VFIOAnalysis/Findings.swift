@@ -56,7 +56,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     /// mounts, a unit wider than the selection). They leave the check line WARN and the unit ready.
     public var isCaution: Bool {
         [Self.noReset, .busResetOnly, .intxOnly, .intxMaskingBroken, .vfSharesPFState, .detachedVF, .hostBlockDevice,
-         .groupExpanded, .function0Missing, .groupPredictionMismatch, .notMigratable, .migrationUnverified, .relatedElsewhere, .mmioBudgetLarge].contains(self)
+         .groupExpanded, .function0Missing, .groupPredictionMismatch, .notMigratable, .migrationUnverified, .migrationUnknown, .relatedElsewhere, .mmioBudgetLarge].contains(self)
             || (self == .vfioDenylist)
     }
 
@@ -123,6 +123,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
     // Migration
     public static let migratable = Self("migratable", .migration)
     public static let notMigratable = Self("not-migratable", .migration)
+    public static let migrationUnknown = Self("migration-unknown", .migration)
     public static let migrationUnverified = Self("migration-unverified", .migration)
     // Host use
     public static let hostMounted = Self("host-mounted", .hostUse)
@@ -189,7 +190,7 @@ public struct FindingCode: RawRepresentable, Hashable, Sendable, CustomStringCon
         .hostDriver, .noDriver, .driverUnknown, .vfioPCINotLoaded, .vfioDenylist, .vfioBound,
         .backendAvailable, .backendNotLoaded, .noBackend, .backendUnknown,
         .vgpuTypeSet, .vgpuTypeUnset, .vgpuTypeUnknown,
-        .migratable, .notMigratable, .migrationUnverified,
+        .migratable, .notMigratable, .migrationUnverified, .migrationUnknown,
         .hostMounted, .hostSwap, .hostNetUp, .bootVGA, .hostBlockDevice, .hostUseUnknown, .vfioInUse, .hostUseClear,
         .firmwareFramebuffer, .firmwareFramebufferUnknown,
         .resetAvailable, .noReset, .busResetOnly, .resetUnknown,
@@ -319,8 +320,10 @@ public enum VFIODrivers {
 
     public static func isVFIO(_ driver: String?) -> Bool {
         guard let driver else { return false }
-        // A variant driver newer than the list still follows the naming of the others.
-        return vfioPCIDrivers.contains(driver) || driver.hasSuffix("_vfio_pci") || driver.hasSuffix("-vfio-pci") || driver.hasPrefix("vfio-pci")
+        // A variant driver newer than the list still follows the naming of the others (a driver name is
+        // letters, digits, '_' and '-': anything else is not one).
+        guard driver.utf8.allSatisfy({ $0 == 0x5f || $0 == 0x2d || (0x30...0x39).contains($0) || (0x41...0x5a).contains($0) || (0x61...0x7a).contains($0) }) else { return false }
+        return vfioPCIDrivers.contains(driver) || driver.hasSuffix("_vfio_pci") || driver.hasSuffix("-vfio-pci")
     }
 
     /// Drivers outside vfio-pci's family that register VFIO devices for the functions they keep: NVIDIA's `nvidia`

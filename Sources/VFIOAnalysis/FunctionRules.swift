@@ -4,7 +4,7 @@ import PCIHost
 /// Rules about the functions of one unit (a group, or a planned assignment expanded to its groups).
 /// One function per check line; each answers UNKNOWN, with the missing fact, where the input lacks it.
 public enum FunctionRules {
-    static func isBridge(_ f: PCIFunction) -> Bool {
+    public static func isBridge(_ f: PCIFunction) -> Bool {
         f.isBridge || f.config?.pciExpress.map { [.rootPort, .upstreamPort, .downstreamPort, .pcieToPCIBridge, .pciToPCIeBridge].contains($0.portType) } == true
     }
 
@@ -55,7 +55,7 @@ public enum FunctionRules {
     }
 
     /// Host bridges (0600), ISA/LPC bridges (0601) and IOMMUs (0806, e.g. the AMD-Vi function): the platform.
-    static func isChipset(_ f: PCIFunction) -> Bool {
+    public static func isChipset(_ f: PCIFunction) -> Bool {
         f.classCode.deviceClass == 0x0600 || f.classCode.deviceClass == 0x0601 || f.classCode.deviceClass == 0x0806
     }
 
@@ -133,7 +133,16 @@ public enum FunctionRules {
             guard f.provenance != .dump else { return [] }
             return [.unknown(.firmwareFramebufferUnknown, "Whether a firmware framebuffer still claims a BAR of \(a) is unknown.", functions: [a], u)]
         case let .known(ranges, _):
-            guard f.resourcesRead else { return [] }
+            guard f.resourcesRead else {
+                guard f.provenance != .dump else { return [] }
+                return [.unknown(.firmwareFramebufferUnknown, "Whether a firmware framebuffer still claims a BAR of \(a) is unknown.", functions: [a],
+                                 Unknown("the BAR ranges of \(a) (its resource file) are unknown", remedy: "read the host's own sysfs"))]
+            }
+            // A framebuffer range that is not a real range (0-0 in a file that otherwise shows addresses) says nothing.
+            if ranges.contains(where: { $0.isFirmwareFramebuffer && $0.start == 0 && $0.end == 0 }) {
+                return [.unknown(.firmwareFramebufferUnknown, "Whether a firmware framebuffer still claims a BAR of \(a) is unknown.", functions: [a],
+                                 Unknown("proc/iomem shows a firmware framebuffer without its addresses", remedy: "read proc/iomem as root"))]
+            }
             let hits = ranges.filter { r in r.isFirmwareFramebuffer && bars.contains { r.start <= $0.end && $0.start <= r.end } }
             guard !hits.isEmpty else { return [] }
             let evidence = hits.map { r in
@@ -590,18 +599,18 @@ public enum FunctionRules {
     static func mmioWindow(_ f: PCIFunction) -> [Finding] {
         let a = f.address
         guard f.resourcesRead else {
-            let u = f.provenance == .dump
+            let u = f.resourcesUnknown ?? (f.provenance == .dump
                 ? Unknown("a dump holds BAR addresses, not their sizes", remedy: "read the host's sysfs `resource` files (a snapshot has them)")
-                : Unknown("the `resource` file of \(a) was not read", remedy: "run vfio-inspect on a tree that has it")
+                : Unknown("the `resource` file of \(a) was not read", remedy: "run vfio-inspect on a tree that has it"))
             return [.unknown(.largeBAR, "Whether \(a)'s BARs fit the guest's default 64-bit MMIO window is unknown.", functions: [a], u)]
         }
-        let large = f.resources.filter { $0.index < 6 && $0.is64Bit && $0.size >= 1 << 32 }
+        let large = f.resources.filter { $0.index < 6 && $0.needs64Bit && $0.size >= 1 << 32 }
         guard !large.isEmpty else {
             let sized = f.resources.filter { $0.index < 6 && $0.size > 0 }
             return [Finding(.barsSized, .info, "\(a) has no 64-bit BAR of 4 GiB or more.", functions: [a],
                             evidence: ["resource: " + (sized.isEmpty ? "no BAR in use" : sized.map { "BAR \($0.index) \($0.size >> 10) KiB" }.joined(separator: ", "))])]
         }
-        let total = large.reduce(UInt64(0)) { $0 + $1.size }
+        let total = large.reduce(UInt64(0)) { a, b in a.addingReportingOverflow(b.size).overflow ? .max : a + b.size }
         return [Finding(.largeBAR, .info,
             "\(a) has 64-bit BARs of \(total >> 30) GiB in all: the guest firmware needs a 64-bit MMIO window at least that large.",
             functions: [a], evidence: large.map { "BAR \($0.index): \($0.size >> 30) GiB" })]

@@ -23,9 +23,9 @@ public struct MMIOBudget: Hashable, Sendable {
     public let unsized: [PCIAddress]
 
     /// Bytes of 64-bit BARs at their current sizes.
-    public var total: UInt64 { bars.reduce(0) { $0 + $1.size } }
+    public var total: UInt64 { bars.reduce(0) { a, b in a.addingReportingOverflow(b.size).overflow ? .max : a + b.size } }
     /// Bytes if every resizable BAR took its largest size (a guest driver may resize it when the window allows).
-    public var totalResized: UInt64 { bars.reduce(0) { $0 + max($1.size, $1.largest) } }
+    public var totalResized: UInt64 { bars.reduce(0) { a, b in a.addingReportingOverflow(max(b.size, b.largest)).overflow ? .max : a + max(b.size, b.largest) } }
 
     /// QEMU q35's default `pci-hole64-size` and OVMF's classic 64-bit aperture: 32 GiB each.
     public static let classicWindow: UInt64 = 32 << 30
@@ -40,7 +40,7 @@ public struct MMIOBudget: Hashable, Sendable {
             let rebar = f.config?.extendedCapabilities.lazy.compactMap { c -> ResizableBAR? in
                 if case let .resizableBAR(r) = c.body { return r } else { return nil }
             }.first
-            for r in f.resources where r.index < 6 && r.is64Bit && r.size > 0 && r.flags & 0x200 != 0 {
+            for r in f.resources where r.index < 6 && r.needs64Bit && r.size > 0 && r.flags & 0x200 != 0 {
                 var largest = r.size
                 if let entry = rebar?.entries.first(where: { $0.barIndex == r.index }), entry.supportedSizes != 0 {
                     let top = 63 - entry.supportedSizes.leadingZeroBitCount
@@ -83,11 +83,22 @@ public struct MMIOBudget: Hashable, Sendable {
                 "The unit's 64-bit BARs need \(gib(need)), more than half of this host's \(b)-bit physical address space: no guest window on this host can map them.",
                 functions: addresses, evidence: evidence, fix: "assign fewer devices per guest, or shrink the resizable BARs (their resource*_resize files) before assigning")]
         }
+        if bits.value == nil, need > classicWindow {
+            // The smallest physical width x86 CPUs have is 36 bits: beyond half of that, whether the host can map it
+            // at all depends on the width the input does not show.
+            return [.unknown(.mmioBudget, "Whether this host can map the unit's \(gib(need)) of 64-bit BARs in a guest is unknown: that depends on its physical address width.",
+                             functions: addresses, Unknown(bits.unknown?.reason ?? "the host's physical address width is unknown", remedy: "read proc/cpuinfo of the host (a snapshot made by this version has it)"))]
+                + largeFinding(budget, need: need, addresses: addresses, evidence: evidence, bits: bits)
+        }
         if need <= classicWindow {
             return [Finding(.mmioBudget, .info,
                 "The unit's 64-bit BARs (\(gib(budget.total))\(budget.totalResized > budget.total ? ", \(gib(budget.totalResized)) if resized" : "")) fit QEMU q35's default 32 GiB pci-hole64 and OVMF's classic 32 GiB aperture.",
                 functions: addresses, evidence: evidence)]
         }
+        return largeFinding(budget, need: need, addresses: addresses, evidence: evidence, bits: bits)
+    }
+
+    static func largeFinding(_ budget: MMIOBudget, need: UInt64, addresses: [PCIAddress], evidence: [String], bits: Fact<Int>) -> [Finding] {
         let (mib, gibs) = window(for: need)
         let dynamic = bits.value.map { b in " With host-phys-bits OVMF (edk2-stable202211+) opens 1/8 of the address space, \(gib(UInt64(1) << UInt64(max(0, b - 3))))\(UInt64(1) << UInt64(max(0, b - 3)) >= need ? ", which holds them" : ", which does not hold them: set X-PciMmio64Mb")." } ?? " The host's address width is unknown (\(bits.unknown?.reason ?? "")): whether host-phys-bits alone opens enough is unknown."
         return [Finding(.mmioBudgetLarge, .warn,

@@ -258,7 +258,8 @@ public enum Planner {
                         findings: findings, refusals: refusals,
                         verdict: refusals.isEmpty ? UnitVerdict(findings) : UnitVerdict(findings + refusals))
         plan.backend = options.backend
-        let budget = MMIOBudget.of(check.unit.compactMap { model.function($0) }.filter { !FunctionRules.isBridge($0) })
+        // The window the guest needs holds the BARs it maps: the placed functions, not the ones held unassigned.
+        let budget = MMIOBudget.of(plan.slots.flatMap(\.functions).compactMap { model.function($0.host) })
         let need = max(budget.total, budget.totalResized)
         if need > MMIOBudget.classicWindow { plan.mmioWindowGiB = MMIOBudget.window(for: need).gib }
         return plan

@@ -224,7 +224,7 @@ public enum VFIOBackendRules {
         let message = cannot.isEmpty
             ? "Whether the unit can be live-migrated is unknown for \(unknown.map(\.0.description).joined(separator: ", ")): which VFIO driver it will have, or whether that driver migrates, is unknown."
             : "The unit cannot be live-migrated: \(cannot.map { "\($0.0) (\($0.1))" }.joined(separator: ", "))\(unknown.isEmpty ? "" : "; unknown for \(unknown.map(\.0.description).joined(separator: ", "))"). A VM holding it must stop to move; assignment is not affected."
-        return [Finding(.notMigratable, .warn, message, functions: cannot.map(\.0) + unknown.map(\.0), evidence: basis)]
+        return [Finding(cannot.isEmpty ? .migrationUnknown : .notMigratable, .warn, message, functions: cannot.map(\.0) + unknown.map(\.0), evidence: basis)]
     }
 
     /// Whether the unit can be live-migrated: `true` when every endpoint's VFIO driver implements migration (or

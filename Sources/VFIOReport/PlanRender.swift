@@ -233,19 +233,45 @@ public enum PlanRender {
     /// kernel parameters the host findings ask for; and every vfio-pci `ids=` binding that would also capture a
     /// device outside the unit.
     public static func persist(_ plan: Plan, _ model: HostModel) -> String {
-        var out = ["#!/bin/sh"] + summary(plan, model).map { "# " + $0 }
+        // Every word from the input that reaches a command is a name the kernel could have written (letters,
+        // digits, '_', '-', '.'); anything else is left out with a comment, and comments carry no line ends.
+        func safeName(_ s: String?) -> String? {
+            guard let s, !s.isEmpty, s.utf8.allSatisfy({ $0 == 0x5f || $0 == 0x2d || $0 == 0x2e || (0x30...0x39).contains($0) || (0x41...0x5a).contains($0) || (0x61...0x7a).contains($0) }) else { return nil }
+            return s
+        }
+        func comment(_ s: String) -> String { "# " + TerminalSafe.escape(s).split(separator: "\n").joined(separator: " ") }
+        var out = ["#!/bin/sh"] + summary(plan, model).map(comment)
         out += ["#", "# Keeps the unit on VFIO across reboots, by address. Run once as root on this host.", "set -eu"]
         var bind: [(PCIAddress, String)] = []
-        var softdeps: Set<String> = []
+        var softdeps: [String: Set<String>] = [:]
         for a in plan.detached {
             guard let f = model.function(a) else { continue }
-            if vfioOwned(a, model) {
-                out.append("# \(a) is a VFIO device of \(f.driver ?? "its driver") already (vfio-dev): its driver stays")
+            // Bridges and the platform's own functions are never bound, whatever --force planned.
+            if FunctionRules.isBridge(f) || FunctionRules.isChipset(f) {
+                out.append(comment("\(a) is a bridge or part of the platform: left with the host"))
                 continue
             }
-            let target = VFIOBackendRules.vfioDriver(f).driver ?? "vfio-pci"
+            if vfioOwned(a, model) {
+                out.append(comment("\(a) is a VFIO device of \(f.driver ?? "its driver") already (vfio-dev): its driver stays"))
+                continue
+            }
+            guard let target = safeName(VFIOBackendRules.vfioDriver(f).driver ?? "vfio-pci") else {
+                out.append(comment("\(a): the VFIO driver's name from the input is not a driver name; bind it by hand"))
+                continue
+            }
             bind.append((a, target))
-            if let d = f.driver, !VFIODrivers.isVFIO(d) { softdeps.insert(d) }
+            if let d = f.driver, !VFIODrivers.isVFIO(d) {
+                if let host = safeName(d) {
+                    // A variant driver depends on the host driver's module (mlx5_vfio_pci on mlx5_core): a softdep
+                    // cannot put it first; driver_override alone keeps the host driver off the function.
+                    if target == "vfio-pci" { softdeps[host, default: []].insert("vfio-pci") }
+                } else {
+                    out.append(comment("\(a)'s host driver name from the input is not a driver name: no softdep for it"))
+                }
+            }
+            if f.isVirtualFunction {
+                out.append(comment("\(a) is a VF: it exists only after its PF's sriov_numvfs is written at boot (a udev rule or unit of your own); the binding below applies when it appears"))
+            }
         }
         if !bind.isEmpty {
             out.append("if command -v driverctl >/dev/null 2>&1; then")
@@ -257,28 +283,25 @@ public enum PlanRender {
             out.append("EOF")
             out.append("fi")
         }
-        let modules = Set(bind.map { $0.1 == "vfio-pci" ? "vfio-pci" : (VFIOPCIDriverInfo.named($0.1)?.module ?? $0.1) })
-        if !softdeps.isEmpty {
-            out.append("# Load \(modules.sorted().joined(separator: ", ")) before the host driver\(softdeps.count == 1 ? "" : "s") that would claim the device first.")
-            for d in softdeps.sorted() {
-                out.append("cat > /etc/modprobe.d/vfio-inspect-\(d).conf <<'EOF'")
-                out.append("softdep \(d) pre: \(modules.sorted().joined(separator: " "))")
-                out.append("EOF")
-            }
+        for (d, modules) in softdeps.sorted(by: { $0.key < $1.key }) {
+            out.append("# Load \(modules.sorted().joined(separator: ", ")) before \(d), which would claim the device first.")
+            out.append("cat > /etc/modprobe.d/vfio-inspect-\(d).conf <<'EOF'")
+            out.append("softdep \(d) pre: \(modules.sorted().joined(separator: " "))")
+            out.append("EOF")
         }
         out.append("# A driver in the initramfs binds before the root file system is mounted: rebuild it with the above.")
         out.append("if command -v update-initramfs >/dev/null 2>&1; then update-initramfs -u; elif command -v dracut >/dev/null 2>&1; then dracut -f; fi")
-        // Kernel parameters: what the host's IOMMU and interrupt-remapping findings ask for.
-        let params = plan.findings.filter { ($0.code.line == .iommu || $0.code.line == .interruptRemapping) && $0.severity != .info }
+        // Kernel parameters: what the host's IOMMU and interrupt-remapping findings ask for, and a firmware framebuffer's.
+        let params = plan.findings.filter { ($0.code.line == .iommu || $0.code.line == .interruptRemapping || $0.code == .firmwareFramebuffer) && $0.severity != .info }
         for f in params {
-            out.append("# kernel command line (\(f.code)): \(f.fix ?? f.message)")
+            out.append(comment("kernel command line (\(f.code)): \(f.fix ?? f.message)"))
         }
         switch model.environment.vfioPCIIDs {
         case let .unknown(u):
-            out.append("# Whether a vfio-pci ids= binding (kernel command line, modprobe.d) also captures other devices at boot is unknown: \(u.reason) (\(u.remedy)).")
+            out.append(comment("Whether a vfio-pci ids= binding (kernel command line, modprobe.d, the initramfs's configuration) also captures other devices at boot is unknown: \(u.reason) (\(u.remedy))."))
         case let .known(ids, evidence):
-            if ids.isEmpty { out.append("# No vfio-pci ids= binding on this host (\(evidence)).") }
-            for f in plan.findings where f.code == .planIDsCapture { out.append("# WARNING \(f.message) Fix: \(f.fix ?? "")") }
+            if ids.isEmpty { out.append(comment("No vfio-pci ids= binding on this host (\(evidence)).")) }
+            for f in plan.findings where f.code == .planIDsCapture { out.append(comment("WARNING \(f.message) Fix: \(f.fix ?? "")")) }
         }
         return out.joined(separator: "\n") + "\n"
     }

@@ -79,6 +79,107 @@ struct GuestResourcesTests {
         #expect(message.contains("address width is unknown"), "\(message)")
     }
 
+    /// The base of the damage cases: a 3D controller (0302) with efifb inside BAR 0 (needs preparation).
+    static func framebufferBase() throws -> String {
+        let root = try copy()
+        try write("0x030200\n", root + "/" + nic + "/class")
+        var config = try Data(contentsOf: URL(fileURLWithPath: root + "/" + nic + "/config"))
+        config[0x09] = 0x00; config[0x0a] = 0x02; config[0x0b] = 0x03
+        try config.write(to: URL(fileURLWithPath: root + "/" + nic + "/config"))
+        try write("00000000-00000fff : Reserved\nfe200000-fe3fffff : PCI Bus 0000:02\n  fe240000-fe25ffff : 0000:02:00.0\n    fe240000-fe24ffff : efifb\n", root + "/proc/iomem")
+        return root
+    }
+
+    static func rank(_ verdict: String?) -> Int {
+        switch verdict { case "ready": 0; case "needs-preparation": 1; default: 2 }
+    }
+
+    static let damages: [(name: String, line: String, change: @Sendable (String) throws -> Void)] = [
+        ("resource garbage", "host-use", { r in try write("garbage\n", r + "/" + nic + "/resource") }),
+        ("resource first line deleted", "host-use", { r in
+            let lines = try String(contentsOfFile: r + "/" + nic + "/resource", encoding: .utf8).split(separator: "\n")
+            try write(lines.dropFirst().joined(separator: "\n") + "\n", r + "/" + nic + "/resource") }),
+        ("resource BAR 0 reversed", "host-use", { r in
+            var lines = try String(contentsOfFile: r + "/" + nic + "/resource", encoding: .utf8).split(separator: "\n").map(String.init)
+            lines[0] = "0x00000000fe25ffff 0x00000000fe240000 0x0000000000040200"
+            try write(lines.joined(separator: "\n") + "\n", r + "/" + nic + "/resource") }),
+        ("resource missing", "host-use", { r in try FileManager.default.removeItem(atPath: r + "/" + nic + "/resource") }),
+        ("iomem efifb zeroed", "host-use", { r in
+            try write("00000000-00000fff : Reserved\nfe200000-fe3fffff : PCI Bus 0000:02\n  fe240000-fe25ffff : 0000:02:00.0\n    00000000-00000000 : efifb\n", r + "/proc/iomem") }),
+        ("iomem efifb outside its parent", "host-use", { r in
+            try write("00000000-00000fff : Reserved\nfe200000-fe3fffff : PCI Bus 0000:02\n  fe240000-fe25ffff : 0000:02:00.0\n    c0000000-c0ffffff : efifb\n", r + "/proc/iomem") }),
+        ("iomem efifb name with an escape", "host-use", { r in
+            try write("00000000-00000fff : Reserved\nfe200000-fe3fffff : PCI Bus 0000:02\n  fe240000-fe25ffff : 0000:02:00.0\n    fe240000-fe24ffff : \u{1b}[31mefifb\n", r + "/proc/iomem") }),
+        ("iomem empty", "host-use", { r in try write("", r + "/proc/iomem") }),
+    ]
+
+    @Test("damaged BAR ranges, proc/iomem or address sizes never make the verdict better", arguments: damages.map(\.name))
+    func damagedResources(_ name: String) throws {
+        let d = try #require(Self.damages.first { $0.name == name })
+        let base = try Self.check(try Self.framebufferBase())
+        let root = try Self.framebufferBase()
+        try d.change(root)
+        let json = try Self.check(root)
+        #expect(Self.rank(json["verdict"] as? String) >= Self.rank(base["verdict"] as? String), "\(name): \(base["verdict"] ?? "?") → \(json["verdict"] ?? "?")")
+        let line = (json["checks"] as? [[String: Any]] ?? []).first { $0["id"] as? String == d.line }
+        #expect(line?["result"] as? String != "PASS", "\(name): \(d.line) passes")
+    }
+
+    @Test("a narrow host's FAIL stays no better when its address sizes line is damaged; overflowing BARs do not trap",
+          arguments: ["address sizes\t: -36 bits physical, 48 bits virtual", "address sizes\t: 36 bits virtual, 48 bits physical", "address sizes\t:\t36 bits physical, 48 bits virtual"])
+    func damagedWidth(_ line: String) throws {
+        let root = try Self.copy()
+        try Self.bigBAR(root, gib: 64, physicalBits: 36)
+        try Self.write("processor\t: 0\n\(line)\n", root + "/proc/cpuinfo")
+        let json = try Self.check(root)
+        #expect(json["verdict"] as? String != "ready" && json["verdict"] as? String != "needs-preparation", "\(line): \(json["verdict"] ?? "?")")
+        // Ranges whose sizes overflow a 64-bit sum.
+        let lines = try String(contentsOfFile: root + "/" + Self.nic + "/resource", encoding: .utf8).split(separator: "\n").map(String.init)
+        var huge = lines
+        huge[0] = "0x8000000000000000 0xffffffffffffffff 0x000000000014220c"
+        huge[2] = "0x0000000000000000 0x7fffffffffffffff 0x000000000014220c"
+        try Self.write(huge.joined(separator: "\n") + "\n", root + "/" + Self.nic + "/resource")
+        let r = try Command.tool(["check", "--json", "--root", root, "02:00.0"])
+        #expect(r.status != 132 && !r.stderr.contains("Fatal") && !r.stderr.contains("overflow"), "\(r.status) \(r.stderr.prefix(300))")
+    }
+
+    @Test("a dump's Region line that disagrees with the hex (a 64-bit BAR said 32-bit) leaves the sizes unknown")
+    func damagedRegion() throws {
+        let source = Fixtures.directory.appendingPathComponent("realdata/nvidia-bug-report-lspci/asus-proart-x670e-creator-wifi_b.lspci-nnDvvvxxxx.txt").path
+        let text = try String(contentsOfFile: source, encoding: .utf8)
+        let damaged = text.replacingOccurrences(of: "Region 1: Memory at e000000000 (64-bit, prefetchable) [size=64G]", with: "Region 1: Memory at e000000000 (32-bit, prefetchable) [size=64G]")
+        #expect(damaged != text)
+        let dir = try Fixtures.temporaryDirectory("region")
+        try damaged.write(toFile: dir + "/dump.txt", atomically: false, encoding: .utf8)
+        let json = try Command.json(try Command.tool(["check", "--json", "--dump", dir + "/dump.txt", "01:00.0"]).stdout)
+        let line = (json["checks"] as? [[String: Any]] ?? []).first { $0["id"] as? String == "mmio-window" }
+        #expect(line?["result"] as? String == "UNKNOWN", "\(line ?? [:])")
+    }
+
+    @Test("persist never carries a name from the input into a command")
+    func persistInjection() throws {
+        let source = Fixtures.directory.appendingPathComponent("realdata/nvidia-bug-report-lspci/lambda-vector-asus-pro-ws-wrx80e-sage-se_b.lspci-nnDvvvxxx.txt").path
+        let text = try String(contentsOfFile: source, encoding: .utf8)
+        let dir = try Fixtures.temporaryDirectory("persist-injection")
+        for (i, evil) in ["ixgbe$(touch PWNED)", "vfio-pci x;touch PWNED", "vfio-pci_garbage"].enumerated() {
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            var inBlock = false
+            for j in lines.indices {
+                if lines[j].hasPrefix("0000:25:00.0 ") { inBlock = true } else if !lines[j].hasPrefix("\t") && !lines[j].isEmpty && !lines[j].hasPrefix("0") { }
+                else if lines[j].hasPrefix("0000:") { inBlock = false }
+                if inBlock, lines[j].contains("Kernel driver in use:") { lines[j] = "\tKernel driver in use: " + evil; inBlock = false }
+            }
+            let file = dir + "/dump\(i).txt"
+            try lines.joined(separator: "\n").write(toFile: file, atomically: false, encoding: .utf8)
+            let script = try Command.tool(["plan", "--format", "persist", "--force", "--dump", file, "25:00.0"]).stdout
+            let commands = script.split(separator: "\n").filter { !$0.hasPrefix("#") }
+            #expect(!commands.contains { $0.contains("PWNED") || $0.contains("x;touch") || $0.contains("$(") }, "\(evil): \(commands)")
+            let check = try Command.json(try Command.tool(["check", "--json", "--dump", file, "25:00.0"]).stdout)
+            let drivers = (check["checks"] as? [[String: Any]] ?? []).first { $0["id"] as? String == "drivers" }
+            #expect(drivers?["result"] as? String != "PASS", "\(evil): the drivers line passes")
+        }
+    }
+
     @Test("a real machine's dump: an Ada GPU with a 64 GiB Resizable BAR 1 (lspci's Region sizes) needs a 128 GiB window")
     func realLargeBAR() throws {
         // nvidia-bug-report lspci -nnDvvvxxxx of an ASUS ProArt X670E with two Ada GPUs (../shared/realdata/SOURCES.md).
@@ -112,7 +213,7 @@ struct GuestResourcesTests {
         let hidden = try Self.check(root)
         #expect(Self.codes(hidden, "host-use").contains("firmware-framebuffer-unknown") && hidden["verdict"] as? String == "undetermined")
         // The framebuffer elsewhere: nothing to say.
-        try Self.write("00000000-00000fff : Reserved\n  c0000000-c0ffffff : efifb\n", root + "/proc/iomem")
+        try Self.write("00000000-00000fff : Reserved\nc0000000-c0ffffff : PCI Bus 0000:00\n  c0000000-c03fffff : efifb\n", root + "/proc/iomem")
         let clear = try Self.check(root)
         #expect(!Self.codes(clear, "host-use").contains { $0.hasPrefix("firmware-framebuffer") } && clear["verdict"] as? String == "ready")
     }
