@@ -22,7 +22,22 @@ public enum RelatedFunctions {
     /// domain, bus and device number), and endpoints below the same switch upstream port as a member with the
     /// member's vendor and subsystem IDs (a card with its own switch). Bridges and VFs are never added (a PF's
     /// VFs are the SR-IOV rules' business). One pass over the members and their slots.
-    public static func related(to unit: [PCIAddress], _ model: HostModel) -> [RelatedFunction] {
+    /// The non-VF endpoints below each switch upstream port: built once per report, not per unit (a host with
+    /// thousands of functions would otherwise pay a pass over all of them for every unit).
+    public struct SwitchIndex: Sendable {
+        let belowUpstreamPort: [PCIAddress: [PCIFunction]]
+
+        public init(_ model: HostModel) {
+            var below: [PCIAddress: [PCIFunction]] = [:]
+            for f in model.functions where !f.isBridge && !f.isVirtualFunction {
+                if let port = RelatedFunctions.switchUpstreamPort(of: f, model) { below[port, default: []].append(f) }
+            }
+            belowUpstreamPort = below
+        }
+    }
+
+    /// `index`: `SwitchIndex(model)` when the caller asks for many units; built here when needed otherwise.
+    public static func related(to unit: [PCIAddress], _ model: HostModel, index: SwitchIndex? = nil) -> [RelatedFunction] {
         let inUnit = Set(unit)
         var seen: Set<PCIAddress> = []
         var found: [RelatedFunction] = []
@@ -30,11 +45,7 @@ public enum RelatedFunctions {
             guard !inUnit.contains(f.address), !f.isBridge, !f.isVirtualFunction, seen.insert(f.address).inserted else { return }
             found.append(RelatedFunction(address: f.address, group: model.groupKnown(f) ? f.iommuGroup : nil, reason: reason, member: member))
         }
-        // Endpoints below each switch upstream port, by port: built once.
-        var belowUpstreamPort: [PCIAddress: [PCIFunction]] = [:]
-        for f in model.functions where !f.isBridge && !f.isVirtualFunction {
-            if let port = switchUpstreamPort(of: f, model) { belowUpstreamPort[port, default: []].append(f) }
-        }
+        var built = index
         for a in unit {
             guard let m = model.function(a), !m.isBridge, !m.isVirtualFunction else { continue }
             for f in model.slots[a.slot] ?? [] where f.address != a {
@@ -45,7 +56,8 @@ public enum RelatedFunctions {
                 found.append(RelatedFunction(address: s, group: nil, reason: "function \(s.function) of the same slot \(a.slot) (the input could not read it)", member: a))
             }
             guard let port = switchUpstreamPort(of: m, model), let sv = m.subsystemVendorID, let sd = m.subsystemDeviceID, sv != 0, sv != 0xffff else { continue }
-            for f in belowUpstreamPort[port] ?? [] where f.vendorID == m.vendorID && f.subsystemVendorID == sv && f.subsystemDeviceID == sd {
+            if built == nil { built = SwitchIndex(model) }
+            for f in built?.belowUpstreamPort[port] ?? [] where f.vendorID == m.vendorID && f.subsystemVendorID == sv && f.subsystemDeviceID == sd {
                 add(f, "below the same switch (upstream port \(port)) with the same vendor and subsystem IDs \(hex(sv, 4)):\(hex(sd, 4)) (likely one card)", a)
             }
         }
@@ -61,8 +73,8 @@ public enum RelatedFunctions {
 
     /// A caution for a unit that takes part of a device: the related functions in other groups, each with its
     /// group and why (`plan --with-related` takes them too).
-    public static func findings(_ unit: [PCIAddress], _ model: HostModel) -> [Finding] {
-        let related = related(to: unit, model)
+    public static func findings(_ unit: [PCIAddress], _ model: HostModel, index: SwitchIndex? = nil) -> [Finding] {
+        let related = related(to: unit, model, index: index)
         guard !related.isEmpty else { return [] }
         let list = related.map { r in "\(r.address) (\(r.group.map { "group \($0)" } ?? "no group shown")): \(r.reason)" }
         return [Finding(.relatedElsewhere, .warn,

@@ -43,12 +43,13 @@ public enum Reporter {
         let hostFindings = hostFindings(model, prediction)
         let hostShared = hostFindings.filter { $0.severity == .fail || $0.severity == .unknown }
         var units: [UnitReport] = []
+        let switches = RelatedFunctions.SwitchIndex(model)
         if model.environment.groupSource.isKnown {
             for g in model.groups {
                 let (members, missing) = resolve(g.members, model)
                 var findings = hostShared + FunctionRules.evaluate(members, model: model, missing: missing)
                 findings += groupIntegrity(g, members: members, missing: missing, model: model)
-                findings += RelatedFunctions.findings(g.members, model)
+                findings += RelatedFunctions.findings(g.members, model, index: switches)
                 let match = prediction.match(forKernelGroup: g.id)
                 units.append(UnitReport(groupID: g.id, members: g.members, verdict: UnitVerdict(findings), findings: findings,
                                         causes: match?.causes ?? [], predicted: match != nil))

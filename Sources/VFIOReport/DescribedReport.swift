@@ -159,6 +159,7 @@ public struct DescribedReport: Encodable, Sendable {
                                    diagnostics: listing.host.diagnostics, ungrouped: report.ungrouped.map(\.description))
         functions = listing.functions
         let acsOverride = model.environment.commandLineParameters["pcie_acs_override"]
+        let switches = RelatedFunctions.SwitchIndex(model)
         groups = report.units.filter(keepingUnits).map { u in
             let why = describedWhy(causes: u.causes, memberCount: u.members.count, predicted: u.predicted, acsOverride: acsOverride,
                                    undecided: !report.prediction.unexplainedKernelGroups.contains(u.members.sorted()))
@@ -166,7 +167,7 @@ public struct DescribedReport: Encodable, Sendable {
             return DescribedUnit(id: u.groupID, members: u.members.map(\.description), verdict: u.verdict.rawValue,
                                  findings: u.findings.map(DescribedFinding.init), why: why, predicted: u.predicted, certain: certain,
                                  migratable: VFIOBackendRules.migratable(u.members.compactMap { model.function($0) }, model),
-                                 related: RelatedFunctions.related(to: u.members, model).map(DescribedRelated.init))
+                                 related: RelatedFunctions.related(to: u.members, model, index: switches).map(DescribedRelated.init))
         }
         predictedGroups = report.prediction.groups.map(DescribedPredictedGroup.init)
         groupPredictionMatches = report.prediction.matchesKernel
