@@ -11,7 +11,9 @@ public struct RegisterBlock: Hashable, Sendable {
 
     /// Reads `length` bytes at `offset`, or as many as are readable; `nil` if not even `minimum` are.
     public static func read(_ source: some ConfigSource, at offset: Int, length: Int, minimum: Int) -> RegisterBlock? {
-        let available = min(length, source.readableCount - offset)
+        // A sparse source (registers rebuilt from lspci's text) may know a capability's registers but not the
+        // bytes after them: the block is what it knows without a gap.
+        let available = source.knownLength(at: offset, limit: min(length, source.readableCount - offset))
         guard available >= minimum, let bytes = source.bytes(at: offset, count: available) else { return nil }
         return RegisterBlock(offset: offset, bytes: bytes)
     }
