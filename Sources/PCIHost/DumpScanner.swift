@@ -22,10 +22,14 @@ public struct DumpScanner {
     }
 
     public func scan() throws(HostScanError) -> HostModel {
-        let text = try DumpText(DumpText.readInput(path), name: path == "-" ? "standard input" : path)
-        let dumped = try readBytes(text)
-        guard !dumped.isEmpty else { throw .dumpEmpty(path) }
+        var text = try DumpText(DumpText.readInput(path), name: path == "-" ? "standard input" : path)
+        let hasHex = text.annotations.values.contains { !$0.rows.isEmpty || !$0.shortRows.isEmpty }
+        let dumped = hasHex ? try readBytes(text) : []
+        guard !dumped.isEmpty || !text.annotations.isEmpty else { throw .dumpEmpty(path) }
         var hostDiagnostics: [Diagnostic] = text.notes.map { Diagnostic(code: "dump-normalized", message: $0) }
+        // What was read, form by form (a paste often mixes several).
+        let forms = text.formCounts.sorted { $0.key < $1.key }.map { "\($0.value) function(s) in \($0.key.rawValue)" }
+        if !forms.isEmpty { hostDiagnostics.append(Diagnostic(code: "input-forms", message: "read " + forms.joined(separator: "; "))) }
         var functions: [PCIFunction] = []
         var seen: Set<PCIAddress> = []
         // A listing may name a function twice, once as text and once with its hex: only the
@@ -45,7 +49,24 @@ public struct DumpScanner {
             }
             functions.append(function(from: d, annotations: text.annotations[address], text: text))
         }
-        guard !functions.isEmpty else { throw .dumpWithoutConfig(path, functions: dumped.count) }
+        // Functions the text gives without hex: their facts as lspci printed them.
+        let known = Set(functions.map(\.address))
+        text = resolvingNames(text, skipping: known)
+        let named = Set(text.annotations.keys)
+        let extendedDomains = Set(text.annotations.filter { $0.value.text.capabilities.contains(where: \.extended) || $0.value.rows.contains(0x100) }.map(\.key.domain))
+        for (address, a) in text.annotations.sorted(by: { $0.key < $1.key }) where !known.contains(address) {
+            guard a.text.vendorID != nil, a.text.deviceID != nil else { continue }
+            let siblings = named.contains { $0.slot == address.slot && $0.function > 0 }
+            functions.append(textFunction(address, annotations: a, text: text, multifunction: address.function == 0 && siblings,
+                                          extendedReadable: extendedDomains.contains(address.domain)))
+            seen.insert(address)
+        }
+        let withoutIDs = text.annotations.filter { !known.contains($0.key) && ($0.value.text.vendorID == nil || $0.value.text.deviceID == nil) }.keys.sorted()
+        if let first = withoutIDs.first {
+            hostDiagnostics.append(Diagnostic(code: "text-without-ids",
+                message: "\(withoutIDs.count) function(s) (e.g. \(first)) are named without their vendor and device IDs (lspci without -nn, or a tree without -nn): left out; paste `lspci -nnk` with it"))
+        }
+        guard !functions.isEmpty else { throw .dumpWithoutConfig(path, functions: max(dumped.count, text.annotations.count)) }
         Self.assignUpstreamFromBusNumbers(&functions, diagnostics: &hostDiagnostics)
         var environment = HostEnvironment()
         let remedy = Provenance.dump.fileRemedy("")
@@ -55,14 +76,25 @@ public struct DumpScanner {
         environment.swaps = .unknown("a dump holds no swap table", remedy: remedy)
         var groups: [IOMMUGroup] = []
         if text.hasGroupLines {
+            if !text.listedGroups.isEmpty, text.annotations.values.contains(where: { $0.text.forms.contains(.groupListing) || $0.text.forms.contains(.sysfsLinks) }) {
+                hostDiagnostics.append(Diagnostic(code: "group-listing", message: "the IOMMU groups are those of the pasted group listing (\(Set(text.listedGroups.values).count) groups, \(text.listedGroups.count) functions)"))
+            }
             environment.groupSource = .dumpLines
-            let grouped = Dictionary(grouping: functions.filter { $0.iommuGroup != nil }, by: { $0.iommuGroup ?? -1 })
-            groups = grouped.map { IOMMUGroup(id: $0.key, members: $0.value.map(\.address).sorted()) }.sorted { $0.id < $1.id }
+            // Members are every function with a group line, read or not: a function the text names but could not be
+            // read (no IDs) is in its group all the same.
+            var memberships: [Int: [PCIAddress]] = [:]
+            for f in functions { if let g = f.iommuGroup { memberships[g, default: []].append(f.address) } }
+            let built = Set(functions.map(\.address))
+            for (address, a) in text.annotations where !built.contains(address) && !a.groupConflict {
+                if let g = a.iommuGroup { memberships[g, default: []].append(address) }
+            }
+            groups = memberships.map { IOMMUGroup(id: $0.key, members: $0.value.sorted()) }.sorted { $0.id < $1.id }
             // lspci numbers groups 0…N in probe order; a whole-machine dump shows them all and the host bridge at
             // 00:00.0. Gaps, or no 00:00.0, mean a filtered dump (`lspci -s`, `-d`) that may leave members out.
             let ids = Set(groups.map(\.id))
             let contiguous = ids.count == (ids.max() ?? -1) + 1
-            let hasFirst = functions.contains { $0.address == PCIAddress(bus: 0, device: 0, function: 0) }
+            // A group listing names only grouped functions (00:00.0 of an AMD host is in none), so only gaps count there.
+            let hasFirst = functions.contains { $0.address == PCIAddress(bus: 0, device: 0, function: 0) } || !text.listedGroups.isEmpty
             // lspci prints 64, 256 or 4096 bytes a function: another length means the text was cut off.
             let cut = functions.first { ![64, 256, 4096].contains($0.configBytesReadable) && $0.configBytesReadable > 16 }
             // An add-in endpoint (off bus 00, where chipset functions set the bit freely) whose function 0 sets the
@@ -70,15 +102,39 @@ public struct DumpScanner {
             let slots = Dictionary(grouping: functions, by: \.address.slot)
             let lonely = functions.first { f in
                 f.address.bus != 0 && f.classCode.baseClass != 0x06 && f.address.function == 0 && f.multifunctionBit && f.header?.layout == .endpoint && (slots[f.address.slot]?.count ?? 0) == 1
+                    && !text.annotations.keys.contains { $0.slot == f.address.slot && $0 != f.address }
             }
-            if !contiguous || !hasFirst || cut != nil || lonely != nil {
+            // A function above 0 without its function 0 (the kernel scans functions 1-7 only behind function 0), where no
+            // SR-IOV PF could have made it a VF: function 0 was cut away.
+            let sriovBuses = Set(functions.filter { ($0.config?.sriov?.numVFs ?? 0) > 0 }.map { $0.address.bus })
+            let orphan = functions.first { f in
+                f.address.function > 0 && slots[f.address.slot]?.contains(where: { $0.address.function == 0 }) != true
+                    && !text.annotations.keys.contains(PCIAddress(domain: f.address.domain, bus: f.address.bus, device: f.address.device, function: 0))
+                    && sriovBuses.isEmpty
+            }
+            // A function the kernel would group (not the host bridge or the IOMMU itself, which AMD-Vi leaves out) with
+            // no group line while others have one: its line was lost, and it may belong to any group.
+            let lineless = functions.first { f in
+                f.iommuGroup == nil && !f.diagnostics.contains { $0.code == "group-inconsistent" }
+                    && !f.classCode.isHostBridge && f.classCode.deviceClass != 0x0806 && f.configUnusable == nil
+            }
+            if !contiguous || !hasFirst || cut != nil || lonely != nil || orphan != nil || lineless != nil {
                 let why = !contiguous ? "its group numbers have gaps (\(ids.count) groups, the highest \(ids.max() ?? 0))"
                     : !hasFirst ? "it lacks 0000:00:00.0"
                     : cut.map { "\($0.address) has \($0.configBytesReadable) bytes, not the 64, 256 or 4096 lspci prints: the text was cut off" }
+                    ?? orphan.map { "\($0.address) is there without function 0 of its slot" }
+                    ?? lineless.map { "\($0.address) has no `IOMMU group` line while other functions do" }
                     ?? "\(lonely?.address.description ?? "a function 0") sets the multifunction bit, but no other function of its slot is in the dump"
                 environment.groupMembershipIncomplete = Unknown("the dump looks filtered (\(why)): members of its groups that it does not show may exist",
                                                                 remedy: "capture the whole machine: `lspci -nnkvvvxxxx` as root")
                 hostDiagnostics.append(Diagnostic(code: "dump-partial", message: "the dump looks filtered (\(why)); group membership beyond it is unknown"))
+            }
+            // A text that contradicts itself about a function (a header line lost, so its block ran into the one
+            // before): a function may be missing from its group, so every group's membership is uncertain.
+            if environment.groupMembershipIncomplete == nil,
+               let torn = functions.first(where: { f in f.diagnostics.contains { $0.code == "text-contradiction" } }) {
+                environment.groupMembershipIncomplete = Unknown("the text says contradictory things about \(torn.address) (a block run together with another, or pasted twice differently): a function may be missing from its group",
+                                                                remedy: "paste the whole `lspci -nnkvvv` output again, unedited")
             }
             // A function whose group lines contradict each other may belong to any group: all groups are uncertain.
             if environment.groupMembershipIncomplete == nil,
@@ -186,8 +242,129 @@ public struct DumpScanner {
                     message: "vendor and device read ffff: absent, powered off, or a virtual function whose IDs only sysfs knows"))
             }
         }
+        applyText(&function, annotations: annotations, text: text, problem: problem)
+        function.hostUse = .unknown("a dump holds no interfaces, block devices or displays", remedy: Provenance.dump.fileRemedy(""))
+        if let names, problem == nil, !(function.vendorID == 0xffff && function.deviceID == 0xffff) { function.takeNames(from: names) }
+        return function
+    }
+
+    /// Text without -nn names functions without IDs: their IDs, class and subsystem are looked up in the pci.ids file
+    /// `names` reads, where exactly one entry renders as the printed name (`PCINameIndex`).
+    func resolvingNames(_ text: DumpText, skipping known: Set<PCIAddress>) -> DumpText {
+        let needing = text.annotations.filter { !known.contains($0.key) && (($0.value.text.vendorID == nil && $0.value.text.nameText != nil) || ($0.value.text.deviceClass == nil && $0.value.text.className != nil)) }
+        guard !needing.isEmpty, let file = names?.filePath, !file.hasSuffix(".gz"),
+              let bytes = try? DumpText.readInput(file, limit: 32 << 20) else { return text }
+        let index = PCINameIndex(bytes)
+        var copy = text
+        for (address, a) in needing {
+            var t = a.text
+            if t.vendorID == nil, let n = t.nameText, let (v, d) = index.ids(n) {
+                t.vendorID = v
+                t.deviceID = d
+                t.idsFromNames = "\(hex(v, 4)):\(hex(d, 4)) is the one entry of \(file) named `\(n)` (the text has no -nn IDs)"
+                if t.identityLine == nil { t.identityLine = a.line }
+            }
+            if t.deviceClass == nil, let c = t.className, let code = index.deviceClass(c) { t.deviceClass = code }
+            if t.subsystemVendorID == nil, let s = t.subsystemText, let v = t.vendorID, let d = t.deviceID, let (sv, sd) = index.subsystem(s, vendor: v, device: d) {
+                t.subsystemVendorID = sv
+                t.subsystemDeviceID = sd
+            }
+            copy.replaceFacts(t, for: address)
+        }
+        return copy
+    }
+
+    /// A function known only from lspci's text: its identity as printed, and config space rebuilt from `-vv` register
+    /// lines where the text has them (`TextConfigImage`); everything else unknown with the form that would show it.
+    func textFunction(_ address: PCIAddress, annotations a: DumpText.Annotations, text: DumpText, multifunction: Bool, extendedReadable: Bool) -> PCIFunction {
+        let t = a.text
+        let line = t.identityLine ?? a.line
+        let remedy = "paste `sudo lspci -nnkvvvxxxx` (as root, with the hex) for the whole machine"
+        var cls = UInt32(t.deviceClass ?? 0xff00) << 8 | UInt32(t.progIf ?? 0)
+        if t.deviceClass == nil { cls = 0xff_0000 }
+        var function = PCIFunction(
+            address: address, vendorID: t.vendorID ?? 0xffff, deviceID: t.deviceID ?? 0xffff,
+            subsystemVendorID: t.subsystemVendorID, subsystemDeviceID: t.subsystemDeviceID,
+            classCode: ClassCode(rawValue: cls), revision: t.revision ?? 0, header: nil,
+            configBytesReadable: 0, configSize: 0)
+        function.provenance = .dump
+        if let how = t.idsFromNames { function.diagnostics.append(Diagnostic(code: "ids-from-names", message: how)) }
+        let forms = t.forms.sorted().map(\.rawValue).joined(separator: ", ")
+        if t.identityConflict {
+            function.configUnusable = Unknown("blocks of the text about \(address) disagree on its IDs, class, revision or capabilities (line \(line)): what it is, is unknown", remedy: remedy)
+            function.diagnostics.append(Diagnostic(code: "text-contradiction", message: "the text describes \(address) twice, differently; nothing is taken from it"))
+        } else if t.deviceClass == nil {
+            function.configUnusable = Unknown("the text (\(forms), line \(line)) names \(address) with its IDs but not its class", remedy: "paste `lspci -nnk` with it")
+        } else if let (source, image) = TextConfigImage.build(t, multifunction: multifunction, extendedReadable: extendedReadable),
+                  let header = try? ConfigHeader(from: source) {
+            function.header = header
+            function.configBytesReadable = source.readableCount
+            function.configSize = source.readableCount
+            if t.capabilitiesDenied {
+                function.configGap = Unknown("the text shows `Capabilities: <access denied>` for \(address) (line \(t.capabilitiesDeniedLine ?? line)): lspci ran without root and read only the 64-byte header",
+                                             remedy: "run lspci as root: `sudo lspci -nnkvvv`")
+            } else if let gap = image.chainGap {
+                function.configGap = Unknown(gap + " for \(address)", remedy: "paste `sudo lspci -nnkvvvxxxx`, whose hex holds every register")
+            }
+            if options.decodeCapabilities, let decoded = try? ConfigSpaceDecoder.decode(source) {
+                function.config = decoded
+                // The decoder's words for bytes it could not read speak of a dump's length; the text's reason is configGap.
+                function.diagnostics += decoded.diagnostics.filter { !["capability-truncated", "capabilities-unreadable", "extended-capabilities-unreadable"].contains($0.code) }
+                if let ssvid = decoded.capabilities.lazy.compactMap({ c -> BridgeSubsystem? in
+                    if case let .bridgeSubsystem(b) = c.body { return b } else { return nil }
+                }).first, function.subsystemVendorID == nil {
+                    function.subsystemVendorID = ssvid.subsystemVendorID
+                    function.subsystemDeviceID = ssvid.subsystemID
+                }
+            }
+            if !image.notShown.isEmpty {
+                function.diagnostics.append(Diagnostic(code: "text-registers-not-shown",
+                    message: "lspci's text gives no registers for \(image.notShown.joined(separator: ", ")): no rule reads them"))
+            }
+            if !t.interruptShown {
+                function.interruptPinUnknown = Unknown("the text has no `Interrupt:` line for \(address): its interrupt pin is unknown (taken as pin A)", remedy: "paste the function's whole `lspci -vv` block")
+            }
+            if !multifunction {
+                function.multifunctionUnknown = Unknown(address.function == 0
+                    ? "lspci's text never prints the header-type register, and the text shows no other function of slot \(address.slot): whether \(address) sets the multifunction bit is unknown"
+                    : "lspci's text never prints the header-type register of \(address) (the kernel counts it multifunction as a function above 0)",
+                                                        remedy: "`lspci -s \(address) -xxx` shows it (byte 0e, bit 7)")
+            }
+            if function.subsystemVendorID == nil, header.layout == .endpoint {
+                // lspci -vv prints `Subsystem:` unless the register reads 0000 or ffff (show_verbose): none either way.
+                function.subsystemVendorID = header.subsystemVendorID
+                function.subsystemDeviceID = header.subsystemID
+            }
+        } else {
+            function.declaredBusNumbers = t.busNumbers
+            let why: String
+            if let damaged = t.damagedLines.first {
+                why = "line \(damaged) of the text, a register line lspci prints for \(address), cannot be read (cut or garbled): its header registers are unknown"
+            } else if t.verbosity >= 2, t.busNumbers == nil, t.deviceClass == 0x0604 || t.deviceClass == 0x0609 {
+                why = "the lspci -vv text of bridge \(address) has no `Bus:` line: its header is unknown"
+            } else {
+            switch t.verbosity {
+            case 1: why = "lspci -v text (line \(line)) names the capabilities of \(address) but prints none of their registers, and no Control or Status line"
+            default: why = "the text (\(forms), line \(line)) gives the IDs and class of \(address), not its registers"
+            }
+            }
+            function.configGap = Unknown(why, remedy: "paste `sudo lspci -nnkvvv` (as root), or `sudo lspci -nnkvvvxxxx`")
+            if !multifunction {
+                function.multifunctionUnknown = Unknown("the text does not show the header-type register of \(address)", remedy: "`lspci -s \(address) -xxx` shows it (byte 0e, bit 7)")
+            }
+        }
+        applyText(&function, annotations: a, text: text, problem: function.configUnusable?.reason)
+        function.hostUse = .unknown("lspci's text holds no interfaces, block devices or displays", remedy: Provenance.dump.fileRemedy(""))
+        if let names, function.configUnusable == nil { function.takeNames(from: names) }
+        return function
+    }
+
+    /// What the text says of a function besides its bytes: group, driver, modules, BAR sizes.
+    func applyText(_ function: inout PCIFunction, annotations: DumpText.Annotations?, text: DumpText, problem: String?) {
+        let address = function.address
         let line = annotations.map { " (line \($0.line))" } ?? ""
         if annotations?.groupConflict == true {
+            function.claimedGroups = (annotations?.claimedGroups ?? []).sorted()
             function.diagnostics.append(Diagnostic(code: "group-inconsistent",
                 message: "\(address) has `IOMMU group` lines that disagree (a function pasted twice) or name no group: its group is unknown"))
         } else if let group = annotations?.iommuGroup {
@@ -198,7 +375,7 @@ public struct DumpScanner {
                                               remedy: "capture with `lspci -k` (e.g. `lspci -nnkvvvxxxx`)")
         } else if let driver = annotations?.driver {
             function.driverBinding = .known(driver, evidence: "the dump's `Kernel driver in use: \(driver)`\(line)")
-        } else if text.hasKernelLines {
+        } else if let section = annotations?.section, text.sectionsWithKernelLines.contains(section) {
             function.driverBinding = .known(nil, evidence: "the dump was made with `lspci -k` and shows no driver for \(address)\(line)")
         } else {
             function.driverBinding = .unknown("the dump has no `Kernel driver in use:` lines", remedy: "capture with `lspci -k` (e.g. `lspci -nnkvvvxxxx`)")
@@ -226,9 +403,6 @@ public struct DumpScanner {
                 function.resourcesUnknown = Unknown("a `Region` line\(line) of \(address) disagrees with its BAR register in the hex", remedy: "capture the dump again with `lspci -nnkvvvxxxx`")
             }
         }
-        function.hostUse = .unknown("a dump holds no interfaces, block devices or displays", remedy: Provenance.dump.fileRemedy(""))
-        if let names, problem == nil, !(function.vendorID == 0xffff && function.deviceID == 0xffff) { function.takeNames(from: names) }
-        return function
     }
 
     /// With config space only, a function's parent is the bridge whose secondary bus is the function's bus.
@@ -272,7 +446,7 @@ public struct DumpScanner {
         }
         var bridgeFor: [BusKey: PCIAddress] = [:]
         for f in functions {
-            guard let numbers = f.header?.busNumbers, numbers.secondary != 0 else { continue }
+            guard let numbers = f.bridgeBusNumbers, numbers.secondary != 0 else { continue }
             let key = BusKey(domain: f.address.domain, bus: numbers.secondary)
             if let other = bridgeFor[key], other != f.address {
                 diagnostics.append(Diagnostic(code: "bus-number-conflict",

@@ -126,6 +126,8 @@ public struct PCIFunction: Hashable, Sendable {
     /// NVIDIA's vGPU state of a VF (`nvidia/creatable_vgpu_types`, `nvidia/current_vgpu_type`); `nil` when absent.
     public var nvidiaVGPU: NVIDIAVGPUState?
     public var iommuGroup: Int?
+    /// Every group a dump's lines named for the function when they disagree (its group is unknown, but it is one of these).
+    public var claimedGroups: [Int] = []
     public var numaNode: Int?
     /// `reset_method`: `nil` when the file is absent (older kernels), `[]` when it is empty.
     public var resetMethods: [String]?
@@ -164,8 +166,22 @@ public struct PCIFunction: Hashable, Sendable {
     public var hostUse: Fact<HostUse> = .unknown("the input holds no sysfs tree below the function", remedy: "run vfio-inspect on the host, or on a snapshot of it")
     public var diagnostics: [Diagnostic] = []
 
-    /// Bit 7 of header-type byte 0x0e (`false` when unreadable).
+    /// Bit 7 of header-type byte 0x0e (`false` when unreadable; see `multifunctionUnknown`).
     public var multifunctionBit: Bool { header?.multifunction ?? false }
+    /// Why the multifunction bit is unknown although the header's other registers are known: lspci's text never
+    /// prints the header-type register, so a function 0 whose listing shows no other function of its slot may or may
+    /// not set it. (Functions above 0 imply it: the kernel scans them only behind a function 0 that sets it.)
+    public var multifunctionUnknown: Unknown?
+    /// Why the interrupt pin is unknown for a function read from lspci's -vv text without an `Interrupt:` line (the
+    /// rebuilt header holds pin A then, the worst case).
+    public var interruptPinUnknown: Unknown?
+    /// Bus numbers a bridge's text gives (`Bus: primary=…` of lspci -v, a `-tv` tree) when its header is not rebuilt.
+    public var declaredBusNumbers: BridgeBusNumbers?
+    /// A bridge's primary, secondary and subordinate bus: from its header, else from what the input declares.
+    public var bridgeBusNumbers: BridgeBusNumbers? { header?.busNumbers ?? declaredBusNumbers }
+    /// Why config space beyond the IDs is unknown for a function read from lspci's text (`-v` names capabilities without
+    /// their registers; `-nnk`, listings and trees print none; `<access denied>`; a capability whose lines are missing).
+    public var configGap: Unknown?
     /// The kernel's modalias of the function (`pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X`, pci_uevent), `nil`
     /// while its subsystem IDs are unknown.
     public var modalias: String? {
@@ -201,6 +217,7 @@ public struct PCIFunction: Hashable, Sendable {
     /// Why the capability list is not known (`nil` when it was read to its end or does not exist).
     public var capabilitiesUnknown: Unknown? {
         if let configUnusable { return configUnusable }
+        if let configGap, config == nil || config?.capabilityCoverage == .unreadable { return configGap }
         guard let config else {
             let reason = header == nil
                 ? "only \(configBytesReadable) config bytes of \(address) are readable: not even the 64-byte header"
@@ -238,6 +255,7 @@ public struct PCIFunction: Hashable, Sendable {
         case .notImplemented:
             return .known(nil, evidence: "no PCI Express capability, so no extended config space")
         case .unreadable:
+            if let configGap { return .unknown(configGap) }
             return .unknown("extended config space (0x100 and up) of \(address) is beyond the \(configBytesReadable) bytes the input holds, so its ACS capability is unknown",
                             remedy: provenance.configRemedy)
         }

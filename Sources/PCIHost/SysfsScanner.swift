@@ -27,11 +27,11 @@ public enum HostScanError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .dumpUnreadable(path, reason):
             "cannot read the dump \(path): \(reason)"
         case let .dumpWithoutConfig(path, count):
-            "\(path) names \(count) functions but holds no config-space bytes for them (an `lspci -v` listing without -x?); capture it with `lspci -xxxx` or use `vfio-inspect snapshot`"
+            "\(path) names \(count) functions but gives neither their config-space bytes nor their IDs (lspci text without -nn?); paste `lspci -nnk`, `lspci -nnvvv` or, best, `sudo lspci -nnkvvvxxxx`"
         case let .dumpMalformed(path, line, text):
             "\(path):\(line): a hex line libpci would reject ('\(text)'); expected 'oo: xx xx …' with two hex digits per byte"
         case let .dumpEmpty(path):
-            "\(path) holds no config-space dump (expected the output of `lspci -x`, `-xxx` or `-xxxx`)"
+            "\(path) holds no PCI listing this tool reads (expected lspci output: `-nnk`, `-nnvvv`, `-xxxx`, `-tvnn`, `-vmmnn`, or an IOMMU group listing)"
         }
     }
 }

@@ -76,6 +76,11 @@ final class LibPCIAccess {
         pointer.pointee.method = method.rawValue
     }
 
+    /// The pci.ids file libpci reads names from (`id_file_name`: its compiled-in default, or the one set).
+    var nameListPath: String? {
+        pointer.pointee.id_file_name.map { String(cString: $0) }
+    }
+
     func setNameListPath(_ path: String) {
         // libpci keeps the pointer; to_be_freed = 1 hands ownership of the strdup'd copy to it.
         path.withCString { p in

@@ -54,6 +54,9 @@ public final class PCIIDDatabase {
         lookup(PCI_LOOKUP_PROGIF, Int32(deviceClass), Int32(progIf))
     }
 
+    /// The pci.ids file the names come from (libpci's `id_file_name`).
+    public var filePath: String? { access.nameListPath }
+
     /// Whether the database could be loaded at all (false: pci.ids missing or unreadable).
     public var isAvailable: Bool {
         guard !failed else { return false }
