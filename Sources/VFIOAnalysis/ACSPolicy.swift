@@ -19,7 +19,8 @@ public struct ACSPolicy: Sendable {
     public init(context: ACSContext) { self.context = context }
 
     /// The kernel's `dev->multifunction`: function 0 takes its header bit, any function above 0 is
-    /// multifunction (`pci_scan_slot`), and VFs, created by `pci_iov_add_virtfn`, never are.
+    /// multifunction (`pci_scan_slot`), and VFs, created by `pci_iov_add_virtfn`, never are. A function 0 whose bit
+    /// the input does not show (`multifunctionUnknown`) answers `false` here; `evaluate` treats it as unknown.
     public func isMultifunction(_ f: PCIFunction) -> Bool {
         if f.isVirtualFunction { return false }
         return f.address.function > 0 || f.multifunctionBit
@@ -86,6 +87,12 @@ public struct ACSPolicy: Sendable {
         case .downstreamPort, .rootPort:
             return flagsEnabled(f, subject: type.name)
         case .endpoint, .upstreamPort, .legacyEndpoint, .rootComplexIntegratedEndpoint:
+            // A function 0 whose multifunction bit is not in the input (lspci's text): isolated only if its ACS would
+            // isolate it either way, else unknown.
+            if let u = f.multifunctionUnknown, f.address.function == 0, !f.isVirtualFunction {
+                let verdict = flagsEnabled(f, subject: type.name)
+                return verdict.isIsolated ? verdict : .unknown(Unknown("whether \(f.address) (\(type.name)) needs ACS to isolate depends on its multifunction bit: \(u.reason)", remedy: u.remedy))
+            }
             guard isMultifunction(f) else { return .isolated(why: "single-function \(type.name): ACS not applicable") }
             return flagsEnabled(f, subject: "multifunction \(type.name)")
         default:

@@ -304,10 +304,16 @@ public enum GroupPredictor {
             let subjectVerdict = policy.evaluate(subject)
             // A function 0 whose header is unreadable may or may not be multifunction: the pass's assumption decides.
             var multifunction = policy.isMultifunction(subject)
-            if subject.header == nil, subject.address.function == 0, !subject.isVirtualFunction {
-                note(address, Unknown("whether slot \(subject.address.slot) is multifunction is unknown: the header of \(subject.address) is not readable",
-                                      remedy: subject.provenance.configRemedy))
-                multifunction = assumption == .notIsolated
+            // Functions above 0 in the input imply the bit (the kernel scans them only behind a function 0 that sets it).
+            let above = (model.slots[subject.address.slot] ?? []).contains { $0.address.function > 0 && !$0.isVirtualFunction }
+            if subject.header == nil || subject.multifunctionUnknown != nil, subject.address.function == 0, !subject.isVirtualFunction {
+                if above {
+                    multifunction = true
+                } else {
+                    note(address, subject.multifunctionUnknown ?? Unknown("whether slot \(subject.address.slot) is multifunction is unknown: the header of \(subject.address) is not readable",
+                                                                          remedy: subject.provenance.configRemedy))
+                    multifunction = assumption == .notIsolated
+                }
             }
             if multifunction, !isolates(subjectVerdict, for: address) {
                 let mates = (model.slots[subject.address.slot] ?? []).filter {
@@ -367,6 +373,10 @@ public enum GroupPredictor {
                       }) {
                 // Between the two outcomes: inside the worst-case group, and made of whole best-case groups.
                 // Some mix of the unknown facts gives exactly this group.
+                onlyUnderAssumption = true
+            } else if members.contains(where: { model.function($0)?.position.value == nil }) {
+                // A member whose parent the input does not show (a group listing, a filtered dump): which bridges its
+                // group rests on is unknown, so no prediction can be held against this group.
                 onlyUnderAssumption = true
             } else {
                 unexplained.append(members)

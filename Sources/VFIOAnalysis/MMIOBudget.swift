@@ -21,6 +21,10 @@ public struct MMIOBudget: Hashable, Sendable {
     public let bars: [BARSize]
     /// Endpoints whose BAR sizes the input does not hold (a dump): the budget is then a lower bound.
     public let unsized: [PCIAddress]
+    /// Functions with 64-bit BARs whose Resizable BAR capability the input cannot show (extended config space
+    /// unreadable: a 256-byte dump, a non-root reader, lspci text without the capability's lines): how far a guest's
+    /// driver may grow them is unknown.
+    public var resizeUnknown: [PCIAddress] = []
 
     /// Bytes of 64-bit BARs at their current sizes.
     public var total: UInt64 { bars.reduce(0) { a, b in a.addingReportingOverflow(b.size).overflow ? .max : a + b.size } }
@@ -49,7 +53,13 @@ public struct MMIOBudget: Hashable, Sendable {
                 bars.append(BARSize(function: f.address, index: r.index, size: r.size, largest: largest, prefetchable: r.prefetchable))
             }
         }
-        return MMIOBudget(bars: bars, unsized: unsized)
+        let resizeUnknown = Set(bars.map(\.function)).filter { a in
+            guard let f = members.first(where: { $0.address == a }) else { return false }
+            return f.capabilitiesUnknown != nil || (f.config?.pciExpress != nil && f.config?.extendedCoverage == .unreadable)
+        }.sorted()
+        var budget = MMIOBudget(bars: bars, unsized: unsized)
+        budget.resizeUnknown = resizeUnknown
+        return budget
     }
 
     /// The 64-bit window to give the guest for `bytes`: the power of two above it (room for the BARs' natural
@@ -89,6 +99,12 @@ public struct MMIOBudget: Hashable, Sendable {
             return [.unknown(.mmioBudget, "Whether this host can map the unit's \(gib(need)) of 64-bit BARs in a guest is unknown: that depends on its physical address width.",
                              functions: addresses, Unknown(bits.unknown?.reason ?? "the host's physical address width is unknown", remedy: "read proc/cpuinfo of the host (a snapshot made by this version has it)"))]
                 + largeFinding(budget, need: need, addresses: addresses, evidence: evidence, bits: bits)
+        }
+        if need <= classicWindow, !budget.unsized.isEmpty || !budget.resizeUnknown.isEmpty {
+            // Fitting at the sizes known is no answer when some sizes, or how far they may grow, are not known.
+            let who = (budget.unsized + budget.resizeUnknown).map(\.description).joined(separator: ", ")
+            return [.unknown(.mmioBudget, "The unit's known 64-bit BARs (\(gib(need))) fit the 32 GiB window QEMU q35 and OVMF open by default, but the BAR sizes or Resizable BAR limits of \(who) are not in the input.",
+                             functions: addresses, Unknown("the input does not show all of the unit's BAR sizes and Resizable BAR capabilities", remedy: "read the host's sysfs as root (resource files, and config space beyond 256 bytes)"))]
         }
         if need <= classicWindow {
             return [Finding(.mmioBudget, .info,

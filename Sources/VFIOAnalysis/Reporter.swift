@@ -209,13 +209,21 @@ public enum Reporter {
         for address in selected where !inUnit.contains(address) {
             if source.isKnown, let g = groupOf[address] {
                 g.members.forEach(add)
+                // Groups that may have members the input does not show: the unit is at least the predicted group.
+                if model.environment.groupMembershipIncomplete != nil { prediction.group(of: address)?.members.forEach(add) }
                 let (members, missing) = resolve(g.members, model)
                 result.findings += groupIntegrity(g, members: members, missing: missing, model: model).filter { $0.code != .sharedGroup }
                 continue
             }
             if let u = model.environment.groupMembershipIncomplete {
+                // The unit is at least what config space says must go with it (the predicted group, worst case): an
+                // unknown group never shrinks it to the function alone.
                 add(address)
+                prediction.group(of: address)?.members.forEach(add)
+                // Lines that named several groups: it is in one of them, so the unit holds them all.
+                for id in model.function(address)?.claimedGroups ?? [] { model.groups.first { $0.id == id }?.members.forEach(add) }
                 result.findings.append(.unknown(.groupUnknown, "Which IOMMU group \(address) is in is unknown.", functions: [address], u))
+                result.findings.append(directMappingUnknown(address))
                 continue
             }
             switch source {
@@ -224,6 +232,8 @@ public enum Reporter {
                                                functions: [address], evidence: [HostRules.groupSourceEvidence(source) + ", and none holds \(address)"]))
                 add(address)
             case .dumpLines:
+                // No line for it in a dump that is otherwise whole (DumpScanner counts a lost line, or lines that
+                // disagree, as incomplete membership, handled above): a function the kernel put in no group.
                 add(address)
                 result.findings.append(.unknown(.groupUnknown, "The dump has no `IOMMU group:` line for \(address): its group is unknown.", functions: [address],
                                                 Unknown("lspci printed no group for \(address)", remedy: "capture with `lspci -nnkvvvxxxx` on the host, as root")))
@@ -243,6 +253,13 @@ public enum Reporter {
         }
         result.unit.sort()
         return result
+    }
+
+    /// A group the input does not name has reserved regions it does not show either: whether the kernel refuses it
+    /// for a firmware 1:1 mapping is unknown, never "no mapping".
+    static func directMappingUnknown(_ address: PCIAddress) -> Finding {
+        .unknown(.directMapping, "Whether the IOMMU group of \(address) has a firmware-mandated 1:1 mapping (which makes the kernel refuse to attach it to a VM) is unknown: which group it is, is unknown.",
+                 functions: [address], Unknown("the group of \(address), and so its reserved_regions, is not in the input", remedy: "read sys/kernel/iommu_groups/N/reserved_regions on the host (a snapshot has it)"))
     }
 
     /// Guests enumerate functions 1–7 of a slot only when function 0 is there (x86 guests scan a slot's other

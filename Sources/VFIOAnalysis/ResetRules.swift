@@ -82,7 +82,9 @@ public enum ResetRules {
                 }
             }
         }
+        // Functions the input names but could not read are on their bus all the same.
         let siblings = model.addresses(onBusOf: f.address, except: f.address)
+            + model.skippedFunctions.filter { $0.domain == f.address.domain && $0.bus == f.address.bus && $0 != f.address }
         // quirk_no_bus_reset on the function, its parent, or anything else below the parent bars the bus reset.
         let barred: String? = {
             guard case let .known(.below(p), _) = f.position else { return nil }

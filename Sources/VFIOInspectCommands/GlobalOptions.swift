@@ -12,7 +12,7 @@ public struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Read the host under DIR instead of / (DIR/sys, DIR/proc): a snapshot or a chroot.", valueName: "DIR"), completion: .directory)
     public var root: String = "/"
 
-    @Option(name: .long, help: ArgumentHelp("Read an lspci -x/-xxx/-xxxx hex dump instead of sysfs (- for standard input); its `IOMMU group:` and `Kernel driver in use:` lines give groups and drivers, other host facts are unknown.", valueName: "FILE"), completion: .file())
+    @Option(name: .long, help: ArgumentHelp("Read lspci output instead of sysfs (- for standard input): hex dumps (-x/-xxx/-xxxx), -v/-vv/-vvv text, -nnk, -tvnn, -vmmnn, IOMMU group listings, alone or mixed in one paste. Its `IOMMU group` and `Kernel driver in use:` lines give groups and drivers; registers the text does not print, and other host facts, are unknown.", valueName: "FILE"), completion: .file())
     public var dump: String?
 
     @Option(name: .customLong("pci-ids"), help: ArgumentHelp("The pci.ids file to take names from (default: libpci's).", valueName: "FILE"), completion: .file())

@@ -137,7 +137,7 @@ public struct DescribedFunction: Encodable, Sendable {
         subsystemName = f.subsystemName
         className = f.className
         headerType = f.header.map { Int($0.layout.rawValue) }
-        multifunction = f.header?.multifunction
+        multifunction = f.multifunctionUnknown == nil ? f.header?.multifunction : nil
         driver = f.driver
         kernelModules = f.kernelModules.value
         driverOverride = f.driverOverride
@@ -252,7 +252,7 @@ public struct DescribedListing: Encodable, Sendable {
             let physical = members.filter { !$0.isVirtualFunction }
             return DescribedSlot(slot: slot.description, functions: members.map(\.address.description),
                                  multifunction: physical.count > 1 || physical.contains { $0.address.function > 0 || $0.multifunctionBit }
-                                     ? true : physical.contains { $0.header == nil } ? nil : false,
+                                     ? true : physical.contains { $0.header == nil || $0.multifunctionUnknown != nil } ? nil : false,
                                  hasFunction0: members.contains { $0.address.function == 0 } ? true : members.first?.provenance == .dump ? nil : false,
                                  physicalSlot: members.first?.physicalSlot)
         }

@@ -83,7 +83,9 @@ public enum ListText {
         if let types = f.mediatedDeviceTypes, !types.isEmpty {
             flags.append("mdev parent (\(types.count) type\(types.count == 1 ? "" : "s"))")
         }
-        if f.configUnusable != nil {
+        if f.configUnusable != nil, f.rawConfig == nil, f.header == nil, f.configBytesReadable == 0 {
+            flags.append("from text: class or registers unknown")
+        } else if f.configUnusable != nil {
             flags.append("config space not responding")
         } else if f.configBytesReadable < f.configSize {
             flags.append("config \(f.configBytesReadable)/\(f.configSize) bytes readable")

@@ -24,7 +24,9 @@ public enum ShowText {
             let name = f.subsystemVendorName.map { "\($0) \(f.subsystemName ?? "Device")" } ?? f.subsystemName ?? "Device"
             line("Subsystem", "\(name) [\(hex(sv, 4)):\(hex(sd, 4))]")
         }
-        if let h = f.header {
+        if let h = f.header, let u = f.multifunctionUnknown {
+            line("Header", "\(h.layout), multifunction bit unknown (\(u.reason); \(u.remedy))")
+        } else if let h = f.header {
             line("Header", "\(h.layout), multifunction bit \(h.multifunction ? "set" : "clear")")
         } else if let u = f.configUnusable {
             line("Header", "not decoded: \(u.reason) (\(u.remedy))")
@@ -84,7 +86,7 @@ public enum ShowText {
         }
         line("Reset", resetText(f, model))
         if f.config == nil || f.capabilitiesUnknown != nil {
-            let pin = f.header.map { $0.interruptPin >= 1 && $0.interruptPin <= 4 ? "INTx pin \(["A", "B", "C", "D"][Int($0.interruptPin) - 1]); " : "" } ?? ""
+            let pin = f.interruptPinUnknown != nil ? "INTx pin unknown; " : f.header.map { $0.interruptPin >= 1 && $0.interruptPin <= 4 ? "INTx pin \(["A", "B", "C", "D"][Int($0.interruptPin) - 1]); " : "" } ?? ""
             line("Interrupts", "\(pin)MSI and MSI-X unknown (\(f.capabilitiesUnknown?.reason ?? "capabilities not decoded"))")
         }
         if let config = f.config {
@@ -166,7 +168,9 @@ public enum ShowText {
 
     static func interruptText(_ f: PCIFunction, _ config: DecodedConfigSpace) -> String {
         var parts: [String] = []
-        if let pin = f.header?.interruptPin, pin >= 1, pin <= 4 {
+        if f.interruptPinUnknown != nil {
+            parts.append("INTx pin unknown (no `Interrupt:` line)")
+        } else if let pin = f.header?.interruptPin, pin >= 1, pin <= 4 {
             parts.append("INTx pin \(["A", "B", "C", "D"][Int(pin) - 1])")
         }
         if let m = config.msiX { parts.append("MSI-X \(m.tableSize) vector\(m.tableSize == 1 ? "" : "s")\(m.enabled ? " (enabled)" : "")") }
