@@ -131,7 +131,7 @@ struct BadInputTests {
         #expect(throws: HostScanError.dumpEmpty(dir + "/text")) { try DumpScanner(path: dir + "/text").scan() }
         let r = try Command.tool(["list", "--dump", dir + "/text"])
         #expect(r.status == 3)
-        #expect(r.stderr.contains("holds no config-space dump"))
+        #expect(r.stderr.contains("holds no PCI listing"))
     }
 
     @Test("libpci's fatal dump errors come back as errors; the process lives on")
