@@ -129,6 +129,16 @@ public struct DumpScanner {
                                                                 remedy: "capture the whole machine: `lspci -nnkvvvxxxx` as root")
                 hostDiagnostics.append(Diagnostic(code: "dump-partial", message: "the dump looks filtered (\(why)); group membership beyond it is unknown"))
             }
+            // A line that names a function no form could read (a damaged listing line or record), or groups read from a
+            // section of the paste that follows a filtering command (`| grep`, `lspci -s`): members may be missing.
+            if environment.groupMembershipIncomplete == nil, let line = text.unreadFunctionLines.first {
+                environment.groupMembershipIncomplete = Unknown("line \(line) of the paste names a function but cannot be read: that function may belong to any group",
+                                                                remedy: "paste the listing again, unedited")
+            }
+            if environment.groupMembershipIncomplete == nil, !text.filteredSections.isDisjoint(with: text.listingSections) {
+                environment.groupMembershipIncomplete = Unknown("the group listing follows a filtering command (`grep`, `head`, `lspci -s`/`-d`): it may leave members out",
+                                                                remedy: "paste the whole listing, unfiltered")
+            }
             // A text that contradicts itself about a function (a header line lost, so its block ran into the one
             // before): a function may be missing from its group, so every group's membership is uncertain.
             if environment.groupMembershipIncomplete == nil,
@@ -290,7 +300,9 @@ public struct DumpScanner {
         function.provenance = .dump
         if let how = t.idsFromNames { function.diagnostics.append(Diagnostic(code: "ids-from-names", message: how)) }
         let forms = t.forms.sorted().map(\.rawValue).joined(separator: ", ")
-        if t.identityConflict {
+        // A second block whose capability lines differ from the first's: the two disagree.
+        let repeatedDiffers = t.capabilities.contains { $0.repeatedDetail != nil && $0.repeatedDetail != $0.detail }
+        if t.identityConflict || repeatedDiffers {
             function.configUnusable = Unknown("blocks of the text about \(address) disagree on its IDs, class, revision or capabilities (line \(line)): what it is, is unknown", remedy: remedy)
             function.diagnostics.append(Diagnostic(code: "text-contradiction", message: "the text describes \(address) twice, differently; nothing is taken from it"))
         } else if t.deviceClass == nil {
@@ -354,6 +366,13 @@ public struct DumpScanner {
             }
         }
         applyText(&function, annotations: a, text: text, problem: function.configUnusable?.reason)
+        if t.identityConflict || repeatedDiffers {
+            // A text that contradicts itself about the function (a header line lost, so two functions' lines ran
+            // together): its driver lines may be another function's.
+            let why = Unknown("the text contradicts itself about \(address) (line \(line)): its driver lines may belong to another function", remedy: remedy)
+            function.driverBinding = .unknown(why)
+            function.kernelModules = .unknown(why)
+        }
         function.hostUse = .unknown("lspci's text holds no interfaces, block devices or displays", remedy: Provenance.dump.fileRemedy(""))
         if let names, function.configUnusable == nil { function.takeNames(from: names) }
         return function
@@ -374,7 +393,7 @@ public struct DumpScanner {
             function.driverBinding = .unknown("the dump's `Kernel driver in use:` line\(line) for \(address) is empty or contradicted by a second block",
                                               remedy: "capture with `lspci -k` (e.g. `lspci -nnkvvvxxxx`)")
         } else if let driver = annotations?.driver {
-            function.driverBinding = .known(driver, evidence: "the dump's `Kernel driver in use: \(driver)`\(line)")
+            function.driverBinding = .known(driver, evidence: "`Kernel driver in use: \(driver)` in the input's block for \(address)\(line.isEmpty ? "" : " (its header at " + line.dropFirst(2))")
         } else if let section = annotations?.section, text.sectionsWithKernelLines.contains(section) {
             function.driverBinding = .known(nil, evidence: "the dump was made with `lspci -k` and shows no driver for \(address)\(line)")
         } else {

@@ -57,6 +57,9 @@ public struct DumpText: Sendable {
     public private(set) var annotations: [PCIAddress: Annotations] = [:]
     /// Whether any `Kernel driver in use:` or `Kernel modules:` line is present (the dump was made with `-k`).
     public private(set) var hasKernelLines = false
+    /// Labels of the block being read (`Subsystem`, `Kernel driver in use`, …): one that comes twice in one block
+    /// means a header line between two functions was lost.
+    var blockLabels: Set<String> = []
     /// Sections of the paste (runs of lspci output between lines that are not lspci's, such as a shell prompt) whose
     /// blocks carry `Kernel driver in use:`/`Kernel modules:` lines: lspci ran with -k (or -v) there, so a function of
     /// such a section without a driver line has none.
@@ -82,6 +85,38 @@ public struct DumpText: Sendable {
     public private(set) var withoutIDs: [PCIAddress: Int] = [:]
     /// Domains and buses a `lspci -tv` tree shows.
     public private(set) var treeEntries = 0
+
+    /// A line without SGR colour sequences (`ESC [ digits ; … m` or `K`) and with no-break spaces as spaces.
+    static func cleaned(_ line: ArraySlice<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(line.count)
+        var i = line.startIndex
+        while i < line.endIndex {
+            if line[i] == 0x1b, line.index(after: i) < line.endIndex, line[line.index(after: i)] == UInt8(ascii: "[") {
+                var j = line.index(i, offsetBy: 2)
+                while j < line.endIndex, (line[j] >= 0x30 && line[j] <= 0x39) || line[j] == UInt8(ascii: ";") { j += 1 }
+                if j < line.endIndex, line[j] == UInt8(ascii: "m") || line[j] == UInt8(ascii: "K") { i = j + 1; continue }
+            }
+            if line[i] == 0xc2, line.index(after: i) < line.endIndex, line[line.index(after: i)] == 0xa0 { out.append(0x20); i += 2; continue }
+            out.append(line[i])
+            i += 1
+        }
+        return out
+    }
+
+    /// Lines that name a function (an address-like token) but that no form could read: a damaged listing line,
+    /// record or header. Where there are any, the paste's group membership is not certain.
+    public private(set) var unreadFunctionLines: [Int] = []
+    /// Sections of the paste that follow a filtering command (`| grep`, `lspci -s`, `-d`): what they list is part of
+    /// the machine.
+    public private(set) var filteredSections: Set<Int> = []
+    /// The sections listed group members were read in.
+    public private(set) var listingSections: Set<Int> = []
+
+    /// Whether `s` holds a token shaped like a PCI address, even a damaged one (`01:0O.1`).
+    static func namesAFunction(_ s: String) -> Bool {
+        s.contains(/(^|[\s(\[])([0-9A-Za-z]{4,}:)?[0-9A-Za-z]{2}:[0-9A-Za-z]{2}\.[0-9A-Za-z]([\s:)\]]|$)/)
+    }
 
     /// Replaces what the text says of `address` (IDs found by name).
     mutating func replaceFacts(_ facts: TextFacts, for address: PCIAddress) {
@@ -110,6 +145,8 @@ public struct DumpText: Sendable {
         var inRecord = false
         var tree = TreeReader()
         var inTree = false
+        // The function whose block the last lspci line belonged to: a paste that ends inside it may be cut off.
+        var lastBlock: PCIAddress?
         // Whether `current` was named by a group listing's member line (its `IOMMU Group: N` lines open groups).
         var currentIsMember = false
         // The function whose block an empty line closed: a paste with an empty line between every line (forums do
@@ -128,6 +165,8 @@ public struct DumpText: Sendable {
             lineNumber += 1
             var line = raw[...]
             if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            // `grep --color` pastes carry SGR sequences (ESC [ … m / K); forums turn spaces into no-break spaces.
+            if line.contains(0x1b) || line.contains(0xc2) { line = Self.cleaned(line)[...] }
             // E-mail quoting (`> `, `>> `, `> > `), removed as a mail client shows the quoted text.
             if line.first == UInt8(ascii: ">") {
                 while let first = line.first, first == UInt8(ascii: ">") {
@@ -141,8 +180,7 @@ public struct DumpText: Sendable {
                 // libpci ends a function's block at an empty line; so do listings, records and trees.
                 if current != nil { closed = current }
                 current = nil
-                capabilityIndex = nil
-                listingGroup = nil
+                // (A listing goes on past empty lines: a double-spaced paste; it ends at an lspci line or a prompt.)
                 record = nil
                 inRecord = false
                 inTree = false
@@ -150,6 +188,7 @@ public struct DumpText: Sendable {
                 continue
             }
             let rawString = String(decoding: line, as: UTF8.self)
+            let indented = line.first == UInt8(ascii: " ") || line.first == UInt8(ascii: "\t")
             // lspci -tv: a tree of buses, bridges and devices.
             if TreeReader.isTreeLine(Substring(rawString), inTree: inTree) {
                 inTree = true
@@ -158,6 +197,11 @@ public struct DumpText: Sendable {
                 continue
             }
             inTree = false
+            if current == nil, indented, let previous = closed, !currentIsMember, record == nil {
+                // An indented lspci line after an empty line: the block goes on (a double-spaced paste), or a header
+                // line was lost, whose lines then meet the block before them and contradict it.
+                current = previous
+            }
             // Tabs separate fields in lspci's text (`DevCap:\tMaxPayload`, `Slot:\t00:02.0`): read as spaces, never escaped.
             let s = TerminalSafe.escape(String(decoding: text, as: UTF8.self).replacing("\t", with: " "))
             // `find /sys/kernel/iommu_groups/ -type l`: …/iommu_groups/14/devices/0000:01:00.0
@@ -172,18 +216,21 @@ public struct DumpText: Sendable {
             // Group listings: `IOMMU Group 14:` (then device lines), `IOMMU Group 14 01:00.0 …`, `IOMMU GROUP 14`,
             // `Group 14:  [10de:1b80] 01:00.0 VGA …`, and `IOMMU Group: 50` with `Group Device: 0000:97:00.4 - …` lines.
             // (`IOMMU group: N` inside an lspci -vv block is that function's own line, read below.)
-            let indented = line.first == UInt8(ascii: " ") || line.first == UInt8(ascii: "\t")
             if let (group, rest) = Self.listingHeader(s, inBlock: (current != nil && !currentIsMember) || inRecord) {
                 current = nil
                 capabilityIndex = nil
                 listingGroup = group
                 if let member = Self.memberLine(rest) {
+                    listingSections.insert(section)
                     see(member.address, .groupListing)
                     listed(member.address, group)
                     annotations[member.address]?.text.takeIdentity(member.line, line: lineNumber)
                     // A one-line form (each line names its own group), perhaps continued on indented lines without one.
                     current = member.address
                     currentIsMember = true
+                } else if Self.namesAFunction(rest) {
+                    // `IOMMU Group 13 07:0O.1 …`: a member line whose address cannot be read.
+                    unreadFunctionLines.append(lineNumber)
                 }
                 continue
             }
@@ -191,6 +238,7 @@ public struct DumpText: Sendable {
             // shell prompt ends the listing; other lines (a script's `USB:` lines, prose) do not.
             if let group = listingGroup {
                 if indented, let member = Self.memberLine(s) {
+                    listingSections.insert(section)
                     see(member.address, .groupListing)
                     listed(member.address, group)
                     annotations[member.address]?.text.takeIdentity(member.line, line: lineNumber)
@@ -209,6 +257,13 @@ public struct DumpText: Sendable {
                 see(a, .machine)
                 continue
             }
+            if s.hasPrefix("Slot:") {
+                // A record whose address cannot be read: the function it describes is unknown.
+                unreadFunctionLines.append(lineNumber)
+                record = nil
+                inRecord = true
+                continue
+            }
             if inRecord {
                 if let a = record { readRecordLine(s, address: a) }
                 continue
@@ -220,6 +275,9 @@ public struct DumpText: Sendable {
                 capabilityIndex = nil
                 if annotations[address] == nil { annotations[address] = Annotations(line: lineNumber) }
                 if annotations[address]?.section == nil { annotations[address]?.section = section }
+                // A second block of a function whose capabilities were read: its own must repeat them.
+                if annotations[address]?.text.capabilities.isEmpty == false { annotations[address]?.text.repeating = true }
+                blockLabels = []
                 out.append(String(decoding: text, as: UTF8.self))
                 let rest = s.drop { $0 != " " }
                 let d = DeviceLine.parse(rest)
@@ -245,19 +303,25 @@ public struct DumpText: Sendable {
                 continue
             }
             // A line that is not lspci's (a shell prompt, prose) starts a new section of the paste.
-            if current == nil, indented, let previous = closed, !currentIsMember {
-                // An indented lspci line after an empty line: the block goes on (a double-spaced paste), or a header
-                // line was lost, whose lines then meet the block before them and contradict it.
-                current = previous
+            // A line that names a function (an address, even a damaged one) reaching here was read by no form.
+            if Self.namesAFunction(s) {
+                unreadFunctionLines.append(lineNumber)
+                continue
             }
             guard let address = current, indented || readDetail(s, address: address, line: lineNumber, capabilityIndex: &capabilityIndex) else {
                 section += 1
                 current = nil
+                // A command that filters what follows (`| grep`, `lspci -s`/`-d`, `head`): not the whole machine.
+                if s.contains("grep") || s.contains(" -s ") || s.contains(" -d ") || s.contains("| head") || s.contains("| tail") || s.contains("| sed") || s.contains("| awk") {
+                    filteredSections.insert(section)
+                }
                 continue
             }
             if indented { _ = readDetail(s, address: address, line: lineNumber, capabilityIndex: &capabilityIndex) }
+            lastBlock = address
         }
         normalized = out.joined(separator: "\n") + "\n"
+        if let last = lastBlock { annotations[last]?.text.endsPaste = true }
         if unquoted > 0 { notes.append("\(unquoted) line(s) quoted for e-mail ('> ') were read without the quoting") }
         // The tree: bridges' secondary buses, IDs with -tvnn.
         treeEntries = tree.entries.count
@@ -424,11 +488,15 @@ public struct DumpText: Sendable {
     mutating func readDetail(_ s: String, address: PCIAddress, line: Int, capabilityIndex: inout Int?) -> Bool {
         // Lines that belong to the function wherever they stand.
         if let value = s.value(after: "Kernel driver in use:") {
+            if capabilityIndex != nil { annotations[address]?.text.closedAfterCapabilities = true }
             capabilityIndex = nil
+            if !blockLabels.insert("Kernel driver in use").inserted { annotations[address]?.text.identityConflict = true }
             takeDriver(value, address: address)
             return true
         }
         if let value = s.value(after: "Kernel modules:") {
+            if capabilityIndex != nil { annotations[address]?.text.closedAfterCapabilities = true }
+            if !blockLabels.insert("Kernel modules").inserted { annotations[address]?.text.identityConflict = true }
             capabilityIndex = nil
             hasKernelLines = true
             sectionsWithKernelLines.insert(section)
@@ -455,17 +523,25 @@ public struct DumpText: Sendable {
             let title = rest[rest.index(after: close)...].trimmingCharacters(in: " \t")
             let cap = TextCapability(offset: offset, extended: offset >= 0x100, version: version, title: title, line: line)
             // A second verbose block of the same function: its capabilities are not read twice.
-            if let existing = annotations[address]?.text.capabilities, existing.contains(where: { $0.offset == offset }) {
-                if existing.first(where: { $0.offset == offset })?.title != title { annotations[address]?.text.identityConflict = true }
-                capabilityIndex = -1
+            if let existing = annotations[address]?.text.capabilities, let i = existing.firstIndex(where: { $0.offset == offset }) {
+                if existing[i].title != title { annotations[address]?.text.identityConflict = true }
+                // Its lines are kept to compare with the first block's.
+                annotations[address]?.text.capabilities[i].repeatedDetail = []
+                capabilityIndex = -(i + 2)
                 return true
             }
+            // A capability a second block has and the first had not: the two blocks disagree.
+            if annotations[address]?.text.repeating == true { annotations[address]?.text.identityConflict = true }
             annotations[address]?.text.capabilities.append(cap)
             capabilityIndex = (annotations[address]?.text.capabilities.count ?? 1) - 1
             return true
         }
         if let i = capabilityIndex {
-            if i >= 0 { annotations[address]?.text.capabilities[i].detail.append(s) }
+            if i >= 0 {
+                annotations[address]?.text.capabilities[i].detail.append(s)
+            } else if i <= -2 {
+                annotations[address]?.text.capabilities[-i - 2].repeatedDetail?.append(s)
+            }
             return true
         }
         // `-v`'s `Flags: bus master, fast devsel, latency 0, IRQ 16, IOMMU group 14`.
@@ -477,6 +553,7 @@ public struct DumpText: Sendable {
             return true
         }
         if let value = s.value(after: "Control:") {
+            if !blockLabels.insert("Control").inserted { annotations[address]?.text.identityConflict = true }
             annotations[address]?.text.verbosity = 2
             if annotations[address]?.text.verboseLine == nil { annotations[address]?.text.verboseLine = line }
             let f = lspciFlags(value)
@@ -505,9 +582,15 @@ public struct DumpText: Sendable {
             return true
         }
         if let value = s.value(after: "Subsystem:") {
-            // Compared without the `[vvvv:dddd]` -nn adds, so `-v` and `-nnk` blocks of one function agree.
-            let name = value.hasSuffix("]") && value.count > 12 && DeviceLine.idPair(value.dropLast().suffix(9)) != nil
+            // Twice in one block: the header line of the function between them was lost.
+            if !blockLabels.insert("Subsystem").inserted { annotations[address]?.text.identityConflict = true }
+            // Compared without the `[vvvv:dddd]` -nn adds (and the `dddd` lspci prints for a device pci.ids lacks), so
+            // `-v` and `-nnk` blocks of one function agree.
+            var name = value.hasSuffix("]") && value.count > 12 && DeviceLine.idPair(value.dropLast().suffix(9)) != nil
                 ? String(value.dropLast(12)) : value
+            if let space = name.lastIndex(of: " "), name[name.index(after: space)...].count == 4, name[name.index(after: space)...].allSatisfy(\.isHexDigit) {
+                name = String(name[..<space])
+            }
             if let earlier = annotations[address]?.text.subsystemLine, earlier != name { annotations[address]?.text.identityConflict = true }
             annotations[address]?.text.subsystemLine = name
             if value.hasSuffix("]"), let open = value.lastIndex(of: "["), let ids = DeviceLine.idPair(value[value.index(after: open)..<value.index(before: value.endIndex)]) {

@@ -458,7 +458,21 @@ public struct HostModel: Sendable {
         }
         self.subtreeIndex = subtree
         self.slots = Dictionary(grouping: self.functions, by: { $0.address.slot })
+        var byMember: [PCIAddress: [Int]] = [:]
+        var nodes = Set(self.groups.map { "/dev/vfio/\($0.id)" })
+        for g in self.groups { for m in g.members { byMember[m, default: []].append(g.id) } }
+        for f in self.functions {
+            if let d = f.vfioRegistration { nodes.insert("/dev/vfio/devices/" + d.name) }
+            if let g = f.iommuGroup { nodes.insert("/dev/vfio/\(g)") }
+        }
+        self.groupIDsByMember = byMember
+        self.vfioNodes = nodes
     }
+
+    /// The groups whose listing names each address (one pass over the groups, so rules never scan them per function).
+    public private(set) var groupIDsByMember: [PCIAddress: [Int]] = [:]
+    /// Every /dev/vfio node the input can attribute: each group's, each function's group's, each VFIO device cdev.
+    public private(set) var vfioNodes: Set<String> = []
 
     public func function(_ address: PCIAddress) -> PCIFunction? {
         index[address].map { functions[$0] }

@@ -27,6 +27,8 @@ public struct TextCapability: Hashable, Sendable {
     public var title: String
     /// The lines printed below it (lspci -vv), de-indented.
     public var detail: [String] = []
+    /// The lines a second block of the same function printed below it (must equal `detail`).
+    public var repeatedDetail: [String]?
     /// The 1-based line of the `Capabilities:` line.
     public var line: Int
 }
@@ -93,6 +95,12 @@ public struct TextFacts: Hashable, Sendable {
     public var capabilities: [TextCapability] = []
     /// The forms the function was seen in.
     public var forms: Set<PasteForm> = []
+    /// Whether a second verbose block of the function is being read (its capabilities must repeat the first's).
+    public var repeating = false
+    /// Whether the paste ends inside this function's block with no line after its capabilities (a cut paste).
+    public var endsPaste = false
+    /// Whether a `Kernel driver in use:`/`Kernel modules:` line followed its capabilities (the list was printed whole).
+    public var closedAfterCapabilities = false
 
     public static func == (a: Self, b: Self) -> Bool {
         a.vendorID == b.vendorID && a.deviceID == b.deviceID && a.deviceClass == b.deviceClass && a.revision == b.revision

@@ -31,6 +31,8 @@ public struct TextConfigImage {
               let control = facts.control, let status = facts.status, facts.damagedLines.isEmpty,
               // A PCI bridge's text always has its `Bus:` line: without it (cut away) the header type is unknown.
               facts.busNumbers != nil || (cls != 0x0604 && cls != 0x0609) else { return nil }
+        // `Cap+` in Status and the capability lines must agree (lspci prints capabilities only behind `Cap+`).
+        if !facts.capabilitiesDenied, (status & 0x10 != 0) == facts.capabilities.isEmpty { return nil }
         var image = TextConfigImage()
         let layout: UInt8 = facts.busNumbers != nil ? 1 : (cls == 0x0607 ? 2 : 0)
         image.put16(0x00, vendor)
@@ -119,6 +121,11 @@ public struct TextConfigImage {
         var chainOpen = true
         for (i, cap) in standard.enumerated() where chainOpen {
             let next = i + 1 < standard.count ? standard[i + 1].offset : 0
+            if let label = Self.foreignLabel(cap) {
+                image.chainGap = "line \(cap.line) names \(cap.title.prefix(40)), but the lines under it hold `\(label):`, which another capability prints: a `Capabilities:` line was lost"
+                chainOpen = false
+                break
+            }
             guard let id = Self.standardID(cap.title) else {
                 image.chainGap = "lspci's text names the capability at 0x\(hex(cap.offset, 2)) `\(cap.title)`, which is not a name this tool reads"
                 chainOpen = false
@@ -144,6 +151,10 @@ public struct TextConfigImage {
                 if extended.isEmpty { image.put32(0x100, 0) }
                 for (i, cap) in extended.enumerated() {
                     let next = i + 1 < extended.count ? extended[i + 1].offset : 0
+                    if let label = Self.foreignLabel(cap) {
+                        image.chainGap = "line \(cap.line) names \(cap.title.prefix(40)), but the lines under it hold `\(label):`, which another capability prints: a `Capabilities:` line was lost"
+                        break
+                    }
                     guard let id = Self.extendedID(cap.title) else {
                         image.chainGap = "lspci's text names the extended capability at 0x\(hex(cap.offset, 3)) `\(cap.title)`, which is not a name this tool reads"
                         break
@@ -161,6 +172,15 @@ public struct TextConfigImage {
             } else {
                 image.chainGap = "no function of the text shows an extended capability, so whether lspci could read extended config space (0x100 and up) is unknown"
             }
+            // A PCI Express block with no extended capability, where the paste ends in it before any line after its
+            // capabilities: the rest may be cut off.
+            if extended.isEmpty, facts.endsPaste, !facts.closedAfterCapabilities, image.chainGap == nil {
+                image.chainGap = "the paste ends inside this block, right after its standard capabilities: its extended capabilities may have been cut off"
+                image.known[0x100] = false
+                readable = 4096
+            }
+        } else if chainOpen, !extended.isEmpty {
+            image.chainGap = "the text prints extended capabilities but no PCI Express capability (its `Capabilities:` line lost?)"
         }
         return (SparseConfigBytes(storage: image.bytes, known: image.known, regions: image.regions, readableCount: readable), image)
     }
@@ -235,6 +255,47 @@ public struct TextConfigImage {
         // `Extended Capability ID 0x2d`.
         if let r = title.firstRange(of: "Extended Capability ID 0x"), let id = UInt16(title[r.upperBound...].prefix { $0.isHexDigit }, radix: 16) {
             return ExtendedCapabilityID(rawValue: id)
+        }
+        return nil
+    }
+
+    /// Register labels and the capability that prints them (ls-caps.c, ls-ecaps.c): a label under another capability
+    /// means the `Capabilities:` line between them was lost.
+    static let labelOwner: [String: String] = {
+        var m: [String: String] = [:]
+        // (`RootSta` is printed by both PCI Express and AER: it proves nothing.)
+        for l in ["DevCap", "DevCtl", "DevSta", "LnkCap", "LnkCtl", "LnkSta", "SltCap", "SltCtl", "SltSta", "RootCap", "RootCtl", "DevCap2", "DevCtl2", "LnkCap2", "LnkCtl2", "LnkSta2"] { m[l] = "express" }
+        for l in ["ACSCap", "ACSCtl"] { m[l] = "acs" }
+        for l in ["ARICap", "ARICtl"] { m[l] = "ari" }
+        for l in ["ATSCap", "ATSCtl"] { m[l] = "ats" }
+        for l in ["PRICtl", "PRISta"] { m[l] = "pri" }
+        for l in ["PASIDCap", "PASIDCtl"] { m[l] = "pasid" }
+        for l in ["IOVCap", "IOVCtl", "IOVSta"] { m[l] = "sriov" }
+        for l in ["AFCap", "AFCtrl", "AFStatus"] { m[l] = "af" }
+        for l in ["UESta", "UEMsk", "UESvrt", "CESta", "CEMsk", "AERCap", "HeaderLog", "RootCmd", "ErrorSrc"] { m[l] = "aer" }
+        return m
+    }()
+
+    /// The family a capability's title names, in `labelOwner`'s terms (`nil`: one whose lines are not checked).
+    static func family(_ cap: TextCapability) -> String? {
+        let t = cap.title
+        if t.hasPrefix("Express") { return "express" }
+        if t.hasPrefix("Access Control Services") { return "acs" }
+        if t.hasPrefix("Alternative Routing-ID") { return "ari" }
+        if t.hasPrefix("Address Translation Service") { return "ats" }
+        if t.hasPrefix("Page Request Interface") { return "pri" }
+        if t.hasPrefix("Process Address Space ID") { return "pasid" }
+        if t.hasPrefix("Single Root I/O Virtualization") { return "sriov" }
+        if t.hasPrefix("PCI Advanced Features") { return "af" }
+        if t.hasPrefix("Advanced Error Reporting") { return "aer" }
+        return "other"
+    }
+
+    /// A label under `cap` that another capability prints, if any.
+    static func foreignLabel(_ cap: TextCapability) -> String? {
+        let own = family(cap)
+        for label in sections(cap).keys {
+            if let owner = labelOwner[label], owner != own { return label }
         }
         return nil
     }

@@ -288,7 +288,7 @@ public enum FunctionRules {
         let a = f.address
         // Every group the input puts the function in (its own link, a listing that holds it) and its VFIO device
         // file: a process holding any of them has the function, whatever its driver link says.
-        var groups = Set(model.groups.filter { $0.members.contains(a) }.map(\.id))
+        var groups = Set(model.groupIDsByMember[a] ?? [])
         if let g = f.iommuGroup { groups.insert(g) }
         let names = groups.sorted().map { "/dev/vfio/\($0)" } + [f.vfioRegistration.map { "/dev/vfio/devices/" + $0.name }].compactMap { $0 }
         // Only a VFIO-bound function (or one whose driver is unknown) can be held through VFIO.
@@ -296,12 +296,8 @@ public enum FunctionRules {
         // A holder of a /dev/vfio path this input cannot attribute to a group or a VFIO device it knows (a form the
         // kernel writes such as "… (deleted)", a device file whose vfio-dev entry is damaged) may be holding this one.
         if case let .known(users, _) = model.environment.vfioUsers, mayBeHeld {
-            var known = Set(model.groups.map { "/dev/vfio/\($0.id)" })
-            for other in model.functions {
-                if let d = other.vfioRegistration { known.insert("/dev/vfio/devices/" + d.name) }
-                if let g = other.iommuGroup { known.insert("/dev/vfio/\(g)") }
-            }
-            let stray = users.filter { !known.contains($0.device) }
+            // Built once for the model (a set per function was quadratic on SR-IOV hosts).
+            let stray = users.filter { !model.vfioNodes.contains($0.device) }
             if !stray.isEmpty, !users.contains(where: { names.contains($0.device) }) {
                 return [.unknown(.vfioInUse, "Whether \(a) is in use is unknown: PID \(stray[0].pid) holds \(stray[0].device), which names no group or VFIO device the input shows.",
                                  functions: [a], Unknown("a process holds \(stray[0].device), which cannot be matched to a group or device", remedy: "read the host's own /proc and sysfs"))]

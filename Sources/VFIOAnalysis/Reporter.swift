@@ -243,6 +243,7 @@ public enum Reporter {
                 g.members.forEach(add)
                 if let f = uncertainGroupFinding(g) { result.findings.append(f) }
             case let .none(u):
+                result.findings.append(directMappingUnknown(address))
                 guard let g = prediction.group(of: address) else { add(address); continue }
                 g.members.forEach(add)
                 result.findings.append(.unknown(.groupUnknown,

@@ -30,6 +30,8 @@ public enum ShowText {
             line("Header", "\(h.layout), multifunction bit \(h.multifunction ? "set" : "clear")")
         } else if let u = f.configUnusable {
             line("Header", "not decoded: \(u.reason) (\(u.remedy))")
+        } else if let g = f.configGap {
+            line("Header", "not in the input: \(g.reason) (\(g.remedy))")
         } else {
             line("Header", "unreadable (\(f.configBytesReadable) bytes)")
         }
