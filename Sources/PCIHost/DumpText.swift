@@ -161,6 +161,15 @@ public struct DumpText: Sendable {
             if let earlier = listedGroups[a], earlier != group { listedGroupConflicts.insert(a) }
             if listedGroups[a] == nil { listedGroups[a] = group }
         }
+        // A group listing's member line: its group, its identity, and the block its indented lines belong to.
+        func takeMember(_ member: (address: PCIAddress, line: DeviceLine), _ group: Int) {
+            listingSections.insert(section)
+            see(member.address, .groupListing)
+            listed(member.address, group)
+            annotations[member.address]?.text.takeIdentity(member.line, line: lineNumber)
+            current = member.address
+            currentIsMember = true
+        }
         for raw in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             var line = raw[...]
@@ -221,13 +230,8 @@ public struct DumpText: Sendable {
                 capabilityIndex = nil
                 listingGroup = group
                 if let member = Self.memberLine(rest) {
-                    listingSections.insert(section)
-                    see(member.address, .groupListing)
-                    listed(member.address, group)
-                    annotations[member.address]?.text.takeIdentity(member.line, line: lineNumber)
                     // A one-line form (each line names its own group), perhaps continued on indented lines without one.
-                    current = member.address
-                    currentIsMember = true
+                    takeMember(member, group)
                 } else if Self.namesAFunction(rest) {
                     // `IOMMU Group 13 07:0O.1 …`: a member line whose address cannot be read.
                     unreadFunctionLines.append(lineNumber)
@@ -238,12 +242,7 @@ public struct DumpText: Sendable {
             // shell prompt ends the listing; other lines (a script's `USB:` lines, prose) do not.
             if let group = listingGroup {
                 if indented, let member = Self.memberLine(s) {
-                    listingSections.insert(section)
-                    see(member.address, .groupListing)
-                    listed(member.address, group)
-                    annotations[member.address]?.text.takeIdentity(member.line, line: lineNumber)
-                    current = member.address
-                    currentIsMember = true
+                    takeMember(member, group)
                     capabilityIndex = nil
                     continue
                 }
