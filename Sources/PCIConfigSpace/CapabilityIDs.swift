@@ -216,8 +216,21 @@ public struct ExtendedCapabilityID: RawRepresentable, Hashable, Sendable, Compar
 
 /// Lowercase hex, zero-padded to `width` digits.
 public func hex(_ value: some BinaryInteger, _ width: Int) -> String {
-    let digits = String(value, radix: 16)
-    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    // Non-negative values up to 64 bits (every register and ID): digits written straight into the string.
+    guard let v = UInt64(exactly: value) else {
+        let digits = String(value, radix: 16)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+    var count = 1
+    while count < 16 && v >> (4 * UInt64(count)) != 0 { count += 1 }
+    let length = max(count, width)
+    return String(unsafeUninitializedCapacity: length) { buffer in
+        let digits: StaticString = "0123456789abcdef"
+        for i in 0..<length {
+            buffer[length - 1 - i] = i < 16 ? digits.utf8Start[Int(truncatingIfNeeded: v >> (4 * UInt64(i)) & 0xf)] : UInt8(ascii: "0")
+        }
+        return length
+    }
 }
 
 /// Bit helpers for register structs.

@@ -571,12 +571,29 @@ public struct ResourceRange: Hashable, Sendable {
     /// The kernel's own `resource` file (resource_show): the 6 BARs, the ROM and the rest, one line each of three
     /// `0x%016llx` fields, start ≤ end unless both are 0. `nil` for anything else: its BARs are unknown.
     public static func parseStrict(_ text: String) -> [ResourceRange]? {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }
-        let ranges = parse(text)
+        // Every non-empty line is exactly `0x%016llx 0x%016llx 0x%016llx` (resource_show): 3 × 18 bytes and 2 spaces.
+        var lineCount = 0
+        var wellFormed = true
+        for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            lineCount += 1
+            guard line.count == 56 else { wellFormed = false; break }
+            for (i, b) in line.enumerated() {
+                let ok: Bool
+                switch i % 19 {
+                case 18: ok = b == UInt8(ascii: " ")
+                case 0: ok = b == UInt8(ascii: "0")
+                case 1: ok = b == UInt8(ascii: "x")
+                default: ok = b.isHexDigit
+                }
+                if !ok { wellFormed = false; break }
+            }
+            if !wellFormed { break }
+        }
         // resource_show writes PCI_BRIDGE_RESOURCES lines for an endpoint (7, or 13 with SR-IOV's) and
         // DEVICE_COUNT_RESOURCE for a bridge (11, or 17): any other count is a damaged copy.
-        guard [7, 11, 13, 17].contains(lines.count), ranges.count == lines.count,
-              lines.allSatisfy({ $0.split(separator: " ").count == 3 && $0.split(separator: " ").allSatisfy { $0.hasPrefix("0x") && $0.count == 18 } }),
+        guard wellFormed, [7, 11, 13, 17].contains(lineCount) else { return nil }
+        let ranges = parse(text)
+        guard ranges.count == lineCount,
               ranges.allSatisfy({ $0.start <= $0.end || ($0.start == 0 && $0.end == 0) }) else { return nil }
         return ranges
     }

@@ -32,7 +32,19 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     public var slot: PCISlotAddress { PCISlotAddress(domain: domain, bus: bus, device: device) }
 
     public var description: String {
-        "\(hex(domain, 4)):\(hex(bus, 2)):\(hex(device, 2)).\(String(function, radix: 16))"
+        guard domain <= 0xffff else {
+            return "\(hex(domain, 4)):\(hex(bus, 2)):\(hex(device, 2)).\(String(function, radix: 16))"
+        }
+        // `DDDD:BB:DD.F`, 12 bytes written in place (addresses are printed for every function of every listing).
+        let digits: StaticString = "0123456789abcdef"
+        let d = digits.utf8Start
+        let (domain, bus, device, function) = (Int(domain), Int(bus), Int(device), Int(function))
+        return String(unsafeUninitializedCapacity: 12) { b in
+            b[0] = d[domain >> 12 & 0xf]; b[1] = d[domain >> 8 & 0xf]; b[2] = d[domain >> 4 & 0xf]; b[3] = d[domain & 0xf]
+            b[4] = UInt8(ascii: ":"); b[5] = d[bus >> 4]; b[6] = d[bus & 0xf]; b[7] = UInt8(ascii: ":")
+            b[8] = d[device >> 4]; b[9] = d[device & 0xf]; b[10] = UInt8(ascii: "."); b[11] = d[function & 0xf]
+            return 12
+        }
     }
 
     /// Without the domain, as lspci prints addresses in domain 0.

@@ -43,7 +43,7 @@ public struct DiffCommand: ParsableCommand {
         }
         let drift = Drift.compare(baseline: before, current: after)
         if json {
-            print(try JSONOutput.render(DescribedDrift(drift, baseline: before, current: after)), terminator: "")
+            try JSONOutput.write(DescribedDrift(drift, baseline: before, current: after))
         } else {
             printText(DriftText.render(drift, baseline: before, current: after))
         }

@@ -48,7 +48,7 @@ public struct GroupsCommand: ParsableCommand {
             shownVerdicts = shownMembers.compactMap { verdicts[$0.sorted()] } + outside.map(\.verdict)
         }
         if json {
-            print(try JSONOutput.render(DescribedGroupsListing(model, analysis)), terminator: "")
+            try JSONOutput.write(DescribedGroupsListing(model, analysis))
         } else {
             printText(GroupsText.render(model, analysis))
         }

@@ -29,7 +29,7 @@ public struct ListCommand: ParsableCommand {
         }
         let functions = model.functions.filter { chosen.contains($0.address) }
         if json {
-            print(try JSONOutput.render(DescribedListing(model, functions: functions)), terminator: "")
+            try JSONOutput.write(DescribedListing(model, functions: functions))
         } else {
             printText(ListText.render(model, functions: functions))
             printHostDiagnostics(model)

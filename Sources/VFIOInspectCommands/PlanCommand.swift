@@ -80,7 +80,7 @@ public struct PlanCommand: ParsableCommand {
         printHostDiagnostics(model)
         let status = PlanRender.exitStatus(plan)
         if json {
-            print(try JSONOutput.render(DescribedPlan(plan, model)), terminator: "")
+            try JSONOutput.write(DescribedPlan(plan, model))
         } else if plan.isRefused {
             var stream = StandardError()
             print(PlanRender.refusalText(plan, style: Style(color: false)), terminator: "", to: &stream)

@@ -55,7 +55,7 @@ public struct ReportCommand: ParsableCommand {
         printHostDiagnostics(model)
         if json {
             let kept = Set(units.map(\.members))
-            print(try JSONOutput.render(DescribedReport(model, report, keepingUnits: { kept.contains($0.members) })), terminator: "")
+            try JSONOutput.write(DescribedReport(model, report, keepingUnits: { kept.contains($0.members) }))
         } else if summary {
             printText(ReportText.renderSummary(model, report, units: units, style: global.style, width: terminalWidth()), colour: global.style.color)
         } else {
@@ -113,7 +113,7 @@ public struct CheckCommand: ParsableCommand {
             return
         } else if json {
             let described = DescribedCheck(result, model)
-            print(try JSONOutput.render(described), terminator: "")
+            try JSONOutput.write(described)
         } else {
             printText(ReportText.renderCheck(model, result, style: global.style, quiet: quiet), colour: global.style.color)
         }

@@ -34,7 +34,7 @@ public struct ShowCommand: ParsableCommand {
         let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true, resolveModules: true, resolveVFIOVariants: true))
         let chosen = try (selection.chosen(in: model, extra: selectors) ?? []).compactMap { model.function($0) }
         if json {
-            print(try JSONOutput.render(DescribedShow(model, functions: chosen)), terminator: "")
+            try JSONOutput.write(DescribedShow(model, functions: chosen))
             return
         }
         let dumpLength = hex == 0 ? 0 : hex == 1 ? 64 : hex <= 3 ? 256 : 4096

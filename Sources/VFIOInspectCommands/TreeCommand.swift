@@ -52,7 +52,7 @@ public struct TreeCommand: ParsableCommand {
                 if u.verdict == .blocked, u.decidingFinding?.code.line == .candidate { notCandidates.formUnion(u.members) }
             }
             printText(TreeRender.dot(shown, verdicts: verdicts, reasons: reasons, notCandidates: notCandidates))
-        case .json: print(try JSONOutput.render(DescribedTree(shown)), terminator: "")
+        case .json: try JSONOutput.write(DescribedTree(shown))
         }
     }
 }

@@ -1,11 +1,428 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 
+/// The JSON every command prints: the bytes Foundation's `JSONEncoder` gives with
+/// `[.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]` (two-space indent, `"key" : value`, keys sorted by
+/// their UTF-8 bytes, an empty array or object as `[`, a blank line, `]`), plus a trailing newline, produced by
+/// `SortedJSONEncoder`: every value is written into one buffer as it is encoded, an object whose members came out
+/// of key order is put in order in place when it closes, and what no open object can still reorder goes to the
+/// output in 64 KiB pieces, so a listing of thousands of functions never holds its whole text (`Scripts/bench`
+/// measured Foundation's encoder at a third of `report --json`, and its tree and text at 374 MiB for 16,000 functions).
 public enum JSONOutput {
-    /// Stable output: sorted keys, pretty-printed, no escaped slashes, trailing newline.
+    /// The JSON text of `value`, with a trailing newline.
+    /// - Throws: `EncodingError` when the value cannot be encoded (a non-finite number, a `JSONKeysInOrder` type whose
+    ///   keys come out of order).
     public static func render(_ value: some Encodable) throws -> String {
+        let sink = JSONSink(fd: nil)
+        try SortedJSONEncoder.encode(value, to: sink)
+        sink.append(UInt8(ascii: "\n"))
+        return String(decoding: sink.buffer, as: UTF8.self)
+    }
+
+    /// Writes the JSON text of `value` and a newline to standard output (file descriptor 1, in 64 KiB pieces, after
+    /// what `print` buffered).
+    /// - Throws: as `render`; output already written stays written.
+    public static func write(_ value: some Encodable) throws {
+        fflush(nil)
+        let sink = JSONSink(fd: 1)
+        try SortedJSONEncoder.encode(value, to: sink)
+        sink.append(UInt8(ascii: "\n"))
+        sink.flush()
+    }
+}
+
+/// A type whose `encode(to:)` gives its keys in ascending UTF-8 byte order (the order `--json` prints them):
+/// `SortedJSONEncoder` need not hold its object to sort it, so what it has written can go to the output before it
+/// ends (the top-level listings, whose arrays hold every function). A key out of order is an `EncodingError`.
+public protocol JSONKeysInOrder: Encodable {}
+
+/// Bytes on their way to a file descriptor (or kept, for `JSONOutput.render`), and the containers still open.
+final class JSONSink {
+    /// The bytes not yet written; `buffer[0]` is byte `base` of the whole text.
+    var buffer: [UInt8] = []
+    var base = 0
+    let fd: Int32?
+    /// Open containers, outermost first.
+    var stack: [SortedJSONEncoder.Frame] = []
+
+    init(fd: Int32?) {
+        self.fd = fd
+        buffer.reserveCapacity(1 << 17)
+    }
+
+    /// The absolute offset of the next byte.
+    var end: Int { base + buffer.count }
+
+    @inline(__always) func append(_ byte: UInt8) { buffer.append(byte) }
+
+    func append(_ text: StaticString) {
+        buffer.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    func indent(_ depth: Int) {
+        for _ in 0..<(2 * depth) { buffer.append(UInt8(ascii: " ")) }
+    }
+
+    /// Writes what no open container can still reorder, once 64 KiB are held.
+    func flushIfLarge() {
+        guard fd != nil, buffer.count >= 1 << 16 else { return }
+        let limit = stack.first(where: { $0.reorders })?.open ?? end
+        flush(upTo: limit)
+    }
+
+    /// Writes the bytes before absolute offset `limit` (retrying a short or interrupted write); a closed pipe ends the
+    /// writing silently.
+    func flush(upTo limit: Int? = nil) {
+        guard let fd else { return }
+        let count = (limit ?? end) - base
+        guard count > 0 else { return }
+        var offset = 0
+        buffer.withUnsafeBytes { raw in
+            while offset < count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, count - offset)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+        buffer.removeFirst(count)
+        base += count
+    }
+}
+
+/// A small `Encoder` that writes JSON bytes in `JSONEncoder`'s sorted, pretty-printed form straight into a `JSONSink`.
+///
+/// An object or array opens where its value starts; a member is written whole where it is given (the containers
+/// opened inside it close when its container is next written to, or closes), and an object whose keys came out of
+/// order is permuted in place when it closes (each member keeps its bytes; the separators have one length).
+/// `codingPath` is always empty (no type here reads it). Integers are written in decimal; floating-point values
+/// as `JSONEncoder` writes them.
+enum SortedJSONEncoder {
+    static func encode(_ value: some Encodable, to sink: JSONSink) throws {
+        try write(value, depth: 0, sink)
+        try close(above: nil, sink)
+    }
+
+    /// An open object or array.
+    final class Frame {
+        let isObject: Bool
+        let depth: Int
+        /// Absolute offset of its `{` or `[`.
+        let open: Int
+        /// Keys must come in order (`JSONKeysInOrder`), so it is never permuted.
+        let inOrder: Bool
+        var count = 0
+        /// Per member of an object that may need permuting: its key and where its separator starts.
+        var keys: [String] = []
+        var separators: [Int] = []
+        var lastKey: String?
+
+        init(isObject: Bool, depth: Int, open: Int, inOrder: Bool) {
+            self.isObject = isObject
+            self.depth = depth
+            self.open = open
+            self.inOrder = inOrder
+        }
+
+        /// Whether its bytes may still move (an object not known to be in order).
+        var reorders: Bool { isObject && !inOrder }
+    }
+
+    /// Closes every container above `frame` on the stack (all of them when `nil`).
+    static func close(above frame: Frame?, _ sink: JSONSink) throws {
+        while let top = sink.stack.last, top !== frame {
+            sink.stack.removeLast()
+            try finish(top, sink)
+        }
+        if let frame, sink.stack.last !== frame {
+            throw encodingError("a container was written to after it closed")
+        }
+    }
+
+    /// Writes the closing of `frame`, after putting its members in key order.
+    static func finish(_ frame: Frame, _ sink: JSONSink) throws {
+        let closing = sink.end
+        if frame.count == 0 {
+            sink.append(0x0a)
+            sink.append(0x0a)
+        } else {
+            if frame.reorders && frame.count > 1 { try permute(frame, endingAt: closing, sink) }
+            sink.append(0x0a)
+        }
+        sink.indent(frame.depth)
+        sink.append(frame.isObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+        sink.flushIfLarge()
+    }
+
+    /// Puts the members of `frame` (its separators at `frame.separators`, the last ending at `end`) in key order.
+    static func permute(_ frame: Frame, endingAt end: Int, _ sink: JSONSink) throws {
+        let keys = frame.keys
+        var sorted = true
+        for i in 1..<keys.count where !keys[i - 1].utf8.lexicographicallyPrecedes(keys[i].utf8) {
+            if keys[i - 1] == keys[i] { throw encodingError("key \(keys[i]) given twice") }
+            sorted = false
+        }
+        if sorted { return }
+        let order = keys.indices.sorted { keys[$0].utf8.lexicographicallyPrecedes(keys[$1].utf8) }
+        for i in 1..<order.count where keys[order[i - 1]] == keys[order[i]] { throw encodingError("key \(keys[order[i]]) given twice") }
+        // Member i is its separator (",\n", or "\n" for the first) and its text, up to the next separator.
+        let starts = frame.separators
+        let from = starts[0] - sink.base
+        let region = Array(sink.buffer[from..<(end - sink.base)])
+        var out: [UInt8] = []
+        out.reserveCapacity(region.count)
+        for (position, i) in order.enumerated() {
+            let textStart = starts[i] + (i == 0 ? 1 : 2)
+            let textEnd = i + 1 < starts.count ? starts[i + 1] : end
+            out.append(contentsOf: position == 0 ? [0x0a] : [UInt8(ascii: ","), 0x0a])
+            out.append(contentsOf: region[(textStart - starts[0])..<(textEnd - starts[0])])
+        }
+        sink.buffer.replaceSubrange(from..<(end - sink.base), with: out)
+    }
+
+    /// Starts a member of `frame`: closes what is open inside the previous one, writes the separator and indent,
+    /// and the key of an object's member.
+    static func begin(_ frame: Frame, key: String?, _ sink: JSONSink) throws {
+        try close(above: frame, sink)
+        if let key {
+            if frame.inOrder {
+                if let last = frame.lastKey, !last.utf8.lexicographicallyPrecedes(key.utf8) {
+                    throw encodingError("key \(key) comes after \(last): a JSONKeysInOrder type must encode its keys in sorted order")
+                }
+                frame.lastKey = key
+            } else {
+                frame.keys.append(key)
+                frame.separators.append(sink.end)
+            }
+        }
+        if frame.count == 0 { sink.append(0x0a) } else { sink.append(UInt8(ascii: ",")); sink.append(0x0a) }
+        frame.count += 1
+        sink.indent(frame.depth + 1)
+        if let key {
+            appendString(key, sink)
+            sink.append(" : ")
+        }
+    }
+
+    /// Writes `value` at `depth` where the buffer ends.
+    static func write<T: Encodable>(_ value: T, depth: Int, _ sink: JSONSink) throws {
+        if try writeScalar(value, sink) { return }
+        let encoder = ValueEncoder(depth: depth, sink: sink, inOrder: value is any JSONKeysInOrder)
+        try value.encode(to: encoder)
+        if !encoder.used {
+            // Like JSONEncoder: a value that encoded nothing is an empty object.
+            sink.append("{\n\n")
+            sink.indent(depth)
+            sink.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Writes a value JSON has a scalar for; `false` for anything else.
+    static func writeScalar<T: Encodable>(_ value: T, _ sink: JSONSink) throws -> Bool {
+        switch value {
+        case let v as String: appendString(v, sink)
+        case let v as Int: appendInteger(Int64(v), sink)
+        case let v as Bool: sink.append(v ? "true" : "false")
+        case let v as UInt8: appendInteger(Int64(v), sink)
+        case let v as UInt16: appendInteger(Int64(v), sink)
+        case let v as UInt32: appendInteger(Int64(v), sink)
+        case let v as Int8: appendInteger(Int64(v), sink)
+        case let v as Int16: appendInteger(Int64(v), sink)
+        case let v as Int32: appendInteger(Int64(v), sink)
+        case let v as Int64: appendInteger(v, sink)
+        case let v as UInt64: sink.buffer.append(contentsOf: String(v).utf8)
+        case let v as UInt: sink.buffer.append(contentsOf: String(v).utf8)
+        case let v as Double: sink.buffer.append(contentsOf: try floating(v))
+        case let v as Float: sink.buffer.append(contentsOf: try floating(v))
+        default: return false
+        }
+        return true
+    }
+
+    static func appendInteger(_ v: Int64, _ sink: JSONSink) {
+        if v < 0 {
+            guard v != .min else { sink.buffer.append(contentsOf: String(v).utf8); return }
+            sink.append(UInt8(ascii: "-"))
+        }
+        var magnitude = v.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            sink.buffer.append(contentsOf: d[(20 - count)...])
+        }
+    }
+
+    /// A floating-point number exactly as `JSONEncoder` writes it (it has its own shortest-form rules).
+    static func floating<F: BinaryFloatingPoint & Encodable>(_ v: F) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return Array(try encoder.encode(v))
+    }
+
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// A JSON string: `"` and `\` escaped, `\b \t \n \f \r`, other control characters as `\u00xx`; `/`, DEL and
+    /// non-ASCII written as they are (JSONEncoder's rules with `.withoutEscapingSlashes`).
+    static func appendString(_ s: String, _ sink: JSONSink) {
+        sink.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { bytes in
+            var run = 0
+            for (i, b) in bytes.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+                sink.buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i]))
+                run = i + 1
+                sink.append(UInt8(ascii: "\\"))
+                switch b {
+                case 0x08: sink.append(UInt8(ascii: "b"))
+                case 0x09: sink.append(UInt8(ascii: "t"))
+                case 0x0a: sink.append(UInt8(ascii: "n"))
+                case 0x0c: sink.append(UInt8(ascii: "f"))
+                case 0x0d: sink.append(UInt8(ascii: "r"))
+                case 0..<0x20:
+                    sink.append("u00")
+                    sink.append(hexDigits[Int(b >> 4)])
+                    sink.append(hexDigits[Int(b & 0xf)])
+                default: sink.append(b)
+                }
+            }
+            sink.buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
+        }
+        sink.append(UInt8(ascii: "\""))
+    }
+
+    static func encodingError(_ message: String) -> EncodingError {
+        EncodingError.invalidValue(message, EncodingError.Context(codingPath: [], debugDescription: message))
+    }
+
+    /// The encoder of one value at `depth`: it opens at most one container (asked again, the same one).
+    final class ValueEncoder: Encoder {
+        let depth: Int
+        let sink: JSONSink
+        let inOrder: Bool
+        var frame: Frame?
+        var used = false
+        var codingPath: [any CodingKey] { [] }
+        var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+        init(depth: Int, sink: JSONSink, inOrder: Bool) {
+            self.depth = depth
+            self.sink = sink
+            self.inOrder = inOrder
+        }
+
+        func open(object: Bool) -> Frame {
+            if let frame { return frame }
+            let frame = Frame(isObject: object, depth: depth, open: sink.end, inOrder: inOrder)
+            sink.append(object ? UInt8(ascii: "{") : UInt8(ascii: "["))
+            sink.stack.append(frame)
+            self.frame = frame
+            used = true
+            return frame
+        }
+
+        func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+            KeyedEncodingContainer(Keyed<Key>(frame: open(object: true), sink: sink))
+        }
+
+        func unkeyedContainer() -> any UnkeyedEncodingContainer {
+            Unkeyed(frame: open(object: false), sink: sink)
+        }
+
+        func singleValueContainer() -> any SingleValueEncodingContainer { Single(encoder: self) }
+    }
+
+    struct Keyed<Key: CodingKey>: KeyedEncodingContainerProtocol {
+        let frame: Frame
+        let sink: JSONSink
+        var codingPath: [any CodingKey] { [] }
+
+        mutating func encodeNil(forKey key: Key) throws { try begin(frame, key: key.stringValue, sink); sink.append("null") }
+        mutating func encode(_ value: Bool, forKey key: Key) throws { try begin(frame, key: key.stringValue, sink); sink.append(value ? "true" : "false") }
+        mutating func encode(_ value: String, forKey key: Key) throws { try begin(frame, key: key.stringValue, sink); appendString(value, sink) }
+        mutating func encode(_ value: Int, forKey key: Key) throws { try begin(frame, key: key.stringValue, sink); appendInteger(Int64(value), sink) }
+
+        mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+            try begin(frame, key: key.stringValue, sink)
+            try write(value, depth: frame.depth + 1, sink)
+        }
+
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+            let encoder = ValueEncoder(depth: frame.depth + 1, sink: sink, inOrder: false)
+            do { try begin(frame, key: key.stringValue, sink) } catch { preconditionFailure("\(error)") }
+            return encoder.container(keyedBy: NestedKey.self)
+        }
+
+        mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+            let encoder = ValueEncoder(depth: frame.depth + 1, sink: sink, inOrder: false)
+            do { try begin(frame, key: key.stringValue, sink) } catch { preconditionFailure("\(error)") }
+            return encoder.unkeyedContainer()
+        }
+
+        mutating func superEncoder() -> any Encoder { superEncoder(forKey: Key(stringValue: "super")!) }
+
+        mutating func superEncoder(forKey key: Key) -> any Encoder {
+            do { try begin(frame, key: key.stringValue, sink) } catch { preconditionFailure("\(error)") }
+            let encoder = ValueEncoder(depth: frame.depth + 1, sink: sink, inOrder: false)
+            _ = encoder.open(object: true)
+            return encoder
+        }
+    }
+
+    struct Unkeyed: UnkeyedEncodingContainer {
+        let frame: Frame
+        let sink: JSONSink
+        var codingPath: [any CodingKey] { [] }
+        var count: Int { frame.count }
+
+        mutating func encodeNil() throws { try begin(frame, key: nil, sink); sink.append("null") }
+        mutating func encode(_ value: String) throws { try begin(frame, key: nil, sink); appendString(value, sink) }
+
+        mutating func encode<T: Encodable>(_ value: T) throws {
+            try begin(frame, key: nil, sink)
+            try write(value, depth: frame.depth + 1, sink)
+        }
+
+        mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+            do { try begin(frame, key: nil, sink) } catch { preconditionFailure("\(error)") }
+            return ValueEncoder(depth: frame.depth + 1, sink: sink, inOrder: false).container(keyedBy: NestedKey.self)
+        }
+
+        mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+            do { try begin(frame, key: nil, sink) } catch { preconditionFailure("\(error)") }
+            return ValueEncoder(depth: frame.depth + 1, sink: sink, inOrder: false).unkeyedContainer()
+        }
+
+        mutating func superEncoder() -> any Encoder {
+            do { try begin(frame, key: nil, sink) } catch { preconditionFailure("\(error)") }
+            let encoder = ValueEncoder(depth: frame.depth + 1, sink: sink, inOrder: false)
+            _ = encoder.open(object: true)
+            return encoder
+        }
+    }
+
+    struct Single: SingleValueEncodingContainer {
+        let encoder: ValueEncoder
+        var codingPath: [any CodingKey] { [] }
+
+        mutating func encodeNil() throws { encoder.used = true; encoder.sink.append("null") }
+        mutating func encode(_ value: Bool) throws { encoder.used = true; encoder.sink.append(value ? "true" : "false") }
+        mutating func encode(_ value: String) throws { encoder.used = true; appendString(value, encoder.sink) }
+
+        mutating func encode<T: Encodable>(_ value: T) throws {
+            // The wrapped value takes this encoder's place (`Nullable`, `PCIAddress`): the same depth.
+            encoder.used = true
+            try write(value, depth: encoder.depth, encoder.sink)
+        }
     }
 }
