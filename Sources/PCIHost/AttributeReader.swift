@@ -8,12 +8,18 @@ final class AttributeReader {
     let dir: String
     private(set) var diagnostics: [Diagnostic] = []
 
-    /// The directory opened once for its attributes (`nil`: not a real directory; paths are used).
-    private(set) lazy var handle: HostRoot.Directory? = root.openDirectory(canonical: dir)
+    /// The directory opened and listed once for its attributes (`nil`: not a real directory; paths are used).
+    private(set) lazy var handle: HostRoot.Directory? = root.openDirectoryListing(canonical: dir)
+    /// Link texts already read (`linkName` and `lexicalTarget` of one link read it once).
+    private var links: [String: Result<String, HostReadError>] = [:]
 
-    init(root: HostRoot, dir: String) {
+    /// The driver directories of the scan this reader belongs to.
+    let drivers: DriverDirectories
+
+    init(root: HostRoot, dir: String, drivers: DriverDirectories = DriverDirectories()) {
         self.root = root
         self.dir = dir
+        self.drivers = drivers
     }
 
     /// What `name` in the directory is, without following a link.
@@ -88,8 +94,7 @@ final class AttributeReader {
             return nil
         }
         do {
-            let text: String
-            if let handle { text = try root.readLinkText(name, in: handle) } else { text = try root.readLinkText(path) }
+            let text = try linkText(name)
             guard let last = text.split(separator: "/").last, last != "..", last != "." else {
                 note("malformed-attribute", "\(name) points to '\(text)', which names nothing")
                 return nil
@@ -104,12 +109,7 @@ final class AttributeReader {
     /// Where the link `name` points, resolved lexically against this directory (root-relative, `nil` when it climbs
     /// above the root): what the kernel wrote, whether or not it exists in this tree.
     func lexicalTarget(_ name: String) -> String? {
-        let text: String
-        do {
-            if let handle { text = try root.readLinkText(name, in: handle) } else { text = try root.readLinkText(dir + "/" + name) }
-        } catch {
-            return nil
-        }
+        guard let text = try? linkText(name) else { return nil }
         var parts = text.hasPrefix("/") ? [] : dir.split(separator: "/").map(String.init)
         for p in text.split(separator: "/") {
             if p == ".." {
@@ -122,10 +122,22 @@ final class AttributeReader {
         return parts.joined(separator: "/")
     }
 
+    /// The text of the link `name`, read once per reader.
+    func linkText(_ name: String) throws(HostReadError) -> String {
+        if let known = links[name] { return try known.get() }
+        let result: Result<String, HostReadError>
+        do {
+            if let handle { result = .success(try root.readLinkText(name, in: handle)) } else { result = .success(try root.readLinkText(dir + "/" + name)) }
+        } catch {
+            result = .failure(error)
+        }
+        links[name] = result
+        return try result.get()
+    }
+
     /// The `driver` link: `.known(nil)` when absent, the driver's name when it leads to a driver directory,
     /// and a diagnostic when it dangles (the name is still the kernel's word) or loops (unknown).
     func driver() -> Fact<String?> {
-        let path = dir + "/driver"
         guard kind("driver") != nil else {
             return .known(nil, evidence: "\(dir) has no driver link")
         }
@@ -138,13 +150,16 @@ final class AttributeReader {
             return .unknown("the driver link of \(dir) does not lead to a PCI driver", remedy: "read the host's own sysfs")
         }
         do {
-            let target = try root.resolve(path)
-            if root.kind(target) != .directory {
-                note("not-a-directory", "driver leads to \(target), which is not a driver directory")
-            } else if let bdf = dir.split(separator: "/").last, root.kind(target + "/" + bdf) == nil {
+            // The driver's directory, resolved and listed once per scan (its name, the link's lexical target, is
+            // where the link leads: `dir` is canonical).
+            let (resolved, isDirectory, members) = try drivers.directory(target, root: root)
+            if !isDirectory {
+                note("not-a-directory", "driver leads to \(resolved), which is not a driver directory")
+            } else if let bdf = dir.split(separator: "/").last,
+                      members.map({ !$0.contains(String(bdf)) }) ?? (root.kind(resolved + "/" + bdf) == nil) {
                 // The driver's directory links back to every device it drives (driver_sysfs_add): a driver directory
                 // without this device's link contradicts the device's own link.
-                note("driver-inconsistent", "driver -> \(name), but \(target) has no link back to \(bdf); which driver is bound is unknown")
+                note("driver-inconsistent", "driver -> \(name), but \(resolved) has no link back to \(bdf); which driver is bound is unknown")
                 return .unknown("the driver link of \(dir) names \(name), whose directory does not list the device", remedy: "read the host's own sysfs")
             }
         } catch where error.isMissing {
@@ -158,12 +173,43 @@ final class AttributeReader {
 
     /// Entries of the directory itself, with their kinds; a diagnostic when it cannot be listed.
     func entries() -> [(name: String, kind: HostRoot.Kind)] {
+        if let listing = handle?.listing {
+            return listing.map { (name: $0.key, kind: $0.value) }.sorted { $0.name < $1.name }
+        }
         do {
             return try root.entries(ofCanonical: dir)
         } catch {
             note(error.diagnosticCode, "\(dir): \(error)")
             return []
         }
+    }
+}
+
+/// The PCI driver directories (`sys/bus/pci/drivers/NAME`) one scan has resolved and listed: a driver's directory
+/// links back to every device it drives (driver_sysfs_add), so one listing answers for all its devices.
+final class DriverDirectories {
+    private var known: [String: Result<(String, Bool, Set<String>?), HostReadError>] = [:]
+
+    init() {}
+
+    /// The canonical path of `target`, whether it is a directory, and its entry names (`nil` when it cannot be
+    /// listed: the caller then asks for its one entry).
+    /// - Throws: `HostReadError` when `target` cannot be resolved (missing: a dangling driver link).
+    func directory(_ target: String, root: HostRoot) throws(HostReadError) -> (String, Bool, Set<String>?) {
+        if let result = known[target] { return try result.get() }
+        let result: Result<(String, Bool, Set<String>?), HostReadError>
+        do {
+            let canonical = try root.resolve(target)
+            if root.kind(canonical) == .directory {
+                result = .success((canonical, true, root.openDirectoryListing(canonical: canonical)?.listing.map { Set($0.keys) }))
+            } else {
+                result = .success((canonical, false, nil))
+            }
+        } catch {
+            result = .failure(error)
+        }
+        known[target] = result
+        return try result.get()
     }
 }
 

@@ -234,13 +234,24 @@ public struct HostRoot: Sendable, CustomStringConvertible {
         return (fd, Int(info.st_size), canonical)
     }
 
-    /// A canonical directory opened once for `*at` calls (`O_PATH`): reading its attributes then walks one
-    /// path component each, not the whole path from the root.
+    /// A canonical directory opened once for `*at` calls: reading its attributes then walks one path component
+    /// each, not the whole path from the root. With a `listing` (`openDirectoryListing`), the kind of every entry is
+    /// known from one `getdents` (`d_type`), so asking whether a file is there, or what it is, costs no system call.
     public final class Directory {
         public let path: String
         let fd: Int32
-        init(path: String, fd: Int32) { self.path = path; self.fd = fd }
-        deinit { close(fd) }
+        let stream: OpaquePointer?
+        /// Every entry and its kind (`nil`: not listed, ask the file system).
+        public let listing: [String: Kind]?
+        init(path: String, fd: Int32, stream: OpaquePointer? = nil, listing: [String: Kind]? = nil) {
+            self.path = path
+            self.fd = fd
+            self.stream = stream
+            self.listing = listing
+        }
+        deinit {
+            if let stream { closedir(stream) } else { close(fd) }
+        }
     }
 
     /// Opens `canonical` (a path `resolve` returned) as a `Directory`; `nil` when it is not a real directory.
@@ -250,8 +261,75 @@ public struct HostRoot: Sendable, CustomStringConvertible {
         return fd >= 0 ? Directory(path: canonical, fd: fd) : nil
     }
 
-    /// What `name` inside `dir` is (a link is reported as a link).
+    /// glibc's `getdents64` (2.30 and later; the Glibc module does not export it), found once.
+    nonisolated(unsafe) static let getdents64: (@convention(c) (Int32, UnsafeMutableRawPointer?, Int) -> Int)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "getdents64") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32, UnsafeMutableRawPointer?, Int) -> Int).self)
+    }()
+
+    /// Opens `canonical` and lists it: one `open` and the `getdents64` calls of its entries (`lstat` only where the
+    /// file system gives no `d_type`); `nil` when it is not a real, readable directory.
+    public func openDirectoryListing(canonical: String) -> Directory? {
+        let fd = open(absolute(canonical), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        var listing: [String: Kind] = [:]
+        func add(_ name: String, _ type: UInt8) {
+            if name == "." || name == ".." { return }
+            switch Int32(type) {
+            case Int32(DT_REG): listing[name] = .file
+            case Int32(DT_DIR): listing[name] = .directory
+            case Int32(DT_LNK): listing[name] = .link
+            case Int32(DT_UNKNOWN):
+                var info = stat()
+                guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return }
+                switch info.st_mode & S_IFMT {
+                case S_IFREG: listing[name] = .file
+                case S_IFDIR: listing[name] = .directory
+                case S_IFLNK: listing[name] = .link
+                default: listing[name] = .other
+                }
+            default: listing[name] = .other
+            }
+        }
+        if let getdents = Self.getdents64 {
+            // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, char d_name[].
+            let size = 32768
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+            defer { buffer.deallocate() }
+            while true {
+                let n = getdents(fd, buffer, size)
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { close(fd); return nil }
+                if n == 0 { break }
+                var offset = 0
+                while offset + 19 < n {
+                    let length = Int(buffer.loadUnaligned(fromByteOffset: offset + 16, as: UInt16.self))
+                    guard length > 19, offset + length <= n else { break }
+                    let type = buffer.load(fromByteOffset: offset + 18, as: UInt8.self)
+                    let name = UnsafeRawBufferPointer(start: buffer + offset + 19, count: length - 19)
+                    add(String(decoding: name.prefix(while: { $0 != 0 }), as: UTF8.self), type)
+                    offset += length
+                }
+            }
+            return Directory(path: canonical, fd: fd, listing: listing)
+        }
+        guard let stream = fdopendir(fd) else {
+            close(fd)
+            return nil
+        }
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            add(name, entry.pointee.d_type)
+        }
+        return Directory(path: canonical, fd: fd, stream: stream, listing: listing)
+    }
+
+    /// What `name` inside `dir` is (a link is reported as a link); from the listing when `dir` has one. A name with
+    /// a `/` is looked up in the file system.
     public func kind(_ name: String, in dir: Directory) -> Kind? {
+        if let listing = dir.listing, !name.utf8.contains(UInt8(ascii: "/")) { return listing[name] }
         var info = stat()
         guard fstatat(dir.fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
         switch info.st_mode & S_IFMT {
@@ -275,7 +353,32 @@ public struct HostRoot: Sendable, CustomStringConvertible {
 
     /// `readTextIfPresent` for a regular file `name` inside `dir`: one `openat` of one component. A link there
     /// takes the full path resolution (so a link out of the root is still refused, a dangling one still named).
+    ///
+    /// Where the directory's listing says what `name` is, nothing more is asked: an absent name is `nil` with no
+    /// system call, a regular file is opened and read without `fstat` (the read's length says where it ends), and
+    /// anything else is refused or resolved as above. (`O_NONBLOCK` and `O_NOFOLLOW` keep a file swapped for a FIFO or
+    /// a link after the listing from hanging or leading anywhere.)
     public func readTextIfPresent(_ name: String, in dir: Directory, limit: Int = 65536) throws(HostReadError) -> String? {
+        if let listing = dir.listing, !name.utf8.contains(UInt8(ascii: "/")) {
+            switch listing[name] {
+            case nil: return nil
+            case .link?: return try readTextIfPresent(dir.path + "/" + name, canonicalParent: true)
+            case .directory?, .other?: throw .notRegularFile(dir.path + "/" + name)
+            case .file?:
+                let fd = openat(dir.fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+                if fd < 0 {
+                    if errno == ENOENT { return nil }
+                    throw Self.error(errno, dir.path + "/" + name)
+                }
+                defer { close(fd) }
+                switch Self.readAll(fd, limit: limit, shortReadEnds: true) {
+                case let .success(bytes): return String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
+                case .failure(.tooLarge): throw .tooLarge(dir.path + "/" + name, limit: limit)
+                case .failure(.errno(EISDIR)): throw .notRegularFile(dir.path + "/" + name)
+                case let .failure(.errno(code)): throw Self.error(code, dir.path + "/" + name)
+                }
+            }
+        }
         let fd = openat(dir.fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 {
             switch errno {

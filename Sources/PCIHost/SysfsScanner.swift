@@ -61,6 +61,8 @@ public struct SysfsScanner {
     public let options: ScanOptions
     /// Directories found real during this scan (shared prefixes are resolved once).
     let seen = HostRoot.ResolvedDirectories()
+    /// Driver directories resolved and listed during this scan (one listing answers for all a driver's devices).
+    let drivers = DriverDirectories()
 
     public init(root: HostRoot, names: PCIIDDatabase? = nil, options: ScanOptions = ScanOptions()) {
         self.root = root
@@ -204,6 +206,9 @@ public struct SysfsScanner {
         } catch {
             throw .notSysfsRoot(root.description, reason: "\(Self.devicesDir): \(error)")
         }
+        // The listing's kinds, and the directory itself canonical, for the fast path below.
+        let canonicalDevices = try? root.resolve(Self.devicesDir, seen: seen)
+        let listing = canonicalDevices.flatMap { root.openDirectoryListing(canonical: $0)?.listing }
         var located: [(PCIAddress, String)] = []
         var skipped: [PCIAddress] = []
         var flattened: [String] = []
@@ -213,9 +218,19 @@ public struct SysfsScanner {
                 hostDiagnostics.append(Diagnostic(code: "unexpected-entry", message: "\(entry) is not named like a PCI address; ignored"))
                 continue
             }
-            if root.kind(entry) == .file {
+            let kind = listing.map { $0[name] } ?? root.kind(entry)
+            if kind == .file {
                 flattened.append(entry)
                 skipped.append(address)
+                continue
+            }
+            // The usual case, in two system calls: a link whose target's parent this scan already found real, and
+            // the target a real directory. Anything else takes the full resolution below (and its diagnostics).
+            if kind == .link, let base = canonicalDevices, let text = try? root.readLinkText(entry),
+               let target = Self.lexicalJoin(base, text), let slash = target.lastIndex(of: "/"),
+               seen.known.contains(String(target[..<slash])), root.kind(target) == .directory {
+                seen.known.insert(target)
+                located.append((address, target))
                 continue
             }
             do {
@@ -240,6 +255,22 @@ public struct SysfsScanner {
         return (located, skipped)
     }
 
+    /// `link` (a relative link's text) resolved lexically against the canonical directory `base`; `nil` for an
+    /// absolute link or one that climbs above the root.
+    static func lexicalJoin(_ base: String, _ link: String) -> String? {
+        guard !link.hasPrefix("/") else { return nil }
+        var parts = base.split(separator: "/")
+        for p in link.split(separator: "/") {
+            if p == ".." {
+                guard !parts.isEmpty else { return nil }
+                parts.removeLast()
+            } else if p != "." {
+                parts.append(p)
+            }
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "/")
+    }
+
     // MARK: One function
 
     /// Reads one function's directory in named steps: config space, identity, bindings, position,
@@ -247,13 +278,13 @@ public struct SysfsScanner {
     /// the function vanished or cannot be identified (recorded in `hostDiagnostics`).
     func readFunction(_ address: PCIAddress, dir: String, physicalSlots: [PCISlotAddress: String],
                       hostDiagnostics: inout [Diagnostic]) -> PCIFunction? {
-        let reader = AttributeReader(root: root, dir: dir)
+        let reader = AttributeReader(root: root, dir: dir, drivers: drivers)
         let config = readConfig(address, reader: reader)
         if config.vanished {
             hostDiagnostics.append(Diagnostic(code: "vanished", message: "\(address) disappeared while it was being read (hot-unplugged, or its VFs were disabled); left out"))
             return nil
         }
-        let ids = readIdentity(reader)
+        let ids = readIdentity(reader, header: config.header)
         if config.header == nil && ids.vendor == nil && root.kind(dir) == nil {
             hostDiagnostics.append(Diagnostic(code: "vanished", message: "\(address) disappeared while it was being read; left out"))
             return nil
@@ -397,15 +428,59 @@ public struct SysfsScanner {
         var subsystemDevice: UInt16?
     }
 
-    /// `vendor`, `device`, `class` (the kernel always provides them; a VF's config reads ffff), revision, subsystem.
-    func readIdentity(_ reader: AttributeReader) -> Identity {
-        Identity(
+    /// The IDs, class, revision and subsystem as sysfs gives them, for the cross-check with config space.
+    ///
+    /// One file answers: `modalias` (pci_uevent: the vendor, device, subsystem and class the kernel holds in
+    /// `struct pci_dev`, a VF's real IDs too), with the revision from the header's own register (or `revision`
+    /// when there is no header). Without a readable `modalias`, the separate files `vendor`, `device`, `class` (the
+    /// kernel always provides them), `revision`, `subsystem_vendor` and `subsystem_device`.
+    func readIdentity(_ reader: AttributeReader, header: ConfigHeader?) -> Identity {
+        if reader.kind("modalias") == .file {
+            if let text = reader.text("modalias"), var ids = Self.parseModalias(text) {
+                if header == nil { ids.revision = reader.hex("revision").map { UInt8(truncatingIfNeeded: $0) } }
+                return ids
+            } else {
+                reader.note("malformed-attribute", "modalias is not the kernel's `pci:v…d…sv…sd…bc…sc…i…`; the IDs are read from their own files")
+            }
+        }
+        return Identity(
             vendor: reader.hex("vendor", required: true).map { UInt16(truncatingIfNeeded: $0) },
             device: reader.hex("device", required: true).map { UInt16(truncatingIfNeeded: $0) },
             classCode: reader.hex("class", required: true),
             revision: reader.hex("revision").map { UInt8(truncatingIfNeeded: $0) },
             subsystemVendor: reader.hex("subsystem_vendor").map { UInt16(truncatingIfNeeded: $0) },
             subsystemDevice: reader.hex("subsystem_device").map { UInt16(truncatingIfNeeded: $0) })
+    }
+
+    /// `pci:vVVVVVVVVdDDDDDDDDsvSSSSSSSSsdTTTTTTTTbcBBscSSiII` (pci_uevent's MODALIAS, upper-case hex), or `nil`.
+    static func parseModalias(_ text: String) -> Identity? {
+        let u = Array(text.utf8)
+        guard u.count == 53, u.starts(with: Array("pci:".utf8)) else { return nil }
+        func field(_ tag: String, at start: Int, digits: Int) -> UInt32? {
+            let t = Array(tag.utf8)
+            guard Array(u[start..<(start + t.count)]) == t else { return nil }
+            var value: UInt32 = 0
+            for b in u[(start + t.count)..<(start + t.count + digits)] {
+                guard let d = Self.hexValue(b) else { return nil }
+                value = value << 4 | UInt32(d)
+            }
+            return value
+        }
+        guard let vendor = field("v", at: 4, digits: 8), let device = field("d", at: 13, digits: 8),
+              let subVendor = field("sv", at: 22, digits: 8), let subDevice = field("sd", at: 32, digits: 8),
+              let base = field("bc", at: 42, digits: 2), let sub = field("sc", at: 46, digits: 2), let progIf = field("i", at: 50, digits: 2),
+              vendor <= 0xffff, device <= 0xffff, subVendor <= 0xffff, subDevice <= 0xffff else { return nil }
+        return Identity(vendor: UInt16(vendor), device: UInt16(device), classCode: base << 16 | sub << 8 | progIf, revision: nil,
+                        subsystemVendor: UInt16(subVendor), subsystemDevice: UInt16(subDevice))
+    }
+
+    static func hexValue(_ b: UInt8) -> UInt8? {
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
+        default: nil
+        }
     }
 
     /// Driver, driver_override, IOMMU group link, NUMA node, reset methods, boot VGA, link state.
@@ -698,9 +773,14 @@ public struct SysfsScanner {
         func walk(_ path: String, depth: Int) {
             guard depth <= 10, budget > 0 else { return }
             let entries: [(name: String, kind: HostRoot.Kind)]
-            do { entries = try root.entries(ofCanonical: path) } catch {
-                reader.note(error.diagnosticCode, "\(path): \(error); host-use evidence below it is unknown")
-                return
+            if depth == 0, path == reader.dir, reader.handle?.listing != nil {
+                // The function's own directory, listed once already.
+                entries = reader.entries()
+            } else {
+                do { entries = try root.entries(ofCanonical: path) } catch {
+                    reader.note(error.diagnosticCode, "\(path): \(error); host-use evidence below it is unknown")
+                    return
+                }
             }
             let container = containers.contains(path.split(separator: "/").last.map(String.init) ?? "")
             for (name, kind) in entries {
@@ -1263,8 +1343,13 @@ public struct SysfsScanner {
             // A function whose link names a listed group that does not list it: it stays a member (its link is the
             // kernel's word too), and the group's membership is uncertain.
             let listedMembersBefore = Set(groups.flatMap(\.members))
+            // Functions by the group their link names, once (not a pass over every function per group).
+            var unlistedByLink: [Int: [PCIAddress]] = [:]
+            for f in functions {
+                if let id = f.iommuGroup, !listedMembersBefore.contains(f.address) { unlistedByLink[id, default: []].append(f.address) }
+            }
             for i in groups.indices {
-                let claimed = functions.filter { $0.iommuGroup == groups[i].id && !listedMembersBefore.contains($0.address) }.map(\.address)
+                let claimed = unlistedByLink[groups[i].id] ?? []
                 guard !claimed.isEmpty else { continue }
                 groups[i].members = (groups[i].members + claimed).sorted()
                 groups[i].inconsistency = groups[i].inconsistency ?? "\(claimed.map(\.description).joined(separator: ", ")) link(s) to group \(groups[i].id), whose devices/ does not list them"

@@ -16,7 +16,9 @@ public enum ListText {
             tail += "  " + pad("group=" + groupLabel(f, model), groupWidth)
             let flags = Self.flags(f, model: model)
             if !flags.isEmpty { tail += "  " + flags.joined(separator: ", ") }
-            lines.append(String((line + "  " + tail).reversed().drop(while: { $0 == " " }).reversed()))
+            var full = line + "  " + tail
+            while full.utf8.last == UInt8(ascii: " ") { full.removeLast() }
+            lines.append(full)
         }
         return lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
     }

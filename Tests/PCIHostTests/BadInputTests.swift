@@ -50,6 +50,8 @@ struct BadInputTests {
         try Fixtures.replace(nic + "/config", withLinkTo: "../../../../../../../../../../../etc/passwd")
         let nvme = dir + "/sys/devices/pci0000:00/0000:00:02.1/0000:02:00.0"
         try Fixtures.replace(nvme + "/vendor", withLinkTo: "/etc/hostname")
+        // modalias answers for the IDs when it is there; without it the scanner reads `vendor` itself.
+        try FileManager.default.removeItem(atPath: nvme + "/modalias")
 
         let model = try SysfsScanner(root: HostRoot(dir)).scan()
         #expect(model.function(PCIAddress(bus: 5, device: 0, function: 0)) == nil)

@@ -255,6 +255,25 @@ struct DamagedEvidenceTests {
         #expect(port.diagnostics.contains { $0.code == "extended-space-unreadable" })
     }
 
+    @Test("modalias gives the IDs: one that contradicts config space is an id-mismatch; a damaged one sends the scan to the separate files",
+          arguments: ["pci:v00008086d000029C0sv00001AF4sd00001100bc01sc08i02", "pci:v00001B36", "garbage", ""])
+    func modaliasDamaged(_ text: String) throws {
+        let root = try Self.copy("sriov")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let dir = root + "/sys/devices/pci0000:00/0000:00:02.1/0000:02:00.0"
+        let before = try #require(try Self.model(root).function(PCIAddress(bus: 2, device: 0, function: 0)))
+        try Fixtures.replace(dir + "/modalias", withText: text + "\n")
+        let f = try #require(try Self.model(root).function(PCIAddress(bus: 2, device: 0, function: 0)))
+        if text.hasPrefix("pci:v00008086") {
+            #expect(f.configUnusable != nil && f.config == nil && f.diagnostics.contains { $0.code == "id-mismatch" })
+        } else {
+            // Read from vendor, device, class, subsystem_*: the same identity as before, with the damage named.
+            #expect(f.vendorID == before.vendorID && f.deviceID == before.deviceID && f.classCode == before.classCode)
+            #expect(f.subsystemVendorID == before.subsystemVendorID && f.subsystemDeviceID == before.subsystemDeviceID)
+            #expect(f.diagnostics.contains { $0.code == "malformed-attribute" || $0.code == "empty-attribute" }, "\(f.diagnostics)")
+        }
+    }
+
     @Test("config space whose IDs contradict sysfs is not decoded; a 1 GiB config is not config space (and not 'run as root')")
     func configContradicted() throws {
         let root = try Self.copy("sriov")

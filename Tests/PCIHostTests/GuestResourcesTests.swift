@@ -83,6 +83,7 @@ struct GuestResourcesTests {
     static func framebufferBase() throws -> String {
         let root = try copy()
         try write("0x030200\n", root + "/" + nic + "/class")
+        try? FileManager.default.removeItem(atPath: root + "/" + nic + "/modalias") // else modalias names the old class
         var config = try Data(contentsOf: URL(fileURLWithPath: root + "/" + nic + "/config"))
         config[0x09] = 0x00; config[0x0a] = 0x02; config[0x0b] = 0x03
         try config.write(to: URL(fileURLWithPath: root + "/" + nic + "/config"))
@@ -200,6 +201,7 @@ struct GuestResourcesTests {
         let root = try Self.copy()
         // A 3D controller (0302: vfio-pci does not remove framebuffers over it) whose BAR 0 efifb still claims.
         try Self.write("0x030200\n", root + "/" + Self.nic + "/class")
+        try? FileManager.default.removeItem(atPath: root + "/" + Self.nic + "/modalias") // else modalias names the old class
         var config = try Data(contentsOf: URL(fileURLWithPath: root + "/" + Self.nic + "/config"))
         config[0x09] = 0x00; config[0x0a] = 0x02; config[0x0b] = 0x03
         try config.write(to: URL(fileURLWithPath: root + "/" + Self.nic + "/config"))

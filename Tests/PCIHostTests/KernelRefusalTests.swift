@@ -41,6 +41,7 @@ struct KernelRefusalTests {
         let dir = root + "/sys/devices/pci0000:00/0000:00:02.1/0000:02:00.0"
         try Fixtures.replace(dir + "/vendor", withText: "0x8086\n")
         try Fixtures.replace(dir + "/device", withText: "0x0b25\n")
+        try FileManager.default.removeItem(atPath: dir + "/modalias") // else modalias names the old IDs
         var bytes = try Fixtures.readBytes(dir + "/config")
         bytes[0] = 0x86; bytes[1] = 0x80; bytes[2] = 0x25; bytes[3] = 0x0b
         FileManager.default.createFile(atPath: dir + "/config", contents: Data(bytes))

@@ -121,6 +121,7 @@ struct VendorQuirkTests {
             let dir = root + "/sys/bus/pci/devices/" + address
             try Fixtures.replace(dir + "/vendor", withText: String(format: "0x%04x\n", vendor))
             try Fixtures.replace(dir + "/device", withText: String(format: "0x%04x\n", device))
+            try? FileManager.default.removeItem(atPath: dir + "/modalias") // else modalias names the old IDs
             let config = try FileHandle(forUpdating: URL(fileURLWithPath: dir + "/config"))
             try config.write(contentsOf: Data([UInt8(vendor & 0xff), UInt8(vendor >> 8), UInt8(device & 0xff), UInt8(device >> 8)]))
             try config.close()

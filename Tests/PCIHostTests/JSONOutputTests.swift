@@ -1,0 +1,99 @@
+import Foundation
+import PCIHost
+import Testing
+import TestSupport
+import VFIOReport
+
+/// `JSONOutput` writes JSON with its own small encoder; its bytes must be Foundation's `JSONEncoder` output with
+/// `[.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]`, whatever the shape of the value.
+@Suite("JSON output: the sorted encoder against JSONEncoder")
+struct JSONOutputTests {
+    static func foundation(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+    }
+
+    struct Inner: Encodable {
+        var zeta: Int
+        var alpha: String?
+        var list: [Int]
+        var empty: [String: Int]
+    }
+
+    struct Outer: Encodable {
+        var name: String
+        var nested: [Inner]
+        var map: [String: [Int]]
+        var flag: Bool
+        var optional: Int8?
+        var big: UInt64
+        var negative: Int64
+        var small: Int16
+        var fraction: Double
+        var matrix: [[String]]
+    }
+
+    /// A custom `encode(to:)` that uses nested containers and asks for its container twice, as
+    /// `DescribedFunctionDetails` does.
+    struct Custom: Encodable {
+        enum Keys: String, CodingKey { case b, a, inner, items, c }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Keys.self)
+            try c.encode("second", forKey: .b)
+            var inner = c.nestedContainer(keyedBy: Keys.self, forKey: .inner)
+            try inner.encode(2, forKey: .c)
+            try inner.encode(1, forKey: .a)
+            var items = c.nestedUnkeyedContainer(forKey: .items)
+            try items.encode("x")
+            var deeper = items.nestedContainer(keyedBy: Keys.self)
+            try deeper.encodeNil(forKey: .b)
+            try deeper.encode(true, forKey: .a)
+            var again = encoder.container(keyedBy: Keys.self)
+            try again.encode("first", forKey: .a)
+        }
+    }
+
+    /// Every control character, the characters JSON escapes, DEL, non-ASCII and a slash.
+    static let awkward: String = {
+        var s = ""
+        for i in 0..<0x80 { s.unicodeScalars.append(Unicode.Scalar(UInt8(i))) }
+        return s + "é\u{2028}\u{FEFF}😀/\\\"end"
+    }()
+
+    @Test("scalars, nesting, empty containers, dictionaries, optionals, every escape and custom encoders give JSONEncoder's bytes")
+    func agreesWithFoundation() throws {
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<200 {
+            func word() -> String {
+                let pool = ["", "a", "B", "a_", "aa", "0", Self.awkward, "ünï", "x y", "\t"]
+                return pool[Int.random(in: 0..<pool.count, using: &generator)]
+            }
+            let inners = (0..<Int.random(in: 0...3, using: &generator)).map { _ in
+                Inner(zeta: Int.random(in: Int.min...Int.max, using: &generator), alpha: Bool.random() ? word() : nil,
+                      list: (0..<Int.random(in: 0...3, using: &generator)).map { _ in Int.random(in: -5...5) },
+                      empty: Dictionary(uniqueKeysWithValues: (0..<Int.random(in: 0...4)).map { ("k\($0)\(word())", $0) }))
+            }
+            let value = Outer(name: word(), nested: inners,
+                              map: Dictionary(uniqueKeysWithValues: ["b", "a", "B", "ä", "a_"].shuffled().prefix(round % 6).map { ($0, [round]) }),
+                              flag: round % 2 == 0, optional: round % 3 == 0 ? nil : Int8(truncatingIfNeeded: round),
+                              big: UInt64.random(in: 0...UInt64.max), negative: Int64.min + Int64(round), small: Int16(truncatingIfNeeded: -round),
+                              fraction: Double(round) / 7, matrix: round % 4 == 0 ? [] : [[], [word()]])
+            #expect(try JSONOutput.render(value) == Self.foundation(value))
+        }
+        #expect(try JSONOutput.render(Custom()) == Self.foundation(Custom()))
+        #expect(try JSONOutput.render([String]()) == Self.foundation([String]()))
+        #expect(try JSONOutput.render(Self.awkward) == Self.foundation(Self.awkward))
+    }
+
+    @Test("the real listings and reports of the fixtures and the large snapshot: the same bytes as JSONEncoder")
+    func realOutputs() throws {
+        for name in ["sriov", "multifunction", "host-in-use", "vfio-bound", "switch"] {
+            let model = try SysfsScanner(root: HostRoot(Fixtures.sysfs(name)), options: ScanOptions(decodeCapabilities: true, resolveVFIOVariants: true)).scan()
+            let listing = DescribedListing(model, functions: model.functions)
+            #expect(try JSONOutput.render(listing) == Self.foundation(listing), "\(name)")
+            let shown = DescribedShow(model, functions: model.functions)
+            #expect(try JSONOutput.render(shown) == Self.foundation(shown), "\(name)")
+        }
+    }
+}
