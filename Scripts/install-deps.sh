@@ -2,12 +2,12 @@
 # Installs what vfio-inspect needs on Debian/Ubuntu, only when it is missing.
 #   Scripts/install-deps.sh          build and run: libpci-dev, pciutils, pci.ids, pkg-config
 #   Scripts/install-deps.sh --test   also the real tools the tests call
-#   Scripts/install-deps.sh --bench  also what Scripts/bench measures with (strace, GNU time; a C compiler for the read floor)
+#   Scripts/install-deps.sh --bench  also what Scripts/bench measures with (strace, GNU time, valgrind; a C compiler for the read floor)
 set -euo pipefail
 
 packages=(libpci-dev pciutils pci.ids pkg-config)
 if [[ "${1:-}" == "--bench" ]]; then
-    packages+=(strace gcc libc6-dev time)
+    packages+=(strace gcc libc6-dev time valgrind)
 fi
 if [[ "${1:-}" == "--test" ]]; then
     # lspci is the cross-check oracle (pciutils, above). QEMU starts every generated guest topology

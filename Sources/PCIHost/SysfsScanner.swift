@@ -36,6 +36,29 @@ public enum HostScanError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// The families of sysfs facts a scan reads beyond what every command needs (identity, config header, driver,
+/// IOMMU group, SR-IOV links, VFIO device entries): a command asks for the families it prints or decides with, and
+/// the scan opens no other file. A family not read leaves its facts at their "not in the input" defaults, which no
+/// command that skips it shows.
+public struct ScanFacts: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// `driver_override`, `numa_node`, `d3cold_allowed`, `boot_vga` and `reset_method` of each function.
+    public static let attributes = ScanFacts(rawValue: 1 << 0)
+    /// `current_link_speed`, `current_link_width`, `max_link_speed`, `max_link_width`.
+    public static let link = ScanFacts(rawValue: 1 << 1)
+    /// The walk below each function for net, block, DRM and framebuffer devices, and its cross-check from `sys/class`.
+    public static let hostUse = ScanFacts(rawValue: 1 << 2)
+    /// Each group's `type` and `reserved_regions`.
+    public static let groupAttributes = ScanFacts(rawValue: 1 << 3)
+
+    /// Everything: `show`, `snapshot`, `report`, `check`, `plan`, and every JSON listing (it prints them all).
+    public static let all: ScanFacts = [.attributes, .link, .hostUse, .groupAttributes]
+    /// `list` as text: identity, driver, group, SR-IOV, the multifunction bit and VFIO devices only.
+    public static let listing: ScanFacts = []
+}
+
 /// Builds a `HostModel` from a sysfs tree under a `HostRoot`.
 /// What a scan reads beyond the header.
 public struct ScanOptions: Sendable {
@@ -48,10 +71,14 @@ public struct ScanOptions: Sendable {
     /// commands that say which driver to bind (`check`, `report`, `plan`).
     public var resolveVFIOVariants: Bool
 
-    public init(decodeCapabilities: Bool = false, resolveModules: Bool = false, resolveVFIOVariants: Bool = false) {
+    /// The sysfs fact families to read (`.all` unless the command prints less).
+    public var facts: ScanFacts
+
+    public init(decodeCapabilities: Bool = false, resolveModules: Bool = false, resolveVFIOVariants: Bool = false, facts: ScanFacts = .all) {
         self.decodeCapabilities = decodeCapabilities
         self.resolveModules = resolveModules
         self.resolveVFIOVariants = resolveVFIOVariants
+        self.facts = facts
     }
 }
 
@@ -94,8 +121,8 @@ public struct SysfsScanner {
         if options.decodeCapabilities { environment.vfioUsers = readVFIOUsers(&hostDiagnostics) }
         let groups = readGroups(functions, &environment, &hostDiagnostics)
         crossCheck(&functions, groups: groups, hostDiagnostics: &hostDiagnostics)
-        crossCheckHostUse(&functions, &hostDiagnostics)
-        inferAbsentResetMethods(&functions, kernelRelease: environment.kernelRelease)
+        if options.facts.contains(.hostUse) { crossCheckHostUse(&functions, &hostDiagnostics) }
+        if options.facts.contains(.attributes) { inferAbsentResetMethods(&functions, kernelRelease: environment.kernelRelease) }
         if options.resolveModules || options.resolveVFIOVariants { resolveModules(&functions, kernelRelease: environment.kernelRelease) }
         var model = HostModel(source: .sysfs(root: root.description), functions: functions, groups: groups,
                               environment: environment, diagnostics: hostDiagnostics)
@@ -344,7 +371,9 @@ public struct SysfsScanner {
         function.physicalSlot = physicalSlots[address.slot]
         (function.upstream, function.position) = position(of: address, dir: dir, reader: reader)
         function.sriov = readSRIOV(header: header, sysVendor: ids.vendor, reader: reader)
-        if config.missing {
+        if !options.facts.contains(.hostUse) {
+            function.hostUse = .unknown("this command does not read what uses \(address) on the host", remedy: "run `vfio-inspect show` or `report`")
+        } else if config.missing {
             function.hostUse = .unknown("\(dir) has no config file, which the kernel always makes: the directory is an incomplete copy, so what lies below it is unknown",
                                         remedy: "read the host's own sysfs, or a snapshot made by `vfio-inspect snapshot`")
         } else {
@@ -486,7 +515,7 @@ public struct SysfsScanner {
     /// Driver, driver_override, IOMMU group link, NUMA node, reset methods, boot VGA, link state.
     func readBindings(into function: inout PCIFunction, reader: AttributeReader) {
         function.driverBinding = reader.driver()
-        if let override = reader.text("driver_override"), override != "(null)", !override.isEmpty {
+        if options.facts.contains(.attributes), let override = reader.text("driver_override"), override != "(null)", !override.isEmpty {
             function.driverOverride = override
         }
         readVFIODevice(into: &function, reader: reader)
@@ -501,6 +530,12 @@ public struct SysfsScanner {
                 reader.note("malformed-attribute", "iommu_group points to '\(group)', not a group number")
             }
         }
+        if options.facts.contains(.link) {
+            function.link = LinkState(
+                currentSpeed: reader.text("current_link_speed"), currentWidth: reader.int("current_link_width"),
+                maxSpeed: reader.text("max_link_speed"), maxWidth: reader.int("max_link_width"))
+        }
+        guard options.facts.contains(.attributes) else { return }
         if let node = reader.int("numa_node"), node >= 0 { function.numaNode = node }
         readResetMethods(into: &function, reader: reader)
         // pci_is_vga: the kernel shows boot_vga for every VGA-class function (0300xx, and 0001xx pre-2.0 VGA).
@@ -519,9 +554,6 @@ public struct SysfsScanner {
             break
         }
         function.d3coldAllowed = reader.text("d3cold_allowed").map { $0 == "1" }
-        function.link = LinkState(
-            currentSpeed: reader.text("current_link_speed"), currentWidth: reader.int("current_link_width"),
-            maxSpeed: reader.text("max_link_speed"), maxWidth: reader.int("max_link_width"))
     }
 
     /// `vfio-dev/vfioN` (vfio_device_add, Linux 6.1+): the VFIO device a driver registered, with `dev` when the
@@ -1448,14 +1480,15 @@ public struct SysfsScanner {
             }
             if unreadable != nil { members = linked[id] ?? [] }
             // The group's own files through one directory handle (a link there still takes the full resolution).
-            let handle = (try? root.resolve(base, seen: seen)).flatMap { root.openDirectory(canonical: $0) }
+            let handle = options.facts.contains(.groupAttributes) ? (try? root.resolve(base, seen: seen)).flatMap { root.openDirectory(canonical: $0) } : nil
             func text(_ file: String) -> String? {
                 if let handle { return (try? root.readTextIfPresent(file, in: handle)) ?? nil }
                 return try? root.readText(base + "/" + file)
             }
-            var group = IOMMUGroup(id: id, members: members.sorted(), type: text("type").map(TerminalSafe.escape))
+            let attributes = options.facts.contains(.groupAttributes)
+            var group = IOMMUGroup(id: id, members: members.sorted(), type: attributes ? text("type").map(TerminalSafe.escape) : nil)
             group.inconsistency = unreadable.map { "\($0): its members are known only from their own links" }
-            group.reservedRegions = reservedRegions(base, handle: handle, &diagnostics)
+            if attributes { group.reservedRegions = reservedRegions(base, handle: handle, &diagnostics) }
             groups.append(group)
         }
         return groups

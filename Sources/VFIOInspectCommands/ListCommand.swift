@@ -20,8 +20,10 @@ public struct ListCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        // Verdicts need the capabilities decoded; a plain list reads only the bytes it shows.
-        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: verdict != nil))
+        // Verdicts need the capabilities decoded and every fact the rules read; the JSON listing prints every sysfs
+        // fact; the text reads only what its lines show (identity, driver, group, SR-IOV, VFIO devices).
+        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: verdict != nil,
+                                                             facts: json || verdict != nil ? .all : .listing))
         var chosen = try selection.chosen(in: model).map(Set.init) ?? Set(model.functions.map(\.address))
         if let verdict {
             let inUnits = Reporter.report(model).units(holding: chosen, verdict: verdict).flatMap(\.members)
