@@ -223,14 +223,27 @@ public struct DescribedSlot: Encodable, Sendable {
     @Nullable public var physicalSlot: String?
 }
 
-/// `list --json`.
-public struct DescribedListing: Encodable, Sendable {
+/// `list --json`. Its keys are encoded in the order they are printed (`JSONKeysInOrder`), and each function is
+/// described only as it is written.
+public struct DescribedListing: Encodable, Sendable, JSONKeysInOrder {
     public let schemaVersion: Int
     public let source: DescribedSource
     public let host: DescribedHost
-    public let functions: [DescribedFunction]
+    public let functions: LazyJSONArray<DescribedFunction>
     public let groups: [DescribedGroup]
     public let slots: [DescribedSlot]
+
+    enum CodingKeys: String, CodingKey { case functions, groups, host, schemaVersion, slots, source }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(functions, forKey: .functions)
+        try c.encode(groups, forKey: .groups)
+        try c.encode(host, forKey: .host)
+        try c.encode(schemaVersion, forKey: .schemaVersion)
+        try c.encode(slots, forKey: .slots)
+        try c.encode(source, forKey: .source)
+    }
 
     public init(_ model: HostModel, functions selected: [PCIFunction]) {
         schemaVersion = JSONSchemaVersion.current
@@ -245,7 +258,7 @@ public struct DescribedListing: Encodable, Sendable {
             vfioBackends: DescribedVFIOBackends(model.environment.vfioBackends),
             kernelCommandLine: model.environment.kernelCommandLine.value,
             diagnostics: model.diagnostics.map(DescribedDiagnostic.init))
-        functions = selected.map(DescribedFunction.init)
+        functions = LazyJSONArray(count: selected.count) { DescribedFunction(selected[$0]) }
         let bySlot = Dictionary(grouping: selected, by: { $0.address.slot })
         slots = bySlot.keys.sorted().map { slot in
             let members = bySlot[slot] ?? []

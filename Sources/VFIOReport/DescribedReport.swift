@@ -136,18 +136,39 @@ public struct DescribedUnit: Encodable, Sendable {
 }
 
 /// `report --json`: the list contract plus verdicts, findings and the group prediction.
-public struct DescribedReport: Encodable, Sendable {
+///
+/// Its keys are encoded in the order they are printed (`JSONKeysInOrder`); functions, units and resets are
+/// described only as they are written.
+public struct DescribedReport: Encodable, Sendable, JSONKeysInOrder {
     public let schemaVersion: Int
     public let source: DescribedSource
     public let host: DescribedReportHost
-    public let functions: [DescribedFunction]
-    public let groups: [DescribedUnit]
+    public let functions: LazyJSONArray<DescribedFunction>
+    public let groups: LazyJSONArray<DescribedUnit>
     public let predictedGroups: [DescribedPredictedGroup]
     @Nullable public var groupPredictionMatches: Bool?
     public let predictionUncertainties: [String]
     public let groupRules: DescribedGroupRules
     /// How each function that is not a bridge can be reset, and what VFIO's hot reset of it would also reset.
-    public let resets: [DescribedVFIOReset]
+    public let resets: LazyJSONArray<DescribedVFIOReset>
+
+    enum CodingKeys: String, CodingKey {
+        case functions, groupPredictionMatches, groupRules, groups, host, predictedGroups, predictionUncertainties, resets, schemaVersion, source
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(functions, forKey: .functions)
+        try c.encode(_groupPredictionMatches, forKey: .groupPredictionMatches)
+        try c.encode(groupRules, forKey: .groupRules)
+        try c.encode(groups, forKey: .groups)
+        try c.encode(host, forKey: .host)
+        try c.encode(predictedGroups, forKey: .predictedGroups)
+        try c.encode(predictionUncertainties, forKey: .predictionUncertainties)
+        try c.encode(resets, forKey: .resets)
+        try c.encode(schemaVersion, forKey: .schemaVersion)
+        try c.encode(source, forKey: .source)
+    }
 
     /// `keepingUnits` picks the units (`groups`) to publish; everything else is the whole host's.
     public init(_ model: HostModel, _ report: HostReport, keepingUnits: (UnitReport) -> Bool = { _ in true }) {
@@ -160,9 +181,12 @@ public struct DescribedReport: Encodable, Sendable {
         functions = listing.functions
         let acsOverride = model.environment.commandLineParameters["pcie_acs_override"]
         let switches = RelatedFunctions.SwitchIndex(model)
-        groups = report.units.filter(keepingUnits).map { u in
+        let kept = report.units.filter(keepingUnits)
+        let unexplained = Set(report.prediction.unexplainedKernelGroups)
+        groups = LazyJSONArray(count: kept.count) { i in
+            let u = kept[i]
             let why = describedWhy(causes: u.causes, memberCount: u.members.count, predicted: u.predicted, acsOverride: acsOverride,
-                                   undecided: !report.prediction.unexplainedKernelGroups.contains(u.members.sorted()))
+                                   undecided: !unexplained.contains(u.members.sorted()))
             let certain = u.groupID != nil || report.prediction.group(of: u.members[0])?.isCertain ?? true
             return DescribedUnit(id: u.groupID, members: u.members.map(\.description), verdict: u.verdict.rawValue,
                                  findings: u.findings.map(DescribedFinding.init), why: why, predicted: u.predicted, certain: certain,
@@ -173,7 +197,8 @@ public struct DescribedReport: Encodable, Sendable {
         groupPredictionMatches = report.prediction.matchesKernel
         predictionUncertainties = report.prediction.uncertainties
         groupRules = DescribedGroupRules(report.prediction)
-        resets = model.functions.filter { !$0.isBridge }.map { DescribedVFIOReset($0, model) }
+        let resettable = model.functions.indices.filter { !model.functions[$0].isBridge }
+        resets = LazyJSONArray(count: resettable.count) { DescribedVFIOReset(model.functions[resettable[$0]], model) }
     }
 }
 

@@ -40,6 +40,26 @@ public enum JSONOutput {
 /// ends (the top-level listings, whose arrays hold every function). A key out of order is an `EncodingError`.
 public protocol JSONKeysInOrder: Encodable {}
 
+/// An array whose elements are made only as they are written: a listing of thousands of functions never holds
+/// their described values all at once. Encodes as the array `(0..<count).map(element)` would.
+public struct LazyJSONArray<Element: Encodable>: Encodable, Sendable {
+    public let count: Int
+    let element: @Sendable (Int) -> Element
+
+    public init(count: Int, element: @escaping @Sendable (Int) -> Element) {
+        self.count = count
+        self.element = element
+    }
+
+    /// Every element, made now.
+    public var elements: [Element] { (0..<count).map(element) }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.unkeyedContainer()
+        for i in 0..<count { try c.encode(element(i)) }
+    }
+}
+
 /// Bytes on their way to a file descriptor (or kept, for `JSONOutput.render`), and the containers still open.
 final class JSONSink {
     /// The bytes not yet written; `buffer[0]` is byte `base` of the whole text.
