@@ -95,7 +95,7 @@ final class AttributeReader {
         }
         do {
             let text = try linkText(name)
-            guard let last = text.split(separator: "/").last, last != "..", last != "." else {
+            guard let last = text.fastSplit("/").last, last != "..", last != "." else {
                 note("malformed-attribute", "\(name) points to '\(text)', which names nothing")
                 return nil
             }
@@ -110,8 +110,8 @@ final class AttributeReader {
     /// above the root): what the kernel wrote, whether or not it exists in this tree.
     func lexicalTarget(_ name: String) -> String? {
         guard let text = try? linkText(name) else { return nil }
-        var parts = text.hasPrefix("/") ? [] : dir.split(separator: "/").map(String.init)
-        for p in text.split(separator: "/") {
+        var parts = text.hasPrefix("/") ? [] : dir.fastSplit("/").map(String.init)
+        for p in text.fastSplit("/") {
             if p == ".." {
                 guard !parts.isEmpty else { return nil }
                 parts.removeLast()
@@ -145,7 +145,7 @@ final class AttributeReader {
             return .unknown("the driver link of \(dir) is damaged", remedy: "read the host's own sysfs")
         }
         // The kernel links a bound device to sys/bus/pci/drivers/NAME; a link anywhere else names no driver.
-        guard let target = lexicalTarget("driver"), target.hasPrefix("sys/bus/pci/drivers/"), target.split(separator: "/").count == 5 else {
+        guard let target = lexicalTarget("driver"), target.hasPrefix("sys/bus/pci/drivers/"), target.fastSplit("/").count == 5 else {
             note("link-misdirected", "driver does not lead into sys/bus/pci/drivers/ (it points to \(TerminalSafe.escape(lexicalTarget("driver") ?? "a place above the root"))); which driver is bound is unknown")
             return .unknown("the driver link of \(dir) does not lead to a PCI driver", remedy: "read the host's own sysfs")
         }
@@ -155,7 +155,7 @@ final class AttributeReader {
             let (resolved, isDirectory, members) = try drivers.directory(target, root: root)
             if !isDirectory {
                 note("not-a-directory", "driver leads to \(resolved), which is not a driver directory")
-            } else if let bdf = dir.split(separator: "/").last,
+            } else if let bdf = dir.fastSplit("/").last,
                       members.map({ !$0.contains(String(bdf)) }) ?? (root.kind(resolved + "/" + bdf) == nil) {
                 // The driver's directory links back to every device it drives (driver_sysfs_add): a driver directory
                 // without this device's link contradicts the device's own link.

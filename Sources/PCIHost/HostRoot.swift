@@ -85,7 +85,7 @@ public struct HostRoot: Sendable, CustomStringConvertible {
     ///   - seen: directories this scan already found to be real; found ones are added.
     public func resolve(_ relative: String, followFinal: Bool = true, seen: ResolvedDirectories? = nil) throws(HostReadError) -> String {
         var resolved: [Substring] = []
-        var pending: [Substring] = relative.split(separator: "/").reversed()
+        var pending: [Substring] = relative.fastSplit("/").reversed()
         var hops = 0
         var lastLink: String?
         while let component = pending.popLast() {
@@ -118,7 +118,7 @@ public struct HostRoot: Sendable, CustomStringConvertible {
                     resolved.removeAll()
                 }
                 // Escapes through ".." are caught when they pop past the root.
-                let targetParts = target.split(separator: "/")
+                let targetParts = target.fastSplit("/")
                 var depth = resolved.count
                 for part in targetParts {
                     if part == ".." { depth -= 1 } else if part != "." { depth += 1 }

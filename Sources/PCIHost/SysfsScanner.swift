@@ -286,8 +286,8 @@ public struct SysfsScanner {
     /// absolute link or one that climbs above the root.
     static func lexicalJoin(_ base: String, _ link: String) -> String? {
         guard !link.hasPrefix("/") else { return nil }
-        var parts = base.split(separator: "/")
-        for p in link.split(separator: "/") {
+        var parts = base.fastSplit("/")
+        for p in link.fastSplit("/") {
             if p == ".." {
                 guard !parts.isEmpty else { return nil }
                 parts.removeLast()
@@ -585,7 +585,7 @@ public struct SysfsScanner {
                 function.vfioRegistration = VFIODeviceEntry(name: name, characterDevice: false)
             case .file?:
                 let text = (try? root.readText(entry + "/dev")) ?? ""
-                let parts = text.split(separator: ":")
+                let parts = text.fastSplit(":")
                 if parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) {
                     function.vfioRegistration = VFIODeviceEntry(name: name, characterDevice: true)
                 } else {
@@ -710,7 +710,7 @@ public struct SysfsScanner {
         }
         guard let methods = text else { return }
         let known: Set<String> = ["device_specific", "acpi", "flr", "af_flr", "pm", "bus", "cxl_bus"]
-        let names = methods.split(separator: " ").map(String.init)
+        let names = methods.fastSplit(" ").map(String.init)
         guard names.allSatisfy(known.contains) else {
             reader.note("malformed-attribute", "reset_method holds '\(TerminalSafe.escape(String(methods.prefix(60))))', not the kernel's method names")
             function.resetMethodsUnknown = Unknown("reset_method of \(function.address) is not in the kernel's format", remedy: "read the host's own sysfs")
@@ -738,8 +738,8 @@ public struct SysfsScanner {
             return (upstream, .known(.below(parent), evidence: "sysfs path \(dir)"))
         }
         // sys/devices/pciDDDD:BB/… names the root bus: a function directly below it must be on bus BB.
-        if let rootDir = dir.split(separator: "/").first(where: { $0.hasPrefix("pci") && $0.contains(":") }),
-           let bus = rootDir.split(separator: ":").last.flatMap({ UInt8($0, radix: 16) }), bus != address.bus {
+        if let rootDir = dir.fastSplit("/").first(where: { $0.hasPrefix("pci") && $0.contains(":") }),
+           let bus = rootDir.fastSplit(":").last.flatMap({ UInt8($0, radix: 16) }), bus != address.bus {
             reader.note("path-inconsistent", "\(dir) puts \(address) directly on root bus \(hex(bus, 2)), but its bus is \(hex(address.bus, 2))")
             return ([], .unknown("the sysfs path of \(address) is inconsistent with its bus number, so its parent is unknown",
                                  remedy: "read the host's own sysfs"))
@@ -814,7 +814,7 @@ public struct SysfsScanner {
                     return
                 }
             }
-            let container = containers.contains(path.split(separator: "/").last.map(String.init) ?? "")
+            let container = containers.contains(path.fastSplit("/").last.map(String.init) ?? "")
             for (name, kind) in entries {
                 budget -= 1
                 if budget <= 0 {
@@ -840,7 +840,7 @@ public struct SysfsScanner {
                 var subsystem: String?
                 if let kind = root.kind(child + "/subsystem") {
                     if kind == .link, let text = try? root.readLinkText(child + "/subsystem") {
-                        subsystem = text.split(separator: "/").last.map(String.init)
+                        subsystem = text.fastSplit("/").last.map(String.init)
                     } else {
                         reader.note("not-a-link", "\(child)/subsystem is not a link; what \(name) is, is unknown")
                     }
@@ -875,7 +875,7 @@ public struct SysfsScanner {
     func stackedHolders(of blockDir: String, reader: AttributeReader) -> [HostUse.StackedDevice] {
         var result: [HostUse.StackedDevice] = []
         var visited: Set<String> = []
-        var pending: [(String, String)] = [(blockDir, blockDir.split(separator: "/").last.map(String.init) ?? blockDir)]
+        var pending: [(String, String)] = [(blockDir, blockDir.fastSplit("/").last.map(String.init) ?? blockDir)]
         while let (dir, below) = pending.popLast(), visited.count < 64 {
             guard let holders = try? root.list(dir + "/holders") else { continue }
             for holder in holders {
@@ -891,7 +891,7 @@ public struct SysfsScanner {
     /// The bridges above a function, nearest first, from its canonical sysfs path
     /// (`sys/devices/pci0000:00/0000:00:02.0/0000:01:00.0`).
     static func upstreamBridges(fromCanonicalPath path: String) -> [PCIAddress] {
-        let parts = path.split(separator: "/")
+        let parts = path.fastSplit("/")
         return parts.dropLast().compactMap { PCIAddress(sysfsName: $0) }.reversed()
     }
 
@@ -927,7 +927,7 @@ public struct SysfsScanner {
             }
             // "0000:01:00"; the slot's device number. An empty slot's address may lack the device.
             guard let address = PCIAddress(sysfsName: text + ".0") else {
-                if !text.isEmpty, text.split(separator: ":").count != 2 {
+                if !text.isEmpty, text.fastSplit(":").count != 2 {
                     diagnostics.append(Diagnostic(code: "malformed-attribute", message: "\(path) holds '\(text.prefix(40))', not a slot address"))
                 }
                 continue
@@ -1114,7 +1114,7 @@ public struct SysfsScanner {
                 }
             }
             // AMD-Vi units live below their PCI function: sys/devices/pci0000:00/0000:00:01.0/iommu/ivhd0.
-            let parts = dir.split(separator: "/")
+            let parts = dir.fastSplit("/")
             if parts.count >= 3, parts[parts.count - 2] == "iommu", let fn = PCIAddress(sysfsName: parts[parts.count - 3]) {
                 iommu.pciFunction = fn
             }
@@ -1191,7 +1191,7 @@ public struct SysfsScanner {
             }
         }
         if let cdev = facts.config("CONFIG_VFIO_DEVICE_CDEV").value, let evidence = facts.kernelConfig.evidence {
-            facts.deviceCdev = .known(cdev != nil, evidence: evidence.split(separator: ":").first.map(String.init) ?? evidence)
+            facts.deviceCdev = .known(cdev != nil, evidence: evidence.fastSplit(":").first.map(String.init) ?? evidence)
         }
         return facts
     }
@@ -1426,7 +1426,7 @@ public struct SysfsScanner {
         // Evidence that an IOMMU exists although no group is in the input: the tree is incomplete, not IOMMU-less.
         let params = env.commandLineParameters
         let requested = ["intel_iommu", "amd_iommu", "iommu"].compactMap { name in
-            params[name].flatMap { $0.split(separator: ",").contains("on") || $0 == "pt" || $0 == "force" ? "\(name)=\($0)" : nil }
+            params[name].flatMap { $0.fastSplit(",").contains("on") || $0 == "pt" || $0 == "force" ? "\(name)=\($0)" : nil }
         }
         if let error = listingUnreadable {
             env.groupSource = .none(Unknown("\(directory) is not readable (\(error))", remedy: "read it as root"))
@@ -1511,7 +1511,7 @@ public struct SysfsScanner {
             return .unknown("\(path) is missing (every group has it since Linux 4.11)", remedy: provenance.fileRemedy(path))
         }
         for line in text.split(separator: "\n") {
-            let f = line.split(separator: " ")
+            let f = line.fastSplit(" ")
             let hexField: (Substring) -> Bool = { $0.hasPrefix("0x") && (3...18).contains($0.count) && $0.dropFirst(2).utf8.allSatisfy(\.isHexDigit) }
             guard f.count == 3, hexField(f[0]), hexField(f[1]), f[2].utf8.allSatisfy({ $0 >= 0x61 && $0 <= 0x7a || $0 == 0x2d }) else {
                 diagnostics.append(Diagnostic(code: "malformed-file", message: "\(path) has a line not in the kernel's format ('\(line.prefix(60))'); whether the group has a firmware 1:1 mapping is unknown"))
@@ -1538,9 +1538,9 @@ public struct SysfsScanner {
             for name in names {
                 guard let text = try? root.readLinkText(base + "/" + name) else { continue }
                 // Where the link points, lexically (a damaged tree may not resolve it).
-                var parts = base.split(separator: "/").map(String.init)
+                var parts = base.fastSplit("/").map(String.init)
                 if text.hasPrefix("/") { parts = [] }
-                for p in text.split(separator: "/") {
+                for p in text.fastSplit("/") {
                     if p == ".." { if !parts.isEmpty { parts.removeLast() } } else if p != "." { parts.append(String(p)) }
                 }
                 // The nearest function directory on the path.

@@ -74,6 +74,17 @@ final class JSONSink {
         buffer.reserveCapacity(1 << 17)
     }
 
+    /// Whether each type met so far is `JSONKeysInOrder` (a conformance check per value costs more than this lookup).
+    private var inOrder: [ObjectIdentifier: Bool] = [:]
+
+    func keysInOrder(_ type: Any.Type) -> Bool {
+        let id = ObjectIdentifier(type)
+        if let known = inOrder[id] { return known }
+        let answer = type is any JSONKeysInOrder.Type
+        inOrder[id] = answer
+        return answer
+    }
+
     /// The absolute offset of the next byte.
     var end: Int { base + buffer.count }
 
@@ -231,7 +242,7 @@ enum SortedJSONEncoder {
     /// Writes `value` at `depth` where the buffer ends.
     static func write<T: Encodable>(_ value: T, depth: Int, _ sink: JSONSink) throws {
         if try writeScalar(value, sink) { return }
-        let encoder = ValueEncoder(depth: depth, sink: sink, inOrder: value is any JSONKeysInOrder)
+        let encoder = ValueEncoder(depth: depth, sink: sink, inOrder: sink.keysInOrder(T.self))
         try value.encode(to: encoder)
         if !encoder.used {
             // Like JSONEncoder: a value that encoded nothing is an empty object.
@@ -243,23 +254,23 @@ enum SortedJSONEncoder {
 
     /// Writes a value JSON has a scalar for; `false` for anything else.
     static func writeScalar<T: Encodable>(_ value: T, _ sink: JSONSink) throws -> Bool {
-        switch value {
-        case let v as String: appendString(v, sink)
-        case let v as Int: appendInteger(Int64(v), sink)
-        case let v as Bool: sink.append(v ? "true" : "false")
-        case let v as UInt8: appendInteger(Int64(v), sink)
-        case let v as UInt16: appendInteger(Int64(v), sink)
-        case let v as UInt32: appendInteger(Int64(v), sink)
-        case let v as Int8: appendInteger(Int64(v), sink)
-        case let v as Int16: appendInteger(Int64(v), sink)
-        case let v as Int32: appendInteger(Int64(v), sink)
-        case let v as Int64: appendInteger(v, sink)
-        case let v as UInt64: sink.buffer.append(contentsOf: String(v).utf8)
-        case let v as UInt: sink.buffer.append(contentsOf: String(v).utf8)
-        case let v as Double: sink.buffer.append(contentsOf: try floating(v))
-        case let v as Float: sink.buffer.append(contentsOf: try floating(v))
-        default: return false
-        }
+        // The type is compared, not cast (a dynamic cast per value was a tenth of a listing's instructions).
+        func take<U>(_: U.Type) -> U { withUnsafePointer(to: value) { $0.withMemoryRebound(to: U.self, capacity: 1) { $0.pointee } } }
+        if T.self == String.self { appendString(take(String.self), sink) }
+        else if T.self == Int.self { appendInteger(Int64(take(Int.self)), sink) }
+        else if T.self == Bool.self { sink.append(take(Bool.self) ? "true" : "false") }
+        else if T.self == UInt8.self { appendInteger(Int64(take(UInt8.self)), sink) }
+        else if T.self == UInt16.self { appendInteger(Int64(take(UInt16.self)), sink) }
+        else if T.self == UInt32.self { appendInteger(Int64(take(UInt32.self)), sink) }
+        else if T.self == Int8.self { appendInteger(Int64(take(Int8.self)), sink) }
+        else if T.self == Int16.self { appendInteger(Int64(take(Int16.self)), sink) }
+        else if T.self == Int32.self { appendInteger(Int64(take(Int32.self)), sink) }
+        else if T.self == Int64.self { appendInteger(take(Int64.self), sink) }
+        else if T.self == UInt64.self { sink.buffer.append(contentsOf: String(take(UInt64.self)).utf8) }
+        else if T.self == UInt.self { sink.buffer.append(contentsOf: String(take(UInt.self)).utf8) }
+        else if T.self == Double.self { sink.buffer.append(contentsOf: try floating(take(Double.self))) }
+        else if T.self == Float.self { sink.buffer.append(contentsOf: try floating(take(Float.self))) }
+        else { return false }
         return true
     }
 
