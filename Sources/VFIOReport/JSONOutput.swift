@@ -63,11 +63,16 @@ public struct LazyJSONArray<Element: Encodable>: Encodable, Sendable {
 /// Bytes on their way to a file descriptor (or kept, for `JSONOutput.render`), and the containers still open.
 final class JSONSink {
     /// The bytes not yet written; `buffer[0]` is byte `base` of the whole text.
-    var buffer: [UInt8] = []
-    var base = 0
+    // Hot class properties: the encoder is single-threaded and never holds two accesses at once, so the dynamic
+    // exclusivity checks (a seventh of the encoder's instructions) are turned off for them.
+    @exclusivity(unchecked) var buffer: [UInt8] = []
+    @exclusivity(unchecked) var base = 0
     let fd: Int32?
     /// Open containers, outermost first.
-    var stack: [SortedJSONEncoder.Frame] = []
+    @exclusivity(unchecked) var stack: [SortedJSONEncoder.Frame] = []
+    /// Per type, the last order its members came in and the permutation that sorts it (most values of one type
+    /// encode the same keys in the same order).
+    @exclusivity(unchecked) var orders: [ObjectIdentifier: (keys: [String], order: [Int])] = [:]
 
     init(fd: Int32?) {
         self.fd = fd
@@ -75,7 +80,7 @@ final class JSONSink {
     }
 
     /// Whether each type met so far is `JSONKeysInOrder` (a conformance check per value costs more than this lookup).
-    private var inOrder: [ObjectIdentifier: Bool] = [:]
+    @exclusivity(unchecked) private var inOrder: [ObjectIdentifier: Bool] = [:]
 
     func keysInOrder(_ type: Any.Type) -> Bool {
         let id = ObjectIdentifier(type)
@@ -94,8 +99,15 @@ final class JSONSink {
         buffer.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
+    static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 64)
+
     func indent(_ depth: Int) {
-        for _ in 0..<(2 * depth) { buffer.append(UInt8(ascii: " ")) }
+        var n = 2 * depth
+        while n > 0 {
+            let k = min(n, 64)
+            buffer.append(contentsOf: Self.spaces[0..<k])
+            n -= k
+        }
     }
 
     /// Writes what no open container can still reorder, once 64 KiB are held.
@@ -146,11 +158,13 @@ enum SortedJSONEncoder {
         let open: Int
         /// Keys must come in order (`JSONKeysInOrder`), so it is never permuted.
         let inOrder: Bool
-        var count = 0
+        @exclusivity(unchecked) var count = 0
         /// Per member of an object that may need permuting: its key and where its separator starts.
-        var keys: [String] = []
-        var separators: [Int] = []
-        var lastKey: String?
+        @exclusivity(unchecked) var keys: [String] = []
+        @exclusivity(unchecked) var separators: [Int] = []
+        @exclusivity(unchecked) var lastKey: String?
+        /// The type whose value opened it (for the cached key order).
+        var type: ObjectIdentifier?
 
         init(isObject: Bool, depth: Int, open: Int, inOrder: Bool) {
             self.isObject = isObject
@@ -192,14 +206,20 @@ enum SortedJSONEncoder {
     /// Puts the members of `frame` (its separators at `frame.separators`, the last ending at `end`) in key order.
     static func permute(_ frame: Frame, endingAt end: Int, _ sink: JSONSink) throws {
         let keys = frame.keys
-        var sorted = true
-        for i in 1..<keys.count where !keys[i - 1].utf8.lexicographicallyPrecedes(keys[i].utf8) {
-            if keys[i - 1] == keys[i] { throw encodingError("key \(keys[i]) given twice") }
-            sorted = false
+        let order: [Int]
+        if let type = frame.type, let cached = sink.orders[type], cached.keys == keys {
+            order = cached.order
+        } else {
+            var sorted = true
+            for i in 1..<keys.count where !keys[i - 1].utf8.lexicographicallyPrecedes(keys[i].utf8) {
+                sorted = false
+                break
+            }
+            order = sorted ? Array(keys.indices) : keys.indices.sorted { keys[$0].utf8.lexicographicallyPrecedes(keys[$1].utf8) }
+            for i in 1..<order.count where keys[order[i - 1]] == keys[order[i]] { throw encodingError("key \(keys[order[i]]) given twice") }
+            if let type = frame.type { sink.orders[type] = (keys, order) }
         }
-        if sorted { return }
-        let order = keys.indices.sorted { keys[$0].utf8.lexicographicallyPrecedes(keys[$1].utf8) }
-        for i in 1..<order.count where keys[order[i - 1]] == keys[order[i]] { throw encodingError("key \(keys[order[i]]) given twice") }
+        if order.enumerated().allSatisfy({ $0.offset == $0.element }) { return }
         // Member i is its separator (",\n", or "\n" for the first) and its text, up to the next separator.
         let starts = frame.separators
         let from = starts[0] - sink.base
@@ -209,7 +229,8 @@ enum SortedJSONEncoder {
         for (position, i) in order.enumerated() {
             let textStart = starts[i] + (i == 0 ? 1 : 2)
             let textEnd = i + 1 < starts.count ? starts[i + 1] : end
-            out.append(contentsOf: position == 0 ? [0x0a] : [UInt8(ascii: ","), 0x0a])
+            if position > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(0x0a)
             out.append(contentsOf: region[(textStart - starts[0])..<(textEnd - starts[0])])
         }
         sink.buffer.replaceSubrange(from..<(end - sink.base), with: out)
@@ -243,6 +264,7 @@ enum SortedJSONEncoder {
     static func write<T: Encodable>(_ value: T, depth: Int, _ sink: JSONSink) throws {
         if try writeScalar(value, sink) { return }
         let encoder = ValueEncoder(depth: depth, sink: sink, inOrder: sink.keysInOrder(T.self))
+        encoder.type = ObjectIdentifier(T.self)
         try value.encode(to: encoder)
         if !encoder.used {
             // Like JSONEncoder: a value that encoded nothing is an empty object.
@@ -341,8 +363,10 @@ enum SortedJSONEncoder {
         let depth: Int
         let sink: JSONSink
         let inOrder: Bool
-        var frame: Frame?
-        var used = false
+        /// The type of the value it encodes (`nil` for nested containers).
+        var type: ObjectIdentifier?
+        @exclusivity(unchecked) var frame: Frame?
+        @exclusivity(unchecked) var used = false
         var codingPath: [any CodingKey] { [] }
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 
@@ -355,6 +379,7 @@ enum SortedJSONEncoder {
         func open(object: Bool) -> Frame {
             if let frame { return frame }
             let frame = Frame(isObject: object, depth: depth, open: sink.end, inOrder: inOrder)
+            frame.type = type
             sink.append(object ? UInt8(ascii: "{") : UInt8(ascii: "["))
             sink.stack.append(frame)
             self.frame = frame
