@@ -7,8 +7,20 @@
 /// U+2066–U+2069, U+200E, U+200F), which reorder what a terminal shows. Everything else is kept.
 public enum TerminalSafe {
     /// `text` with every control character escaped; `text` itself when it holds none (the common case costs one pass over its bytes).
+    /// Whether every byte is printable ASCII (or a line feed, with `newlines`): a tight loop over the string's own
+    /// storage, since every name and evidence string passes here.
+    @inline(__always)
+    static func isPlain(_ text: String, newlines: Bool = false) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { bytes in
+            for b in bytes where b < 0x20 || b >= 0x7f {
+                if !(newlines && b == 0x0a) { return false }
+            }
+            return true
+        } ?? text.utf8.allSatisfy { ($0 >= 0x20 && $0 < 0x7f) || (newlines && $0 == 0x0a) }
+    }
+
     public static func escape(_ text: String) -> String {
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) { return text }
+        if isPlain(text) { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)
         for scalar in text.unicodeScalars {
@@ -33,7 +45,7 @@ public enum TerminalSafe {
 
     /// Whether `text` holds a character `escape` would change.
     public static func needsEscaping(_ text: String) -> Bool {
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f }) { return false }
+        if isPlain(text) { return false }
         return text.unicodeScalars.contains { escape($0) != nil }
     }
 
@@ -41,7 +53,7 @@ public enum TerminalSafe {
     /// input-derived name: line ends the renderer wrote stay, and so do SGR colour sequences (`ESC [ digits;… m`)
     /// when `keepingColour`; every other control character is escaped.
     public static func output(_ text: String, keepingColour: Bool) -> String {
-        if text.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7f) || $0 == 0x0a }) { return text }
+        if isPlain(text, newlines: true) { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)
         let scalars = Array(text.unicodeScalars)

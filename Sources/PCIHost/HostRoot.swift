@@ -424,19 +424,20 @@ public struct HostRoot: Sendable, CustomStringConvertible {
     /// Reads a descriptor to its end (retrying on EINTR); fails past `limit` bytes.
     public static func readAll(_ fd: Int32, limit: Int, shortReadEnds: Bool = false) -> Result<[UInt8], ReadAllFailure> {
         var result: [UInt8] = []
-        // One page a read: sysfs attributes are at most a page, and every small file costs one buffer.
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return .failure(.errno(errno))
+        // One page a read: sysfs attributes are at most a page. The page is on the stack (not zeroed, not allocated).
+        return withUnsafeTemporaryAllocation(byteCount: 4096, alignment: 16) { chunk in
+            while true {
+                let n = read(fd, chunk.baseAddress, chunk.count)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return .failure(.errno(errno))
+                }
+                if n == 0 { return .success(result) }
+                result.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
+                if result.count > limit { return .failure(.tooLarge) }
+                // A read shorter than asked ends a regular file (sysfs returns an attribute in one read).
+                if n < chunk.count && shortReadEnds { return .success(result) }
             }
-            if n == 0 { return .success(result) }
-            result.append(contentsOf: chunk[0..<n])
-            if result.count > limit { return .failure(.tooLarge) }
-            // A read shorter than asked ends a regular file (sysfs returns an attribute in one read).
-            if n < chunk.count && shortReadEnds { return .success(result) }
         }
     }
 
