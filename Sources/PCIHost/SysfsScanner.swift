@@ -483,24 +483,28 @@ public struct SysfsScanner {
 
     /// `pci:vVVVVVVVVdDDDDDDDDsvSSSSSSSSsdTTTTTTTTbcBBscSSiII` (pci_uevent's MODALIAS, upper-case hex), or `nil`.
     static func parseModalias(_ text: String) -> Identity? {
-        let u = Array(text.utf8)
-        guard u.count == 53, u.starts(with: Array("pci:".utf8)) else { return nil }
-        func field(_ tag: String, at start: Int, digits: Int) -> UInt32? {
-            let t = Array(tag.utf8)
-            guard Array(u[start..<(start + t.count)]) == t else { return nil }
-            var value: UInt32 = 0
-            for b in u[(start + t.count)..<(start + t.count + digits)] {
-                guard let d = Self.hexValue(b) else { return nil }
-                value = value << 4 | UInt32(d)
+        var text = text
+        return text.withUTF8 { u -> Identity? in
+            guard u.count == 53 else { return nil }
+            // The tags at their fixed offsets, then the hex digits between them.
+            let tags: [(Int, StaticString)] = [(0, "pci:v"), (13, "d"), (22, "sv"), (32, "sd"), (42, "bc"), (46, "sc"), (50, "i")]
+            for (at, tag) in tags {
+                for k in 0..<tag.utf8CodeUnitCount where u[at + k] != tag.utf8Start[k] { return nil }
             }
-            return value
+            func field(_ start: Int, _ digits: Int) -> UInt32? {
+                var value: UInt32 = 0
+                for i in start..<(start + digits) {
+                    guard let d = Self.hexValue(u[i]) else { return nil }
+                    value = value << 4 | UInt32(d)
+                }
+                return value
+            }
+            guard let vendor = field(5, 8), let device = field(14, 8), let subVendor = field(24, 8), let subDevice = field(34, 8),
+                  let base = field(44, 2), let sub = field(48, 2), let progIf = field(51, 2),
+                  vendor <= 0xffff, device <= 0xffff, subVendor <= 0xffff, subDevice <= 0xffff else { return nil }
+            return Identity(vendor: UInt16(vendor), device: UInt16(device), classCode: base << 16 | sub << 8 | progIf, revision: nil,
+                            subsystemVendor: UInt16(subVendor), subsystemDevice: UInt16(subDevice))
         }
-        guard let vendor = field("v", at: 4, digits: 8), let device = field("d", at: 13, digits: 8),
-              let subVendor = field("sv", at: 22, digits: 8), let subDevice = field("sd", at: 32, digits: 8),
-              let base = field("bc", at: 42, digits: 2), let sub = field("sc", at: 46, digits: 2), let progIf = field("i", at: 50, digits: 2),
-              vendor <= 0xffff, device <= 0xffff, subVendor <= 0xffff, subDevice <= 0xffff else { return nil }
-        return Identity(vendor: UInt16(vendor), device: UInt16(device), classCode: base << 16 | sub << 8 | progIf, revision: nil,
-                        subsystemVendor: UInt16(subVendor), subsystemDevice: UInt16(subDevice))
     }
 
     static func hexValue(_ b: UInt8) -> UInt8? {
