@@ -287,3 +287,73 @@ extension GroupSource {
         }
     }
 }
+
+// The listings' hottest types write themselves (`JSONDirect`), members in sorted key order; the synthesized
+// `Encodable` conformance above stays the reference, and `JSONOutputTests` holds the two to the same bytes.
+
+extension DescribedFunction: JSONDirect {
+    func writeJSON(_ o: inout JSONObjectWriter) throws {
+        try o.member("acsControl", acsControl)
+        try o.member("address", address)
+        try o.member("bootVGA", bootVGA)
+        try o.member("classCode", classCode)
+        try o.member("className", className)
+        try o.member("configBytesReadable", configBytesReadable)
+        try o.member("configSize", configSize)
+        try o.member("d3coldAllowed", d3coldAllowed)
+        try o.member("detachedVirtualFunction", detachedVirtualFunction)
+        try o.member("deviceID", deviceID)
+        try o.member("deviceName", deviceName)
+        try o.member("diagnostics", diagnostics)
+        try o.member("driver", driver)
+        try o.member("driverOverride", driverOverride)
+        try o.member("headerType", headerType)
+        try o.member("hostUse", hostUse)
+        try o.member("iommuGroup", iommuGroup)
+        try o.member("kernelModules", kernelModules)
+        try o.member("link", link)
+        try o.member("multifunction", multifunction)
+        try o.member("numaNode", numaNode)
+        try o.member("physicalFunction", physicalFunction)
+        try o.member("physicalSlot", physicalSlot)
+        try o.member("resetMethods", resetMethods)
+        try o.member("revision", revision)
+        try o.member("sriovState", sriovState)
+        try o.member("subsystemDeviceID", subsystemDeviceID)
+        try o.member("subsystemName", subsystemName)
+        try o.member("subsystemVendorID", subsystemVendorID)
+        try o.member("unknown", unknown)
+        try o.member("upstream", upstream)
+        try o.member("vendorID", vendorID)
+        try o.member("vendorName", vendorName)
+        try o.member("vfio", vfio)
+        try o.member("virtualFunction", virtualFunction)
+        try o.member("virtualFunctions", virtualFunctions)
+    }
+}
+
+extension DescribedLink: JSONDirect {
+    func writeJSON(_ o: inout JSONObjectWriter) throws {
+        try o.member("currentSpeed", currentSpeed)
+        try o.member("currentWidth", currentWidth)
+        try o.member("maxSpeed", maxSpeed)
+        try o.member("maxWidth", maxWidth)
+    }
+}
+
+extension DescribedDiagnostic: JSONDirect {
+    func writeJSON(_ o: inout JSONObjectWriter) throws {
+        try o.member("code", code)
+        try o.member("message", message)
+    }
+}
+
+extension DescribedHostUse: JSONDirect {
+    func writeJSON(_ o: inout JSONObjectWriter) throws {
+        try o.member("blockDevices", blockDevices)
+        try o.member("drmDevices", drmDevices)
+        try o.member("framebuffers", framebuffers)
+        try o.member("netInterfaces", netInterfaces)
+        try o.member("stackedDevices", stackedDevices)
+    }
+}

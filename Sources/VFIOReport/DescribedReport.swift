@@ -309,3 +309,41 @@ public enum CheckLines {
         }
     }
 }
+
+extension DescribedFinding: JSONDirect {
+    func writeJSON(_ o: inout JSONObjectWriter) throws {
+        try o.member("code", code)
+        try o.member("evidence", evidence)
+        try o.member("fix", fix)
+        try o.member("fixSteps", fixSteps)
+        try o.member("functions", functions)
+        try o.member("line", line)
+        try o.member("message", message)
+        try o.member("severity", severity)
+    }
+}
+
+extension DescribedUnit: JSONDirect {
+    func writeJSON(_ o: inout JSONObjectWriter) throws {
+        try o.member("certain", certain)
+        try o.member("findings", findings)
+        try o.member("id", id)
+        try o.member("members", members)
+        try o.member("migratable", migratable)
+        try o.member("predicted", predicted)
+        try o.member("related", related)
+        try o.member("verdict", verdict)
+        try o.member("why", why)
+    }
+}
+
+extension DescribedVFIOReset: JSONDirect {
+    func writeJSON(_ o: inout JSONObjectWriter) throws {
+        try o.member("address", address)
+        try o.member("hotResetAlsoResets", hotResetAlsoResets)
+        try o.member("hotResetThrough", hotResetThrough)
+        try o.member("methods", methods)
+        try o.member("positionKnown", positionKnown)
+        try o.member("resettable", resettable)
+    }
+}
