@@ -152,7 +152,12 @@ final class AttributeReader {
         do {
             // The driver's directory, resolved and listed once per scan (its name, the link's lexical target, is
             // where the link leads: `dir` is canonical).
-            let (resolved, isDirectory, members) = try drivers.directory(target, root: root)
+            // Only a link of the kernel's shape (`../../../bus/pci/drivers/NAME`) is taken lexically: any other `..`
+            // or `.` must be walked, since what it passes through may be missing, a file or a loop.
+            let shaped = (try? linkText("driver")).map(HostRoot.isKernelShapedLink) ?? false
+            let (resolved, isDirectory, members) = shaped
+                ? try drivers.directory(target, root: root)
+                : try drivers.unshared(root.resolve(dir + "/driver"), root: root)
             if !isDirectory {
                 note("not-a-directory", "driver leads to \(resolved), which is not a driver directory")
             } else if let bdf = dir.fastSplit("/").last,
@@ -191,6 +196,11 @@ final class DriverDirectories {
     private var known: [String: Result<(String, Bool, Set<String>?), HostReadError>] = [:]
 
     init() {}
+
+    /// `canonical` (already resolved) as `directory` answers it, without caching.
+    func unshared(_ canonical: String, root: HostRoot) -> (String, Bool, Set<String>?) {
+        root.kind(canonical) == .directory ? (canonical, true, nil) : (canonical, false, nil)
+    }
 
     /// The canonical path of `target`, whether it is a directory, and its entry names (`nil` when it cannot be
     /// listed: the caller then asks for its one entry).

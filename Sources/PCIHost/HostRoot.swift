@@ -72,6 +72,24 @@ public struct HostRoot: Sendable, CustomStringConvertible {
 
     static let maxLinkHops = 40
 
+    /// Whether a link's text has the shape the kernel writes (`../../../devices/pci0000:00/0000:00:02.0`): relative,
+    /// some `..` first, then names only (no `.`, `..` or empty component after a name). Only such a link may be
+    /// resolved lexically from a canonical directory; any other `..` must be walked (what it passes may be missing,
+    /// a file or a loop).
+    public static func isKernelShapedLink(_ text: String) -> Bool {
+        guard !text.isEmpty, !text.hasPrefix("/"), !text.hasSuffix("/") else { return false }
+        var names = false
+        for component in text.fastSplit("/", omittingEmptySubsequences: false) {
+            if component.isEmpty || component == "." { return false }
+            if component == ".." {
+                if names { return false }
+            } else {
+                names = true
+            }
+        }
+        return names
+    }
+
     /// Directories already found to be real (no link) during one scan: `resolve` skips the `lstat` of a prefix
     /// it has seen, which on a host with thousands of functions under the same few bridges saves most of them.
     public final class ResolvedDirectories {

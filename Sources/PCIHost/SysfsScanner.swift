@@ -282,10 +282,10 @@ public struct SysfsScanner {
         return (located, skipped)
     }
 
-    /// `link` (a relative link's text) resolved lexically against the canonical directory `base`; `nil` for an
-    /// absolute link or one that climbs above the root.
+    /// `link` (a relative link's text) resolved lexically against the canonical directory `base`; `nil` for a link
+    /// not of the kernel's shape (`HostRoot.isKernelShapedLink`) or one that climbs above the root.
     static func lexicalJoin(_ base: String, _ link: String) -> String? {
-        guard !link.hasPrefix("/") else { return nil }
+        guard HostRoot.isKernelShapedLink(link) else { return nil }
         var parts = base.fastSplit("/")
         for p in link.fastSplit("/") {
             if p == ".." {
@@ -311,7 +311,7 @@ public struct SysfsScanner {
             hostDiagnostics.append(Diagnostic(code: "vanished", message: "\(address) disappeared while it was being read (hot-unplugged, or its VFs were disabled); left out"))
             return nil
         }
-        let ids = readIdentity(reader, header: config.header)
+        var ids = readIdentity(reader, header: config.header)
         if config.header == nil && ids.vendor == nil && root.kind(dir) == nil {
             hostDiagnostics.append(Diagnostic(code: "vanished", message: "\(address) disappeared while it was being read; left out"))
             return nil
@@ -331,6 +331,10 @@ public struct SysfsScanner {
                                remedy: "read the host's own sysfs, or a snapshot made by `vfio-inspect snapshot`")
             header = nil
             decoded = nil
+        }
+        // Identity from `modalias` leaves the revision to the header; a header not taken is no revision source.
+        if header == nil && ids.revision == nil && config.header != nil {
+            ids.revision = reader.hex("revision").map { UInt8(truncatingIfNeeded: $0) }
         }
         // The class: sysfs `class` (pdev->class), unless readable config space contradicts it, or it is not a
         // 24-bit value: then config space's own register, with a diagnostic (damage must not turn a bridge or a

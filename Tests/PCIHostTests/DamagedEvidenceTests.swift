@@ -255,6 +255,56 @@ struct DamagedEvidenceTests {
         #expect(port.diagnostics.contains { $0.code == "extended-space-unreadable" })
     }
 
+    @Test("a link with `x/..` in it is walked, not taken lexically: through a file, a loop or nothing it is damaged, never a driver or a device")
+    func linksWalkedThroughDotDot() throws {
+        for passage in ["file", "loop", "missing"] {
+            let root = try Self.copy("sriov")
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let drivers = root + "/sys/bus/pci/drivers"
+            switch passage {
+            case "file": try Fixtures.replace(drivers + "/x", withText: "not a directory\n")
+            case "loop": try FileManager.default.createSymbolicLink(atPath: drivers + "/x", withDestinationPath: "x")
+            default: break
+            }
+            // The NVMe's driver link names vfio-pci through drivers/x/..; its device link passes devices/x/.. too.
+            let dir = root + "/sys/devices/pci0000:00/0000:00:02.1/0000:02:00.0"
+            let before = try #require(try Self.model(root).function(PCIAddress(bus: 2, device: 0, function: 0)))
+            let original = try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/driver")
+            let driverName = String(original.split(separator: "/").last ?? "")
+            try Fixtures.replace(dir + "/driver", withLinkTo: original.replacingOccurrences(of: "drivers/" + driverName, with: "drivers/x/../" + driverName))
+            let entry = root + "/sys/bus/pci/devices/0000:02:00.0"
+            let device = try FileManager.default.destinationOfSymbolicLink(atPath: entry)
+            let model = try Self.model(root)
+            let f = try #require(model.function(PCIAddress(bus: 2, device: 0, function: 0)))
+            #expect(before.driverBinding.isKnown)
+            if passage == "missing" {
+                #expect(f.diagnostics.contains { $0.code == "dangling-link" }, "\(passage): \(f.diagnostics)")
+            } else {
+                #expect(!f.driverBinding.isKnown, "\(passage): \(f.driverBinding)")
+            }
+            try Fixtures.replace(entry, withLinkTo: device.replacingOccurrences(of: "devices/pci0000:00", with: "devices/x/../pci0000:00"))
+            if passage == "file" { try Fixtures.replace(root + "/sys/devices/x", withText: "not a directory\n") }
+            let again = try Self.model(root)
+            #expect(again.function(PCIAddress(bus: 2, device: 0, function: 0)) == nil, "\(passage)")
+            #expect(again.skippedFunctions.contains(PCIAddress(bus: 2, device: 0, function: 0)), "\(passage)")
+        }
+    }
+
+    @Test("config IDs that contradict modalias leave the revision to the revision file, not 0")
+    func revisionAfterMismatch() throws {
+        let root = try Self.copy("sriov")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let dir = root + "/sys/devices/pci0000:00/0000:00:02.1/0000:02:00.0"
+        let before = try #require(try Self.model(root).function(PCIAddress(bus: 2, device: 0, function: 0)))
+        var bytes = try Fixtures.readBytes(dir + "/config")
+        bytes[0] = 0xde; bytes[1] = 0x10
+        FileManager.default.createFile(atPath: dir + "/config", contents: Data(bytes))
+        try Fixtures.replace(dir + "/revision", withText: "0x07\n")
+        let f = try #require(try Self.model(root).function(PCIAddress(bus: 2, device: 0, function: 0)))
+        #expect(f.diagnostics.contains { $0.code == "id-mismatch" })
+        #expect(f.revision == 0x07 && before.revision != 0x07, "\(f.revision)")
+    }
+
     @Test("modalias gives the IDs: one that contradicts config space is an id-mismatch; a damaged one sends the scan to the separate files",
           arguments: ["pci:v00008086d000029C0sv00001AF4sd00001100bc01sc08i02", "pci:v00001B36", "garbage", ""])
     func modaliasDamaged(_ text: String) throws {
