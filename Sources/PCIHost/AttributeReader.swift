@@ -110,16 +110,7 @@ final class AttributeReader {
     /// above the root): what the kernel wrote, whether or not it exists in this tree.
     func lexicalTarget(_ name: String) -> String? {
         guard let text = try? linkText(name) else { return nil }
-        var parts = text.hasPrefix("/") ? [] : dir.fastSplit("/").map(String.init)
-        for p in text.fastSplit("/") {
-            if p == ".." {
-                guard !parts.isEmpty else { return nil }
-                parts.removeLast()
-            } else if p != "." {
-                parts.append(String(p))
-            }
-        }
-        return parts.joined(separator: "/")
+        return HostRoot.lexicalJoin(dir, text)
     }
 
     /// The text of the link `name`, read once per reader.

@@ -72,6 +72,22 @@ public struct HostRoot: Sendable, CustomStringConvertible {
 
     static let maxLinkHops = 40
 
+    /// A link's text resolved lexically against the canonical directory `base` holding it (an absolute text from the
+    /// root, as in a chroot): root-relative, `""` for the root itself, `nil` when it climbs above the root. Only exact
+    /// where `isKernelShapedLink` holds or the path is then walked: a `..` after a name skips what that name is.
+    public static func lexicalJoin(_ base: String, _ link: String) -> String? {
+        var parts = link.hasPrefix("/") ? [] : base.fastSplit("/")
+        for p in link.fastSplit("/") {
+            if p == ".." {
+                guard !parts.isEmpty else { return nil }
+                parts.removeLast()
+            } else if p != "." {
+                parts.append(p)
+            }
+        }
+        return parts.joined(separator: "/")
+    }
+
     /// Whether a link's text has the shape the kernel writes (`../../../devices/pci0000:00/0000:00:02.0`): relative,
     /// some `..` first, then names only (no `.`, `..` or empty component after a name). Only such a link may be
     /// resolved lexically from a canonical directory; any other `..` must be walked (what it passes may be missing,
@@ -168,18 +184,34 @@ public struct HostRoot: Sendable, CustomStringConvertible {
 
     public enum Kind: Sendable, Equatable {
         case file, directory, link, other
+
+        /// The kind of an `lstat` mode.
+        init(mode: mode_t) {
+            switch mode & S_IFMT {
+            case S_IFREG: self = .file
+            case S_IFDIR: self = .directory
+            case S_IFLNK: self = .link
+            default: self = .other
+            }
+        }
+
+        /// The kind a directory entry's `d_type` says; `nil` for `DT_UNKNOWN` (the file system does not say).
+        init?(direntType: UInt8) {
+            switch Int32(direntType) {
+            case Int32(DT_REG): self = .file
+            case Int32(DT_DIR): self = .directory
+            case Int32(DT_LNK): self = .link
+            case Int32(DT_UNKNOWN): return nil
+            default: self = .other
+            }
+        }
     }
 
     /// What is at `relative` itself (a link is reported as a link).
     public func kind(_ relative: String) -> Kind? {
         var info = stat()
         guard lstat(absolute(relative), &info) == 0 else { return nil }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: return .file
-        case S_IFDIR: return .directory
-        case S_IFLNK: return .link
-        default: return .other
-        }
+        return Kind(mode: info.st_mode)
     }
 
     /// Entry names of a directory (after resolving `relative`), sorted.
@@ -208,14 +240,7 @@ public struct HostRoot: Sendable, CustomStringConvertible {
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
             if name == "." || name == ".." { continue }
-            let kind: Kind?
-            switch Int32(entry.pointee.d_type) {
-            case Int32(DT_REG): kind = .file
-            case Int32(DT_DIR): kind = .directory
-            case Int32(DT_LNK): kind = .link
-            case Int32(DT_UNKNOWN): kind = self.kind(relative + "/" + name)
-            default: kind = .other
-            }
+            let kind = Kind(direntType: entry.pointee.d_type) ?? self.kind(relative + "/" + name)
             if let kind { result.append((name, kind)) }
         }
         return result.sorted { $0.name < $1.name }
@@ -258,18 +283,14 @@ public struct HostRoot: Sendable, CustomStringConvertible {
     public final class Directory {
         public let path: String
         let fd: Int32
-        let stream: OpaquePointer?
         /// Every entry and its kind (`nil`: not listed, ask the file system).
         public let listing: [String: Kind]?
-        init(path: String, fd: Int32, stream: OpaquePointer? = nil, listing: [String: Kind]? = nil) {
+        init(path: String, fd: Int32, listing: [String: Kind]? = nil) {
             self.path = path
             self.fd = fd
-            self.stream = stream
             self.listing = listing
         }
-        deinit {
-            if let stream { closedir(stream) } else { close(fd) }
-        }
+        deinit { close(fd) }
     }
 
     /// Opens `canonical` (a path `resolve` returned) as a `Directory`; `nil` when it is not a real directory.
@@ -286,62 +307,40 @@ public struct HostRoot: Sendable, CustomStringConvertible {
     }()
 
     /// Opens `canonical` and lists it: one `open` and the `getdents64` calls of its entries (`lstat` only where the
-    /// file system gives no `d_type`); `nil` when it is not a real, readable directory.
+    /// file system gives no `d_type`); `nil` when it is not a real, readable directory (or the C library has no
+    /// `getdents64`: the caller then reads by path).
     public func openDirectoryListing(canonical: String) -> Directory? {
+        guard let getdents = Self.getdents64 else { return nil }
         let fd = open(absolute(canonical), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         var listing: [String: Kind] = [:]
-        func add(_ name: String, _ type: UInt8) {
-            if name == "." || name == ".." { return }
-            switch Int32(type) {
-            case Int32(DT_REG): listing[name] = .file
-            case Int32(DT_DIR): listing[name] = .directory
-            case Int32(DT_LNK): listing[name] = .link
-            case Int32(DT_UNKNOWN):
-                var info = stat()
-                guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return }
-                switch info.st_mode & S_IFMT {
-                case S_IFREG: listing[name] = .file
-                case S_IFDIR: listing[name] = .directory
-                case S_IFLNK: listing[name] = .link
-                default: listing[name] = .other
-                }
-            default: listing[name] = .other
-            }
-        }
-        if let getdents = Self.getdents64 {
-            // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, char d_name[].
-            let size = 32768
-            let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
-            defer { buffer.deallocate() }
-            while true {
-                let n = getdents(fd, buffer, size)
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 { close(fd); return nil }
-                if n == 0 { break }
-                var offset = 0
-                while offset + 19 < n {
-                    let length = Int(buffer.loadUnaligned(fromByteOffset: offset + 16, as: UInt16.self))
-                    guard length > 19, offset + length <= n else { break }
-                    let type = buffer.load(fromByteOffset: offset + 18, as: UInt8.self)
-                    let name = UnsafeRawBufferPointer(start: buffer + offset + 19, count: length - 19)
-                    add(String(decoding: name.prefix(while: { $0 != 0 }), as: UTF8.self), type)
-                    offset += length
+        // struct linux_dirent64: u64 d_ino, s64 d_off, u16 d_reclen, u8 d_type, char d_name[].
+        let size = 32768
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
+        defer { buffer.deallocate() }
+        while true {
+            let n = getdents(fd, buffer, size)
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { close(fd); return nil }
+            if n == 0 { break }
+            var offset = 0
+            while offset + 19 < n {
+                let length = Int(buffer.loadUnaligned(fromByteOffset: offset + 16, as: UInt16.self))
+                guard length > 19, offset + length <= n else { break }
+                let type = buffer.load(fromByteOffset: offset + 18, as: UInt8.self)
+                let bytes = UnsafeRawBufferPointer(start: buffer + offset + 19, count: length - 19)
+                let name = String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self)
+                offset += length
+                if name == "." || name == ".." { continue }
+                if let kind = Kind(direntType: type) {
+                    listing[name] = kind
+                } else {
+                    var info = stat()
+                    if fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 { listing[name] = Kind(mode: info.st_mode) }
                 }
             }
-            return Directory(path: canonical, fd: fd, listing: listing)
         }
-        guard let stream = fdopendir(fd) else {
-            close(fd)
-            return nil
-        }
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            add(name, entry.pointee.d_type)
-        }
-        return Directory(path: canonical, fd: fd, stream: stream, listing: listing)
+        return Directory(path: canonical, fd: fd, listing: listing)
     }
 
     /// What `name` inside `dir` is (a link is reported as a link); from the listing when `dir` has one. A name with
@@ -350,12 +349,7 @@ public struct HostRoot: Sendable, CustomStringConvertible {
         if let listing = dir.listing, !name.utf8.contains(UInt8(ascii: "/")) { return listing[name] }
         var info = stat()
         guard fstatat(dir.fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: return .file
-        case S_IFDIR: return .directory
-        case S_IFLNK: return .link
-        default: return .other
-        }
+        return Kind(mode: info.st_mode)
     }
 
     /// The text of the link `name` inside `dir`, unresolved.
@@ -377,24 +371,14 @@ public struct HostRoot: Sendable, CustomStringConvertible {
     /// anything else is refused or resolved as above. (`O_NONBLOCK` and `O_NOFOLLOW` keep a file swapped for a FIFO or
     /// a link after the listing from hanging or leading anywhere.)
     public func readTextIfPresent(_ name: String, in dir: Directory, limit: Int = 65536) throws(HostReadError) -> String? {
+        // What the listing says it is: nothing there costs no call, a regular file needs no `fstat`.
+        var listedRegular = false
         if let listing = dir.listing, !name.utf8.contains(UInt8(ascii: "/")) {
             switch listing[name] {
             case nil: return nil
             case .link?: return try readTextIfPresent(dir.path + "/" + name, canonicalParent: true)
             case .directory?, .other?: throw .notRegularFile(dir.path + "/" + name)
-            case .file?:
-                let fd = openat(dir.fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-                if fd < 0 {
-                    if errno == ENOENT { return nil }
-                    throw Self.error(errno, dir.path + "/" + name)
-                }
-                defer { close(fd) }
-                switch Self.readAll(fd, limit: limit, shortReadEnds: true) {
-                case let .success(bytes): return String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
-                case .failure(.tooLarge): throw .tooLarge(dir.path + "/" + name, limit: limit)
-                case .failure(.errno(EISDIR)): throw .notRegularFile(dir.path + "/" + name)
-                case let .failure(.errno(code)): throw Self.error(code, dir.path + "/" + name)
-                }
+            case .file?: listedRegular = true
             }
         }
         let fd = openat(dir.fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
@@ -406,12 +390,15 @@ public struct HostRoot: Sendable, CustomStringConvertible {
             }
         }
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw Self.error(errno, dir.path + "/" + name) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .notRegularFile(dir.path + "/" + name) }
+        if !listedRegular {
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { throw Self.error(errno, dir.path + "/" + name) }
+            guard (info.st_mode & S_IFMT) == S_IFREG else { throw .notRegularFile(dir.path + "/" + name) }
+        }
         switch Self.readAll(fd, limit: limit, shortReadEnds: true) {
         case let .success(bytes): return String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
         case .failure(.tooLarge): throw .tooLarge(dir.path + "/" + name, limit: limit)
+        case .failure(.errno(EISDIR)): throw .notRegularFile(dir.path + "/" + name)
         case let .failure(.errno(code)): throw Self.error(code, dir.path + "/" + name)
         }
     }

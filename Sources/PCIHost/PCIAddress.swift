@@ -17,32 +17,10 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// Parses the kernel's spelling, `DDDD:BB:DD.F` (the domain may have more than four digits).
     public init?(sysfsName: some StringProtocol) {
         // The usual spelling, `DDDD:BB:DD.F` (12 bytes), parsed byte by byte; anything else by the general rule below.
-        var bytes: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        for b in sysfsName.utf8 {
-            if count == 12 { count = 13; break }
-            withUnsafeMutableBytes(of: &bytes) { $0[count] = b }
-            count += 1
-        }
-        if count == 12 {
-            let parsed: PCIAddress? = withUnsafeBytes(of: bytes) { u in
-                func nibble(_ i: Int) -> UInt32? {
-                    switch u[i] {
-                    case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(u[i] - UInt8(ascii: "0"))
-                    case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(u[i] - UInt8(ascii: "a") + 10)
-                    case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(u[i] - UInt8(ascii: "A") + 10)
-                    default: nil
-                    }
-                }
-                guard u[4] == UInt8(ascii: ":"), u[7] == UInt8(ascii: ":"), u[10] == UInt8(ascii: "."),
-                      let d0 = nibble(0), let d1 = nibble(1), let d2 = nibble(2), let d3 = nibble(3),
-                      let b0 = nibble(5), let b1 = nibble(6), let s0 = nibble(8), let s1 = nibble(9), let f = nibble(11) else { return nil }
-                let device = s0 << 4 | s1
-                guard device < 32, f < 8 else { return nil }
-                return PCIAddress(domain: d0 << 12 | d1 << 8 | d2 << 4 | d3, bus: UInt8(b0 << 4 | b1), device: UInt8(device), function: UInt8(f))
-            }
-            if let parsed { self = parsed; return }
-            return nil
+        if let parsed = sysfsName.utf8.withContiguousStorageIfAvailable({ Self.parseShort($0) }), let known = parsed {
+            guard let address = known else { return nil }
+            self = address
+            return
         }
         let parts = sysfsName.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 3,
@@ -55,6 +33,18 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
               let function = UInt8(devfn[1], radix: 16), function < 8
         else { return nil }
         self.init(domain: domain, bus: bus, device: device, function: function)
+    }
+
+    /// `DDDD:BB:DD.F` from its 12 bytes: `nil` when not 12 bytes (the general rule decides), `.some(nil)` when
+    /// 12 bytes that are not an address.
+    static func parseShort(_ u: UnsafeBufferPointer<UInt8>) -> PCIAddress?? {
+        guard u.count == 12 else { return nil }
+        guard u[4] == UInt8(ascii: ":"), u[7] == UInt8(ascii: ":"), u[10] == UInt8(ascii: "."),
+              let d0 = hexDigitValue(u[0]), let d1 = hexDigitValue(u[1]), let d2 = hexDigitValue(u[2]), let d3 = hexDigitValue(u[3]),
+              let b0 = hexDigitValue(u[5]), let b1 = hexDigitValue(u[6]), let s0 = hexDigitValue(u[8]), let s1 = hexDigitValue(u[9]),
+              let f = hexDigitValue(u[11]), s0 << 4 | s1 < 32, f < 8 else { return .some(nil) }
+        let domain = UInt32(d0) << 12 | UInt32(d1) << 8 | UInt32(d2) << 4 | UInt32(d3)
+        return PCIAddress(domain: domain, bus: b0 << 4 | b1, device: s0 << 4 | s1, function: f)
     }
 
     public var slot: PCISlotAddress { PCISlotAddress(domain: domain, bus: bus, device: device) }

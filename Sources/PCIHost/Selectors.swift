@@ -124,3 +124,13 @@ extension StringProtocol where SubSequence == Substring {
         return result
     }
 }
+
+/// The value of one ASCII hex digit (either case), `nil` for any other byte.
+func hexDigitValue(_ b: UInt8) -> UInt8? {
+    switch b {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
+    default: nil
+    }
+}

@@ -254,7 +254,7 @@ public struct SysfsScanner {
             // The usual case, in two system calls: a link whose target's parent this scan already found real, and
             // the target a real directory. Anything else takes the full resolution below (and its diagnostics).
             if kind == .link, let base = canonicalDevices, let text = try? root.readLinkText(entry),
-               let target = Self.lexicalJoin(base, text), let slash = target.lastIndex(of: "/"),
+               HostRoot.isKernelShapedLink(text), let target = HostRoot.lexicalJoin(base, text), let slash = target.lastIndex(of: "/"),
                seen.known.contains(String(target[..<slash])), root.kind(target) == .directory {
                 seen.known.insert(target)
                 located.append((address, target))
@@ -280,22 +280,6 @@ public struct SysfsScanner {
             hostDiagnostics.append(Diagnostic(code: "not-a-link", message: "\(entry) is a plain file, not a link to a device directory; function skipped"))
         }
         return (located, skipped)
-    }
-
-    /// `link` (a relative link's text) resolved lexically against the canonical directory `base`; `nil` for a link
-    /// not of the kernel's shape (`HostRoot.isKernelShapedLink`) or one that climbs above the root.
-    static func lexicalJoin(_ base: String, _ link: String) -> String? {
-        guard HostRoot.isKernelShapedLink(link) else { return nil }
-        var parts = base.fastSplit("/")
-        for p in link.fastSplit("/") {
-            if p == ".." {
-                guard !parts.isEmpty else { return nil }
-                parts.removeLast()
-            } else if p != "." {
-                parts.append(p)
-            }
-        }
-        return parts.isEmpty ? nil : parts.joined(separator: "/")
     }
 
     // MARK: One function
@@ -332,8 +316,9 @@ public struct SysfsScanner {
             header = nil
             decoded = nil
         }
-        // Identity from `modalias` leaves the revision to the header; a header not taken is no revision source.
-        if header == nil && ids.revision == nil && config.header != nil {
+        // Identity from `modalias` leaves the revision to the header: without one (unreadable, or not taken), the
+        // `revision` file.
+        if header == nil && ids.fromModalias {
             ids.revision = reader.hex("revision").map { UInt8(truncatingIfNeeded: $0) }
         }
         // The class: sysfs `class` (pdev->class), unless readable config space contradicts it, or it is not a
@@ -459,18 +444,19 @@ public struct SysfsScanner {
         var revision: UInt8?
         var subsystemVendor: UInt16?
         var subsystemDevice: UInt16?
+        /// Read from `modalias`, which has no revision.
+        var fromModalias = false
     }
 
     /// The IDs, class, revision and subsystem as sysfs gives them, for the cross-check with config space.
     ///
     /// One file answers: `modalias` (pci_uevent: the vendor, device, subsystem and class the kernel holds in
-    /// `struct pci_dev`, a VF's real IDs too), with the revision from the header's own register (or `revision`
-    /// when there is no header). Without a readable `modalias`, the separate files `vendor`, `device`, `class` (the
+    /// `struct pci_dev`, a VF's real IDs too); the revision then comes from the header's own register, or from
+    /// `revision` where no header is taken (`readFunction`). Without a readable `modalias`, the separate files `vendor`, `device`, `class` (the
     /// kernel always provides them), `revision`, `subsystem_vendor` and `subsystem_device`.
     func readIdentity(_ reader: AttributeReader, header: ConfigHeader?) -> Identity {
         if reader.kind("modalias") == .file {
-            if let text = reader.text("modalias"), var ids = Self.parseModalias(text) {
-                if header == nil { ids.revision = reader.hex("revision").map { UInt8(truncatingIfNeeded: $0) } }
+            if let text = reader.text("modalias"), let ids = Self.parseModalias(text) {
                 return ids
             } else {
                 reader.note("malformed-attribute", "modalias is not the kernel's `pci:v…d…sv…sd…bc…sc…i…`; the IDs are read from their own files")
@@ -498,7 +484,7 @@ public struct SysfsScanner {
             func field(_ start: Int, _ digits: Int) -> UInt32? {
                 var value: UInt32 = 0
                 for i in start..<(start + digits) {
-                    guard let d = Self.hexValue(u[i]) else { return nil }
+                    guard let d = hexDigitValue(u[i]) else { return nil }
                     value = value << 4 | UInt32(d)
                 }
                 return value
@@ -507,16 +493,7 @@ public struct SysfsScanner {
                   let base = field(44, 2), let sub = field(48, 2), let progIf = field(51, 2),
                   vendor <= 0xffff, device <= 0xffff, subVendor <= 0xffff, subDevice <= 0xffff else { return nil }
             return Identity(vendor: UInt16(vendor), device: UInt16(device), classCode: base << 16 | sub << 8 | progIf, revision: nil,
-                            subsystemVendor: UInt16(subVendor), subsystemDevice: UInt16(subDevice))
-        }
-    }
-
-    static func hexValue(_ b: UInt8) -> UInt8? {
-        switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
-        default: nil
+                            subsystemVendor: UInt16(subVendor), subsystemDevice: UInt16(subDevice), fromModalias: true)
         }
     }
 

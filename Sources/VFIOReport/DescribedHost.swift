@@ -210,6 +210,19 @@ public struct DescribedHost: Encodable, Sendable {
     public let vfioBackends: DescribedVFIOBackends
     @Nullable public var kernelCommandLine: String?
     public let diagnostics: [DescribedDiagnostic]
+
+    /// The host's own part of a listing: its IOMMU, VFIO backends, command line and diagnostics.
+    public init(_ model: HostModel) {
+        iommu = DescribedIOMMU(
+            groupsPresent: model.environment.groupSource.isKnown,
+            groupSource: model.environment.groupSource.name,
+            units: model.environment.iommuUnits.map {
+                DescribedIOMMUUnit(name: $0.name, kind: $0.kind.rawValue, registers: $0.registers, pciFunction: $0.pciFunction?.description)
+            })
+        vfioBackends = DescribedVFIOBackends(model.environment.vfioBackends)
+        kernelCommandLine = model.environment.kernelCommandLine.value
+        diagnostics = model.diagnostics.map(DescribedDiagnostic.init)
+    }
 }
 
 /// A slot (domain:bus:device): the unit the multifunction and function-0 rules speak of.
@@ -223,9 +236,9 @@ public struct DescribedSlot: Encodable, Sendable {
     @Nullable public var physicalSlot: String?
 }
 
-/// `list --json`. Its keys are encoded in the order they are printed (`JSONKeysInOrder`), and each function is
-/// described only as it is written.
-public struct DescribedListing: Encodable, Sendable, JSONKeysInOrder {
+/// `list --json`. Each function is described only as it is written (`LazyJSONArray`), and the listing writes its own
+/// members (`JSONDirect`), so its output streams.
+public struct DescribedListing: Encodable, Sendable {
     public let schemaVersion: Int
     public let source: DescribedSource
     public let host: DescribedHost
@@ -233,31 +246,10 @@ public struct DescribedListing: Encodable, Sendable, JSONKeysInOrder {
     public let groups: [DescribedGroup]
     public let slots: [DescribedSlot]
 
-    enum CodingKeys: String, CodingKey { case functions, groups, host, schemaVersion, slots, source }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(functions, forKey: .functions)
-        try c.encode(groups, forKey: .groups)
-        try c.encode(host, forKey: .host)
-        try c.encode(schemaVersion, forKey: .schemaVersion)
-        try c.encode(slots, forKey: .slots)
-        try c.encode(source, forKey: .source)
-    }
-
     public init(_ model: HostModel, functions selected: [PCIFunction]) {
         schemaVersion = JSONSchemaVersion.current
         source = DescribedSource(model.source)
-        host = DescribedHost(
-            iommu: DescribedIOMMU(
-                groupsPresent: model.environment.groupSource.isKnown,
-                groupSource: model.environment.groupSource.name,
-                units: model.environment.iommuUnits.map {
-                    DescribedIOMMUUnit(name: $0.name, kind: $0.kind.rawValue, registers: $0.registers, pciFunction: $0.pciFunction?.description)
-                }),
-            vfioBackends: DescribedVFIOBackends(model.environment.vfioBackends),
-            kernelCommandLine: model.environment.kernelCommandLine.value,
-            diagnostics: model.diagnostics.map(DescribedDiagnostic.init))
+        host = DescribedHost(model)
         functions = LazyJSONArray(count: selected.count) { DescribedFunction(selected[$0]) }
         let bySlot = Dictionary(grouping: selected, by: { $0.address.slot })
         slots = bySlot.keys.sorted().map { slot in
@@ -329,6 +321,17 @@ extension DescribedFunction: JSONDirect {
         try o.member("vfio", vfio)
         try o.member("virtualFunction", virtualFunction)
         try o.member("virtualFunctions", virtualFunctions)
+    }
+}
+
+extension DescribedListing: JSONDirect {
+    func writeJSON(_ o: inout JSONObjectWriter) throws {
+        try o.member("functions", functions)
+        try o.member("groups", groups)
+        try o.member("host", host)
+        try o.member("schemaVersion", schemaVersion)
+        try o.member("slots", slots)
+        try o.member("source", source)
     }
 }
 

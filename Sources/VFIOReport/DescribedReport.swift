@@ -137,9 +137,9 @@ public struct DescribedUnit: Encodable, Sendable {
 
 /// `report --json`: the list contract plus verdicts, findings and the group prediction.
 ///
-/// Its keys are encoded in the order they are printed (`JSONKeysInOrder`); functions, units and resets are
-/// described only as they are written.
-public struct DescribedReport: Encodable, Sendable, JSONKeysInOrder {
+/// Functions, units and resets are described only as they are written (`LazyJSONArray`), and the report writes its
+/// own members (`JSONDirect`), so its output streams.
+public struct DescribedReport: Encodable, Sendable {
     public let schemaVersion: Int
     public let source: DescribedSource
     public let host: DescribedReportHost
@@ -152,33 +152,16 @@ public struct DescribedReport: Encodable, Sendable, JSONKeysInOrder {
     /// How each function that is not a bridge can be reset, and what VFIO's hot reset of it would also reset.
     public let resets: LazyJSONArray<DescribedVFIOReset>
 
-    enum CodingKeys: String, CodingKey {
-        case functions, groupPredictionMatches, groupRules, groups, host, predictedGroups, predictionUncertainties, resets, schemaVersion, source
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(functions, forKey: .functions)
-        try c.encode(_groupPredictionMatches, forKey: .groupPredictionMatches)
-        try c.encode(groupRules, forKey: .groupRules)
-        try c.encode(groups, forKey: .groups)
-        try c.encode(host, forKey: .host)
-        try c.encode(predictedGroups, forKey: .predictedGroups)
-        try c.encode(predictionUncertainties, forKey: .predictionUncertainties)
-        try c.encode(resets, forKey: .resets)
-        try c.encode(schemaVersion, forKey: .schemaVersion)
-        try c.encode(source, forKey: .source)
-    }
-
     /// `keepingUnits` picks the units (`groups`) to publish; everything else is the whole host's.
     public init(_ model: HostModel, _ report: HostReport, keepingUnits: (UnitReport) -> Bool = { _ in true }) {
         schemaVersion = JSONSchemaVersion.current
         source = DescribedSource(model.source)
-        let listing = DescribedListing(model, functions: model.functions)
-        host = DescribedReportHost(findings: report.hostFindings.map(DescribedFinding.init), iommu: listing.host.iommu, vfioBackends: listing.host.vfioBackends,
-                                   kernelCommandLine: model.environment.kernelCommandLine.value,
-                                   diagnostics: listing.host.diagnostics, ungrouped: report.ungrouped.map(\.description))
-        functions = listing.functions
+        let described = DescribedHost(model)
+        host = DescribedReportHost(findings: report.hostFindings.map(DescribedFinding.init), iommu: described.iommu, vfioBackends: described.vfioBackends,
+                                   kernelCommandLine: described.kernelCommandLine, diagnostics: described.diagnostics,
+                                   ungrouped: report.ungrouped.map(\.description))
+        let all = model.functions
+        functions = LazyJSONArray(count: all.count) { DescribedFunction(all[$0]) }
         let acsOverride = model.environment.commandLineParameters["pcie_acs_override"]
         let switches = RelatedFunctions.SwitchIndex(model)
         let kept = report.units.filter(keepingUnits)
@@ -307,6 +290,21 @@ public enum CheckLines {
         case .blocked: 2
         case .undetermined: 4
         }
+    }
+}
+
+extension DescribedReport: JSONDirect {
+    func writeJSON(_ o: inout JSONObjectWriter) throws {
+        try o.member("functions", functions)
+        try o.member("groupPredictionMatches", groupPredictionMatches)
+        try o.member("groupRules", groupRules)
+        try o.member("groups", groups)
+        try o.member("host", host)
+        try o.member("predictedGroups", predictedGroups)
+        try o.member("predictionUncertainties", predictionUncertainties)
+        try o.member("resets", resets)
+        try o.member("schemaVersion", schemaVersion)
+        try o.member("source", source)
     }
 }
 

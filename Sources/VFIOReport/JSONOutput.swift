@@ -9,13 +9,13 @@ import Foundation
 /// `[.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]` (two-space indent, `"key" : value`, keys sorted by
 /// their UTF-8 bytes, an empty array or object as `[`, a blank line, `]`), plus a trailing newline, produced by
 /// `SortedJSONEncoder`: every value is written into one buffer as it is encoded, an object whose members came out
-/// of key order is put in order in place when it closes, and what no open object can still reorder goes to the
-/// output in 64 KiB pieces, so a listing of thousands of functions never holds its whole text (`Scripts/bench`
+/// of key order is put in order in place when it closes (a `JSONDirect` type writes its members sorted), and what
+/// no open object can still reorder goes to the output in 64 KiB pieces, so a listing of thousands of functions never holds its whole text (`Scripts/bench`
 /// measured Foundation's encoder at a third of `report --json`, and its tree and text at 374 MiB for 16,000 functions).
 public enum JSONOutput {
     /// The JSON text of `value`, with a trailing newline.
-    /// - Throws: `EncodingError` when the value cannot be encoded (a non-finite number, a `JSONKeysInOrder` type whose
-    ///   keys come out of order).
+    /// - Throws: `EncodingError` when the value cannot be encoded (a non-finite number, a `JSONDirect` type whose keys
+    ///   come out of order, a key given twice).
     public static func render(_ value: some Encodable) throws -> String {
         let sink = JSONSink(fd: nil)
         try SortedJSONEncoder.encode(value, to: sink)
@@ -35,11 +35,6 @@ public enum JSONOutput {
     }
 }
 
-/// A type whose `encode(to:)` gives its keys in ascending UTF-8 byte order (the order `--json` prints them):
-/// `SortedJSONEncoder` need not hold its object to sort it, so what it has written can go to the output before it
-/// ends (the top-level listings, whose arrays hold every function). A key out of order is an `EncodingError`.
-public protocol JSONKeysInOrder: Encodable {}
-
 /// An array whose elements are made only as they are written: a listing of thousands of functions never holds
 /// their described values all at once. Encodes as the array `(0..<count).map(element)` would.
 public struct LazyJSONArray<Element: Encodable>: Encodable, Sendable {
@@ -50,9 +45,6 @@ public struct LazyJSONArray<Element: Encodable>: Encodable, Sendable {
         self.count = count
         self.element = element
     }
-
-    /// Every element, made now.
-    public var elements: [Element] { (0..<count).map(element) }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.unkeyedContainer()
@@ -79,9 +71,7 @@ final class JSONSink {
         buffer.reserveCapacity(1 << 17)
     }
 
-    /// Whether each type met so far is `JSONKeysInOrder` (a conformance check per value costs more than this lookup).
-    @exclusivity(unchecked) private var inOrder: [ObjectIdentifier: Bool] = [:]
-
+    /// Whether each type met so far is `JSONDirect` (a conformance check per value costs more than this lookup).
     @exclusivity(unchecked) private var direct: [ObjectIdentifier: Bool] = [:]
 
     /// Whether `type` writes its own JSON (`JSONDirect`), remembered per type.
@@ -90,14 +80,6 @@ final class JSONSink {
         if let known = direct[id] { return known }
         let answer = type is any JSONDirect.Type
         direct[id] = answer
-        return answer
-    }
-
-    func keysInOrder(_ type: Any.Type) -> Bool {
-        let id = ObjectIdentifier(type)
-        if let known = inOrder[id] { return known }
-        let answer = type is any JSONKeysInOrder.Type
-        inOrder[id] = answer
         return answer
     }
 
@@ -121,10 +103,10 @@ final class JSONSink {
         }
     }
 
-    /// Writes what no open container can still reorder, once 64 KiB are held.
+    /// Writes what no open object can still reorder (arrays and `JSONDirect` objects never move), once 64 KiB are held.
     func flushIfLarge() {
         guard fd != nil, buffer.count >= 1 << 16 else { return }
-        let limit = stack.first(where: { $0.reorders })?.open ?? end
+        let limit = stack.first(where: \.isObject)?.open ?? end
         flush(upTo: limit)
     }
 
@@ -167,25 +149,18 @@ enum SortedJSONEncoder {
         let depth: Int
         /// Absolute offset of its `{` or `[`.
         let open: Int
-        /// Keys must come in order (`JSONKeysInOrder`), so it is never permuted.
-        let inOrder: Bool
         @exclusivity(unchecked) var count = 0
         /// Per member of an object that may need permuting: its key and where its separator starts.
         @exclusivity(unchecked) var keys: [String] = []
         @exclusivity(unchecked) var separators: [Int] = []
-        @exclusivity(unchecked) var lastKey: String?
         /// The type whose value opened it (for the cached key order).
         var type: ObjectIdentifier?
 
-        init(isObject: Bool, depth: Int, open: Int, inOrder: Bool) {
+        init(isObject: Bool, depth: Int, open: Int) {
             self.isObject = isObject
             self.depth = depth
             self.open = open
-            self.inOrder = inOrder
         }
-
-        /// Whether its bytes may still move (an object not known to be in order).
-        var reorders: Bool { isObject && !inOrder }
     }
 
     /// Closes every container above `frame` on the stack (all of them when `nil`).
@@ -206,7 +181,7 @@ enum SortedJSONEncoder {
             sink.append(0x0a)
             sink.append(0x0a)
         } else {
-            if frame.reorders && frame.count > 1 { try permute(frame, endingAt: closing, sink) }
+            if frame.isObject && frame.count > 1 { try permute(frame, endingAt: closing, sink) }
             sink.append(0x0a)
         }
         sink.indent(frame.depth)
@@ -252,15 +227,8 @@ enum SortedJSONEncoder {
     static func begin(_ frame: Frame, key: String?, _ sink: JSONSink) throws {
         try close(above: frame, sink)
         if let key {
-            if frame.inOrder {
-                if let last = frame.lastKey, !last.utf8.lexicographicallyPrecedes(key.utf8) {
-                    throw encodingError("key \(key) comes after \(last): a JSONKeysInOrder type must encode its keys in sorted order")
-                }
-                frame.lastKey = key
-            } else {
-                frame.keys.append(key)
-                frame.separators.append(sink.end)
-            }
+            frame.keys.append(key)
+            frame.separators.append(sink.end)
         }
         if frame.count == 0 { sink.append(0x0a) } else { sink.append(UInt8(ascii: ",")); sink.append(0x0a) }
         frame.count += 1
@@ -280,7 +248,7 @@ enum SortedJSONEncoder {
             object.finish()
             return
         }
-        let encoder = ValueEncoder(depth: depth, sink: sink, inOrder: sink.keysInOrder(T.self))
+        let encoder = ValueEncoder(depth: depth, sink: sink)
         encoder.type = ObjectIdentifier(T.self)
         try value.encode(to: encoder)
         if !encoder.used {
@@ -379,7 +347,6 @@ enum SortedJSONEncoder {
     final class ValueEncoder: Encoder {
         let depth: Int
         let sink: JSONSink
-        let inOrder: Bool
         /// The type of the value it encodes (`nil` for nested containers).
         var type: ObjectIdentifier?
         @exclusivity(unchecked) var frame: Frame?
@@ -387,15 +354,14 @@ enum SortedJSONEncoder {
         var codingPath: [any CodingKey] { [] }
         var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-        init(depth: Int, sink: JSONSink, inOrder: Bool) {
+        init(depth: Int, sink: JSONSink) {
             self.depth = depth
             self.sink = sink
-            self.inOrder = inOrder
         }
 
         func open(object: Bool) -> Frame {
             if let frame { return frame }
-            let frame = Frame(isObject: object, depth: depth, open: sink.end, inOrder: inOrder)
+            let frame = Frame(isObject: object, depth: depth, open: sink.end)
             frame.type = type
             sink.append(object ? UInt8(ascii: "{") : UInt8(ascii: "["))
             sink.stack.append(frame)
@@ -431,13 +397,13 @@ enum SortedJSONEncoder {
         }
 
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-            let encoder = ValueEncoder(depth: frame.depth + 1, sink: sink, inOrder: false)
+            let encoder = ValueEncoder(depth: frame.depth + 1, sink: sink)
             do { try begin(frame, key: key.stringValue, sink) } catch { preconditionFailure("\(error)") }
             return encoder.container(keyedBy: NestedKey.self)
         }
 
         mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-            let encoder = ValueEncoder(depth: frame.depth + 1, sink: sink, inOrder: false)
+            let encoder = ValueEncoder(depth: frame.depth + 1, sink: sink)
             do { try begin(frame, key: key.stringValue, sink) } catch { preconditionFailure("\(error)") }
             return encoder.unkeyedContainer()
         }
@@ -446,7 +412,7 @@ enum SortedJSONEncoder {
 
         mutating func superEncoder(forKey key: Key) -> any Encoder {
             do { try begin(frame, key: key.stringValue, sink) } catch { preconditionFailure("\(error)") }
-            let encoder = ValueEncoder(depth: frame.depth + 1, sink: sink, inOrder: false)
+            let encoder = ValueEncoder(depth: frame.depth + 1, sink: sink)
             _ = encoder.open(object: true)
             return encoder
         }
@@ -468,17 +434,17 @@ enum SortedJSONEncoder {
 
         mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
             do { try begin(frame, key: nil, sink) } catch { preconditionFailure("\(error)") }
-            return ValueEncoder(depth: frame.depth + 1, sink: sink, inOrder: false).container(keyedBy: NestedKey.self)
+            return ValueEncoder(depth: frame.depth + 1, sink: sink).container(keyedBy: NestedKey.self)
         }
 
         mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
             do { try begin(frame, key: nil, sink) } catch { preconditionFailure("\(error)") }
-            return ValueEncoder(depth: frame.depth + 1, sink: sink, inOrder: false).unkeyedContainer()
+            return ValueEncoder(depth: frame.depth + 1, sink: sink).unkeyedContainer()
         }
 
         mutating func superEncoder() -> any Encoder {
             do { try begin(frame, key: nil, sink) } catch { preconditionFailure("\(error)") }
-            let encoder = ValueEncoder(depth: frame.depth + 1, sink: sink, inOrder: false)
+            let encoder = ValueEncoder(depth: frame.depth + 1, sink: sink)
             _ = encoder.open(object: true)
             return encoder
         }
@@ -614,5 +580,6 @@ struct JSONObjectWriter {
         if count == 0 { sink.append(0x0a) }
         sink.indent(depth)
         sink.append(UInt8(ascii: "}"))
+        sink.flushIfLarge()
     }
 }
