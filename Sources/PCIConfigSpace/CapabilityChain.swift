@@ -26,8 +26,9 @@ public enum Coverage: String, Hashable, Sendable {
 /// Walks the two chains the way lspci does (masked pointers, a visited set, stop on ID 0xff and
 /// on an all-zero or all-ones extended header) and records every problem instead of failing.
 enum CapabilityChain {
-    static func walkStandard(_ source: some ConfigSource, header: ConfigHeader,
-                             diagnostics: inout [Diagnostic]) -> (entries: [(CapabilityID, Int)], coverage: Coverage) {
+    /// `stopAt`: end the walk at the first capability with this ID (reading no pointer past it).
+    static func walkStandard(_ source: some ConfigSource, header: ConfigHeader, diagnostics: inout [Diagnostic],
+                             stopAt: CapabilityID? = nil) -> (entries: [(CapabilityID, Int)], coverage: Coverage) {
         guard header.hasCapabilityList, let pointer = header.capabilitiesPointer else { return ([], .notImplemented) }
         var entries: [(CapabilityID, Int)] = []
         var visited = Set<Int>()
@@ -56,6 +57,7 @@ enum CapabilityChain {
                 break
             }
             entries.append((CapabilityID(rawValue: idByte), offset))
+            if let stopAt, idByte == stopAt.rawValue { break }
             offset = Int(next & 0xfc)
         }
         return (entries, coverage)

@@ -70,6 +70,18 @@ public struct DecodedConfigSpace: Hashable, Sendable {
 /// Decodes a function's config space from any source. Reads the header, then only the capabilities'
 /// own registers. Never traps, never loops: every problem is a diagnostic and the rest is still decoded.
 public enum ConfigSpaceDecoder {
+    /// The first PCI Express capability in the standard list (the one pci_find_capability gives the kernel),
+    /// reading only the list's pointers and that capability's registers, or `nil` when the list has none, ends
+    /// unreadable before one, or the capability itself is truncated. For a command that decodes nothing else (the
+    /// link state of `list --json`); the list's problems are left to the full `decode`.
+    public static func pciExpress(in source: some ConfigSource, header: ConfigHeader) -> PCIExpress? {
+        var ignored: [Diagnostic] = []
+        let (standard, _) = CapabilityChain.walkStandard(source, header: header, diagnostics: &ignored, stopAt: .pciExpress)
+        guard let offset = standard.last(where: { $0.0 == .pciExpress })?.1,
+              case let .pciExpress(e) = CapabilityBody.decode(.pciExpress, at: offset, from: source) else { return nil }
+        return e
+    }
+
     public static func decode(_ source: some ConfigSource) throws(HeaderDecodeError) -> DecodedConfigSpace {
         let header = try ConfigHeader(from: source)
         var diagnostics: [Diagnostic] = []

@@ -1,7 +1,7 @@
 @_exported import PCIConfigSpace
 import PCILibPCI
 
-/// PCI Express link state from sysfs (`current_link_speed` and friends).
+/// PCI Express link state as sysfs gives it (`current_link_speed` and friends), from config space where it answers.
 public struct LinkState: Hashable, Sendable {
     public var currentSpeed: String?
     public var currentWidth: Int?
@@ -9,6 +9,58 @@ public struct LinkState: Hashable, Sendable {
     public var maxWidth: Int?
 
     public var isEmpty: Bool { currentSpeed == nil && currentWidth == nil && maxSpeed == nil && maxWidth == nil }
+
+    public init(currentSpeed: String? = nil, currentWidth: Int? = nil, maxSpeed: String? = nil, maxWidth: Int? = nil) {
+        self.currentSpeed = currentSpeed
+        self.currentWidth = currentWidth
+        self.maxSpeed = maxSpeed
+        self.maxWidth = maxWidth
+    }
+
+    /// The four link attributes as the kernel prints them, worked out from the PCI Express capability's own
+    /// registers (the ones the kernel reads for them), or `nil` where those registers leave its text in doubt
+    /// and the sysfs files must answer.
+    ///
+    /// - `current_link_speed`, `current_link_width` (current_link_speed_show, current_link_width_show):
+    ///   `PCI_EXP_LNKSTA` Current Link Speed through pcie_link_speed and pci_speed_string (drivers/pci/probe.c:
+    ///   "2.5 GT/s PCIe" … "64.0 GT/s PCIe", any other code "Unknown"), and Negotiated Link Width, in decimal.
+    /// - `max_link_width` (pcie_get_width_cap): `PCI_EXP_LNKCAP` Maximum Link Width.
+    /// - `max_link_speed` (pcie_get_speed_cap): the Supported Link Speeds Vector of `PCI_EXP_LNKCAP2` where it
+    ///   is non-zero, else `PCI_EXP_LNKCAP`'s Max Link Speed, of which only 2.5 and 5.0 GT/s are read ("Unknown"
+    ///   otherwise). Kernels differ on a vector whose top speed is not Max Link Speed (Linux 6.13
+    ///   (pcie_get_supported_speeds) caps the vector there; earlier ones take its top bit): only where both
+    ///   readings agree is the answer taken from config space.
+    ///
+    /// `nil` also for functions without link registers (root-complex integrated endpoints and event
+    /// collectors, where the kernel reads zeros) and for registers that were not readable. Kernels before 5.9
+    /// print other texts ("2.5 GT/s", "Unknown speed"): the model holds this one form.
+    public init?(pciExpress e: PCIExpress) {
+        guard let cap = e.linkCapabilities, let status = e.linkStatus else { return nil }
+        func text(_ code: UInt32) -> String? {
+            switch code {
+            case 1: "2.5 GT/s PCIe"
+            case 2: "5.0 GT/s PCIe"
+            case 3: "8.0 GT/s PCIe"
+            case 4: "16.0 GT/s PCIe"
+            case 5: "32.0 GT/s PCIe"
+            case 6: "64.0 GT/s PCIe"
+            default: nil
+            }
+        }
+        let capSpeed = cap & 0xf
+        let vector = (e.linkCapabilities2 ?? 0) & 0xfe
+        let max: String
+        if vector != 0 {
+            // The vector's highest bit (kernels to 6.12) must be Max Link Speed (6.13 caps the vector there).
+            let top = UInt32(31 - vector.leadingZeroBitCount)
+            guard top == capSpeed, let t = text(top) else { return nil }
+            max = t
+        } else {
+            max = (capSpeed == 1 || capSpeed == 2 ? text(capSpeed) : nil) ?? "Unknown"
+        }
+        let current = text(UInt32(status & 0xf)) ?? "Unknown"
+        self.init(currentSpeed: current, currentWidth: Int((status >> 4) & 0x3f), maxSpeed: max, maxWidth: Int((cap >> 4) & 0x3f))
+    }
 }
 
 /// A physical function's SR-IOV state, from its sysfs `sriov_*` files and `virtfnN` links.

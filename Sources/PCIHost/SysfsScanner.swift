@@ -46,7 +46,8 @@ public struct ScanFacts: OptionSet, Sendable {
 
     /// `driver_override`, `numa_node`, `d3cold_allowed`, `boot_vga` and `reset_method` of each function.
     public static let attributes = ScanFacts(rawValue: 1 << 0)
-    /// `current_link_speed`, `current_link_width`, `max_link_speed`, `max_link_width`.
+    /// The link state: the PCI Express capability's link registers where readable and unambiguous
+    /// (`LinkState(pciExpress:)`), else `current_link_speed`, `current_link_width`, `max_link_speed`, `max_link_width`.
     public static let link = ScanFacts(rawValue: 1 << 1)
     /// The walk below each function for net, block, DRM and framebuffer devices, and its cross-check from `sys/class`.
     public static let hostUse = ScanFacts(rawValue: 1 << 2)
@@ -306,6 +307,7 @@ public struct SysfsScanner {
         }
         var header = config.header
         var decoded = config.decoded
+        var pciExpress = config.pciExpress
         var unusable = config.unusable
         if let h = header, let sysVendor = ids.vendor, !h.idsReadAllOnes, h.vendorID != sysVendor || h.deviceID != (ids.device ?? h.deviceID) {
             // Two sources of one fact disagree: the bytes are not known to be this function's registers.
@@ -315,6 +317,7 @@ public struct SysfsScanner {
                                remedy: "read the host's own sysfs, or a snapshot made by `vfio-inspect snapshot`")
             header = nil
             decoded = nil
+            pciExpress = nil
         }
         // Identity from `modalias` leaves the revision to the header: without one (unreadable, or not taken), the
         // `revision` file.
@@ -356,7 +359,7 @@ public struct SysfsScanner {
                 function.resourcesUnknown = Unknown("the resource file of \(address) is not the kernel's table of BAR ranges", remedy: "read the host's own sysfs")
             }
         }
-        readBindings(into: &function, reader: reader)
+        readBindings(into: &function, reader: reader, pciExpress: pciExpress)
         function.physicalSlot = physicalSlots[address.slot]
         (function.upstream, function.position) = position(of: address, dir: dir, reader: reader)
         function.sriov = readSRIOV(header: header, sysVendor: ids.vendor, reader: reader)
@@ -376,6 +379,8 @@ public struct SysfsScanner {
     struct ConfigRead {
         var header: ConfigHeader?
         var decoded: DecodedConfigSpace?
+        /// The PCI Express capability: from `decoded`, or read alone where the link state is all a command needs of it.
+        var pciExpress: PCIExpress?
         var readable = 0
         var size = 0
         var vanished = false
@@ -420,8 +425,13 @@ public struct SysfsScanner {
                 let d = try ConfigSpaceDecoder.decode(config)
                 result.decoded = d
                 result.header = d.header
+                result.pciExpress = d.pciExpress
             } else {
-                result.header = try ConfigHeader(from: config)
+                let header = try ConfigHeader(from: config)
+                result.header = header
+                if options.facts.contains(.link) {
+                    result.pciExpress = ConfigSpaceDecoder.pciExpress(in: config, header: header)
+                }
             }
         } catch {
             reader.note("config-truncated", "config: only \(result.readable) bytes of config space are readable; the 64-byte header is incomplete")
@@ -497,8 +507,9 @@ public struct SysfsScanner {
         }
     }
 
-    /// Driver, driver_override, IOMMU group link, NUMA node, reset methods, boot VGA, link state.
-    func readBindings(into function: inout PCIFunction, reader: AttributeReader) {
+    /// Driver, driver_override, IOMMU group link, NUMA node, reset methods, boot VGA, link state (from
+    /// `pciExpress`, the function's own PCI Express capability, where it answers: `LinkState(pciExpress:)`).
+    func readBindings(into function: inout PCIFunction, reader: AttributeReader, pciExpress: PCIExpress?) {
         function.driverBinding = reader.driver()
         if options.facts.contains(.attributes), let override = reader.text("driver_override"), override != "(null)", !override.isEmpty {
             function.driverOverride = override
@@ -516,9 +527,15 @@ public struct SysfsScanner {
             }
         }
         if options.facts.contains(.link) {
-            function.link = LinkState(
+            // Config space's own link registers when decoded and unambiguous (one source per fact, the better
+            // first); the four sysfs files otherwise.
+            if let e = pciExpress, let state = LinkState(pciExpress: e) {
+                function.link = state
+            } else {
+                function.link = LinkState(
                 currentSpeed: reader.text("current_link_speed"), currentWidth: reader.int("current_link_width"),
                 maxSpeed: reader.text("max_link_speed"), maxWidth: reader.int("max_link_width"))
+            }
         }
         guard options.facts.contains(.attributes) else { return }
         if let node = reader.int("numa_node"), node >= 0 { function.numaNode = node }

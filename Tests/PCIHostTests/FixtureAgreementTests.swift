@@ -71,6 +71,64 @@ struct FixtureAgreementTests {
         }
     }
 
+    /// The link state worked out from config space (`LinkState(pciExpress:)`) must be what the kernel itself
+    /// printed in the four link files of the same snapshot, on both scan paths (the full decode, and the PCI
+    /// Express capability read alone for listings), and config space must answer for most PCIe functions.
+    @Test("link state from the PCIe capability equals the kernel's link files", arguments: fixtures)
+    func linkStateFromConfigMatchesKernel(_ name: String) throws {
+        func file(_ path: String, _ attribute: String) -> String? {
+            (try? String(contentsOfFile: Fixtures.sysfs(name) + "/" + path + "/" + attribute, encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        var fromConfig = 0, withFiles = 0
+        for decode in [false, true] {
+            let model = try SysfsScanner(root: HostRoot(Fixtures.sysfs(name)), options: ScanOptions(decodeCapabilities: decode)).scan()
+            for f in model.functions {
+                let path = try #require(f.sysfsPath)
+                let kernel = LinkState(currentSpeed: file(path, "current_link_speed"), currentWidth: file(path, "current_link_width").flatMap { Int($0) },
+                                       maxSpeed: file(path, "max_link_speed"), maxWidth: file(path, "max_link_width").flatMap { Int($0) })
+                #expect(f.link == kernel, "\(f.address) (decode: \(decode))")
+                let bytes = try Fixtures.readBytes(Fixtures.sysfs(name) + "/" + path + "/config")
+                if let header = try? ConfigHeader(from: ConfigBytes(bytes)),
+                   let e = ConfigSpaceDecoder.pciExpress(in: ConfigBytes(bytes), header: header), let state = LinkState(pciExpress: e) {
+                    #expect(state == kernel, "\(f.address)")
+                    fromConfig += 1
+                }
+                if !kernel.isEmpty { withFiles += 1 }
+            }
+        }
+        #expect(fromConfig == withFiles, "config space answered for \(fromConfig) of \(withFiles) functions with link files")
+    }
+
+    /// Where the registers leave the kernel's text in doubt, config space does not answer (the files do).
+    @Test("link registers the kernel versions read differently are not taken from config space")
+    func ambiguousLinkRegisters() throws {
+        // A root port (type 4), version 2 capability at 0x40, LNKCAP Max Link Speed code `capSpeed`, width x16,
+        // LNKSTA 8.0 GT/s x4, LNKCAP2 vector `vector`.
+        func state(capSpeed: UInt32, vector: UInt32, version: UInt8 = 2, type: UInt8 = 4, statusSpeed: UInt16 = 3) throws -> LinkState? {
+            var b = [UInt8](repeating: 0, count: 256)
+            b[0] = 0x86; b[1] = 0x80; b[6] = 0x10; b[0x0e] = 1; b[0x34] = 0x40
+            b[0x40] = 0x10; b[0x41] = 0; b[0x42] = version | type << 4
+            func put32(_ at: Int, _ v: UInt32) { for k in 0..<4 { b[at + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(k))) } }
+            put32(0x40 + 0x0c, capSpeed | 16 << 4)
+            put32(0x40 + 0x12, UInt32(statusSpeed) | 4 << 4)
+            put32(0x40 + 0x2c, vector)
+            let header = try ConfigHeader(from: ConfigBytes(b))
+            return ConfigSpaceDecoder.pciExpress(in: ConfigBytes(b), header: header).flatMap { LinkState(pciExpress: $0) }
+        }
+        // Consistent: vector 2.5–16 GT/s, Max Link Speed 16 GT/s.
+        #expect(try state(capSpeed: 4, vector: 0b1_1110) == LinkState(currentSpeed: "8.0 GT/s PCIe", currentWidth: 4, maxSpeed: "16.0 GT/s PCIe", maxWidth: 16))
+        // The vector goes past Max Link Speed: 6.12 says 16, 6.13 says 8: ask the file.
+        #expect(try state(capSpeed: 3, vector: 0b1_1110) == nil)
+        // No vector (version 1, or zero): only 2.5 and 5.0 GT/s are read from LNKCAP.
+        #expect(try state(capSpeed: 2, vector: 0, version: 1)?.maxSpeed == "5.0 GT/s PCIe")
+        #expect(try state(capSpeed: 3, vector: 0)?.maxSpeed == "Unknown")
+        #expect(try state(capSpeed: 0, vector: 0)?.maxSpeed == "Unknown")
+        // A current speed outside pcie_link_speed's table; a function without link registers (RCiEP).
+        #expect(try state(capSpeed: 4, vector: 0b1_1110, statusSpeed: 9)?.currentSpeed == "Unknown")
+        #expect(try state(capSpeed: 4, vector: 0b1_1110, type: 9) == nil)
+    }
+
     @Test("IDs come from sysfs: a VF's config reads ffff but its vendor file does not")
     func virtualFunctionIDsFromSysfs() throws {
         let model = try scan("sriov")

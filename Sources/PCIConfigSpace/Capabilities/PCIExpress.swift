@@ -91,6 +91,9 @@ public struct PCIExpress: Hashable, Sendable {
     public let slotCapabilities: UInt32?
     public let deviceCapabilities2: UInt32?
     public let deviceControl2: UInt16?
+    /// `PCI_EXP_LNKCAP2` (version 2 capabilities of functions with a link): bits 1–7 are the Supported Link
+    /// Speeds Vector (PCIe r6.0 §7.5.3.18), bit k set for speed code k.
+    public let linkCapabilities2: UInt32?
 
     public var maxLinkSpeed: LinkSpeed? { linkCapabilities.map { LinkSpeed(code: UInt8($0.bits(0, 4))) } }
     public var maxLinkWidth: Int? { linkCapabilities.map { Int($0.bits(4, 6)) } }
@@ -133,6 +136,7 @@ public struct PCIExpress: Hashable, Sendable {
         let v2 = version >= 2
         deviceCapabilities2 = v2 && r.has(Offset.deviceCapabilities2, 4) ? r.u32(Offset.deviceCapabilities2) : nil
         deviceControl2 = v2 && r.has(Offset.deviceControl2, 2) ? r.u16(Offset.deviceControl2) : nil
+        linkCapabilities2 = v2 && hasLink && r.has(Offset.linkCapabilities2, 4) ? r.u32(Offset.linkCapabilities2) : nil
     }
 }
 
