@@ -490,18 +490,24 @@ public struct HostModel: Sendable {
     public var skippedFunctions: [PCIAddress] = []
     private var index: [PCIAddress: Int]
 
-    public init(source: HostSource, functions: [PCIFunction], groups: [IOMMUGroup], environment: HostEnvironment, diagnostics: [Diagnostic]) {
+    /// `functions` is taken over and sorted in place (a caller that keeps no copy of it pays for no second array).
+    public init(source: HostSource, functions: consuming [PCIFunction], groups: [IOMMUGroup], environment: HostEnvironment, diagnostics: [Diagnostic]) {
         self.source = source
-        self.functions = functions.sorted { $0.address < $1.address }
+        var functions = functions
+        functions.sort { $0.address < $1.address }
+        self.functions = functions
         self.groups = groups.sorted { $0.id < $1.id }
         self.environment = environment
         self.diagnostics = diagnostics
         var index: [PCIAddress: Int] = [:]
         var busIndex: [PCISlotAddress: [Int]] = [:]
+        var slotIndex: [PCISlotAddress: [Int]] = [:]
         for (i, f) in self.functions.enumerated() {
             index[f.address] = i
             busIndex[PCISlotAddress(domain: f.address.domain, bus: f.address.bus, device: 0), default: []].append(i)
+            slotIndex[f.address.slot, default: []].append(i)
         }
+        self.slotIndex = slotIndex
         self.index = index
         self.busIndex = busIndex
         var subtree: [PCIAddress: [Int]] = [:]
@@ -509,7 +515,6 @@ public struct HostModel: Sendable {
             for bridge in f.upstream { subtree[bridge, default: []].append(i) }
         }
         self.subtreeIndex = subtree
-        self.slots = Dictionary(grouping: self.functions, by: { $0.address.slot })
         var byMember: [PCIAddress: [Int]] = [:]
         var nodes = Set(self.groups.map { "/dev/vfio/\($0.id)" })
         for g in self.groups { for m in g.members { byMember[m, default: []].append(g.id) } }
@@ -530,8 +535,11 @@ public struct HostModel: Sendable {
         index[address].map { functions[$0] }
     }
 
-    /// Functions grouped by slot (domain:bus:device), in address order.
-    public private(set) var slots: [PCISlotAddress: [PCIFunction]] = [:]
+    /// The functions of `slot` (domain:bus:device), in address order, read in place (no array of copies).
+    public func functions(inSlot slot: PCISlotAddress) -> LazyMapCollection<[Int], PCIFunction> {
+        (slotIndex[slot] ?? []).lazy.map { functions[$0] }
+    }
+    private var slotIndex: [PCISlotAddress: [Int]] = [:]
     private var busIndex: [PCISlotAddress: [Int]] = [:]
     private var subtreeIndex: [PCIAddress: [Int]] = [:]
 

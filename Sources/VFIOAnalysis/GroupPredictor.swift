@@ -305,7 +305,7 @@ public enum GroupPredictor {
             // A function 0 whose header is unreadable may or may not be multifunction: the pass's assumption decides.
             var multifunction = policy.isMultifunction(subject)
             // Functions above 0 in the input imply the bit (the kernel scans them only behind a function 0 that sets it).
-            let above = (model.slots[subject.address.slot] ?? []).contains { $0.address.function > 0 && !$0.isVirtualFunction }
+            let above = model.functions(inSlot: subject.address.slot).contains { $0.address.function > 0 && !$0.isVirtualFunction }
             if subject.header == nil || subject.multifunctionUnknown != nil, subject.address.function == 0, !subject.isVirtualFunction {
                 if above {
                     multifunction = true
@@ -316,7 +316,7 @@ public enum GroupPredictor {
                 }
             }
             if multifunction, !isolates(subjectVerdict, for: address) {
-                let mates = (model.slots[subject.address.slot] ?? []).filter {
+                let mates = model.functions(inSlot: subject.address.slot).filter {
                     $0.address != subject.address && !$0.isVirtualFunction && !isolates(policy.evaluate($0), for: address)
                 }
                 if let mate = mates.first(where: { state.groupOf[$0.address] != nil }), let g = state.groupOf[mate.address] {

@@ -48,7 +48,7 @@ public enum RelatedFunctions {
         var built = index
         for a in unit {
             guard let m = model.function(a), !m.isBridge, !m.isVirtualFunction else { continue }
-            for f in model.slots[a.slot] ?? [] where f.address != a {
+            for f in model.functions(inSlot: a.slot) where f.address != a {
                 add(f, "function \(f.address.function) of the same slot \(a.slot) (one device)", a)
             }
             // A slot-mate the input could not read is still part of the device: said, never dropped.

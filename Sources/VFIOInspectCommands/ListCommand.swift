@@ -29,7 +29,8 @@ public struct ListCommand: ParsableCommand {
             let inUnits = Reporter.report(model).units(holding: chosen, verdict: verdict).flatMap(\.members)
             chosen.formIntersection(inUnits)
         }
-        let functions = model.functions.filter { chosen.contains($0.address) }
+        // Everything chosen: the model's own array (no copy of every function).
+        let functions = chosen.count == model.functions.count && model.functions.allSatisfy({ chosen.contains($0.address) }) ? model.functions : model.functions.filter { chosen.contains($0.address) }
         if json {
             try JSONOutput.write(DescribedListing(model, functions: functions))
         } else {

@@ -251,9 +251,11 @@ public struct DescribedListing: Encodable, Sendable {
         source = DescribedSource(model.source)
         host = DescribedHost(model)
         functions = LazyJSONArray(count: selected.count) { DescribedFunction(selected[$0]) }
-        let bySlot = Dictionary(grouping: selected, by: { $0.address.slot })
+        // Positions, not copies, of the functions per slot.
+        var bySlot: [PCISlotAddress: [Int]] = [:]
+        for (i, f) in selected.enumerated() { bySlot[f.address.slot, default: []].append(i) }
         slots = bySlot.keys.sorted().map { slot in
-            let members = bySlot[slot] ?? []
+            let members = (bySlot[slot] ?? []).lazy.map { selected[$0] }
             let physical = members.filter { !$0.isVirtualFunction }
             return DescribedSlot(slot: slot.description, functions: members.map(\.address.description),
                                  multifunction: physical.count > 1 || physical.contains { $0.address.function > 0 || $0.multifunctionBit }

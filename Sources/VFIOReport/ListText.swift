@@ -51,7 +51,7 @@ public enum ListText {
 
     public static func flags(_ f: PCIFunction, model: HostModel) -> [String] {
         var flags: [String] = []
-        let slotFunctions = (model.slots[f.address.slot] ?? []).filter { !$0.isVirtualFunction }
+        let slotFunctions = model.functions(inSlot: f.address.slot).filter { !$0.isVirtualFunction }
         if !f.isVirtualFunction {
             if slotFunctions.count > 1 {
                 flags.append("multifunction slot (\(slotFunctions.count) functions)")

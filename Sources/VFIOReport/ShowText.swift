@@ -44,7 +44,7 @@ public enum ShowText {
         if let slot = f.physicalSlot { position += "; physical slot \(slot)" }
         if let node = f.numaNode { position += "; NUMA node \(node)" }
         line("Position", position)
-        let slotMates = (model.slots[f.address.slot] ?? []).filter { $0.address != f.address && !$0.isVirtualFunction }
+        let slotMates = model.functions(inSlot: f.address.slot).filter { $0.address != f.address && !$0.isVirtualFunction }
         if !f.isVirtualFunction && !slotMates.isEmpty {
             line("Slot", "shares \(f.address.slot) with " + slotMates.map(\.address.description).joined(separator: ", "))
         }
