@@ -494,7 +494,10 @@ public struct HostModel: Sendable {
     public init(source: HostSource, functions: consuming [PCIFunction], groups: [IOMMUGroup], environment: HostEnvironment, diagnostics: [Diagnostic]) {
         self.source = source
         var functions = functions
-        functions.sort { $0.address < $1.address }
+        // Sorted already (the scan reads in address order): no mutation, so no copy of a shared array.
+        if functions.indices.dropFirst().contains(where: { functions[$0].address < functions[$0 - 1].address }) {
+            functions.sort { $0.address < $1.address }
+        }
         self.functions = functions
         self.groups = groups.sorted { $0.id < $1.id }
         self.environment = environment

@@ -125,7 +125,7 @@ public struct SysfsScanner {
         if options.facts.contains(.hostUse) { crossCheckHostUse(&functions, &hostDiagnostics) }
         if options.facts.contains(.attributes) { inferAbsentResetMethods(&functions, kernelRelease: environment.kernelRelease) }
         if options.resolveModules || options.resolveVFIOVariants { resolveModules(&functions, kernelRelease: environment.kernelRelease) }
-        var model = HostModel(source: .sysfs(root: root.description), functions: functions, groups: groups,
+        var model = HostModel(source: .sysfs(root: root.description), functions: consume functions, groups: groups,
                               environment: environment, diagnostics: hostDiagnostics)
         model.skippedFunctions = lost.sorted()
         return model
