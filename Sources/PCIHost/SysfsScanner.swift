@@ -1468,8 +1468,17 @@ public struct SysfsScanner {
             let base = "sys/kernel/iommu_groups/\(name)"
             var members: [PCIAddress] = []
             var unreadable: String?
+            // The group's directory listed once: its files through that handle, and `devices` listed through it
+            // when it is a real directory (a link there, or no listing, takes the full resolution by path).
+            let handle = (try? root.resolve(base, seen: seen)).flatMap { root.openDirectoryListing(canonical: $0) }
             do {
-                let entries = try root.list(base + "/devices", seen: seen)
+                let entries: [String]
+                if let handle, handle.listing?["devices"] == .directory,
+                   let devices = root.openDirectoryListing(canonical: handle.path + "/devices"), let listing = devices.listing {
+                    entries = Array(listing.keys)
+                } else {
+                    entries = try root.list(base + "/devices", seen: seen)
+                }
                 for entry in entries {
                     // Groups may hold non-PCI devices (platform devices on ARM); only PCI functions are listed.
                     if let address = PCIAddress(sysfsName: entry) { members.append(address) }
@@ -1481,8 +1490,6 @@ public struct SysfsScanner {
                 unreadable = "\(base)/devices is not readable (\(error))"
             }
             if unreadable != nil { members = linked[id] ?? [] }
-            // The group's own files through one directory handle (a link there still takes the full resolution).
-            let handle = options.facts.contains(.groupAttributes) ? (try? root.resolve(base, seen: seen)).flatMap { root.openDirectory(canonical: $0) } : nil
             func text(_ file: String) -> String? {
                 if let handle { return (try? root.readTextIfPresent(file, in: handle)) ?? nil }
                 return try? root.readText(base + "/" + file)
@@ -1512,9 +1519,9 @@ public struct SysfsScanner {
         guard let text else {
             return .unknown("\(path) is missing (every group has it since Linux 4.11)", remedy: provenance.fileRemedy(path))
         }
-        for line in text.split(separator: "\n") {
+        for line in text.fastSplit("\n") {
             let f = line.fastSplit(" ")
-            let hexField: (Substring) -> Bool = { $0.hasPrefix("0x") && (3...18).contains($0.count) && $0.dropFirst(2).utf8.allSatisfy(\.isHexDigit) }
+            let hexField: (Substring) -> Bool = { $0.hasPrefix("0x") && (3...18).contains($0.utf8.count) && $0.utf8.dropFirst(2).allSatisfy(\.isHexDigit) }
             guard f.count == 3, hexField(f[0]), hexField(f[1]), f[2].utf8.allSatisfy({ $0 >= 0x61 && $0 <= 0x7a || $0 == 0x2d }) else {
                 diagnostics.append(Diagnostic(code: "malformed-file", message: "\(path) has a line not in the kernel's format ('\(line.prefix(60))'); whether the group has a firmware 1:1 mapping is unknown"))
                 return .unknown("\(path) is not in the kernel's format", remedy: provenance.fileRemedy(path))

@@ -317,9 +317,30 @@ enum SortedJSONEncoder {
         var s = s
         s.withUTF8 { bytes in
             var run = 0
-            for (i, b) in bytes.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
+            var i = 0
+            let count = bytes.count
+            while i < count {
+                // Eight bytes at a time while none needs an escape (no control character, quote or backslash):
+                // a byte b is flagged by (b - 0x20) borrowing, or by b ^ '"' or b ^ '\\' being zero (the
+                // has-zero-byte test: a borrow only ever flags a byte above one that truly matched, so the word is
+                // flagged exactly when one of its bytes needs an escape; UTF-8's high bytes are let through by `& ~x`).
+                while i + 8 <= count, let base = bytes.baseAddress {
+                    let x = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                    let low: UInt64 = 0x0101_0101_0101_0101, high: UInt64 = 0x8080_8080_8080_8080
+                    let quote = x ^ (low &* 0x22), backslash = x ^ (low &* 0x5c)
+                    let flagged = ((x &- low &* 0x20) | (quote &- low) | (backslash &- low)) & ~x & high
+                    if flagged != 0 { break }
+                    i += 8
+                }
+                guard i < count else { break }
+                let b = bytes[i]
+                guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else {
+                    i += 1
+                    continue
+                }
                 sink.buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i]))
                 run = i + 1
+                i += 1
                 sink.append(UInt8(ascii: "\\"))
                 switch b {
                 case 0x08: sink.append(UInt8(ascii: "b"))

@@ -87,6 +87,23 @@ struct JSONOutputTests {
         #expect(try JSONOutput.render(Self.awkward) == Self.foundation(Self.awkward))
     }
 
+    /// The string writer scans eight bytes at a time: every character that needs an escape, at every offset
+    /// in and across those words, beside ASCII and multi-byte UTF-8, must come out as Foundation writes it.
+    @Test("strings with an escape at every offset of eight-byte words give JSONEncoder's bytes")
+    func escapesAtEveryOffset() throws {
+        let specials: [String] = ["\"", "\\", "\n", "\u{0}", "\u{1f}", "\t", "\u{7f}", "é", "€", "𝄞", " ", "~", "/"]
+        for length in 0...24 {
+            for special in specials {
+                for at in 0...length {
+                    var text = String(repeating: "a", count: length)
+                    text.insert(contentsOf: special, at: text.index(text.startIndex, offsetBy: at))
+                    let values = [text, text + text, special + text + special]
+                    #expect(try JSONOutput.render(values) == Self.foundation(values), "\(values)")
+                }
+            }
+        }
+    }
+
     @Test("the real listings, details and reports of the fixtures: the same bytes as JSONEncoder")
     func realOutputs() throws {
         for name in ["sriov", "multifunction", "host-in-use", "vfio-bound", "switch"] {
