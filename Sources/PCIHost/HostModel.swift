@@ -24,18 +24,24 @@ public struct LinkState: Hashable, Sendable {
     /// - `current_link_speed`, `current_link_width` (current_link_speed_show, current_link_width_show):
     ///   `PCI_EXP_LNKSTA` Current Link Speed through pcie_link_speed and pci_speed_string (drivers/pci/probe.c:
     ///   "2.5 GT/s PCIe" … "64.0 GT/s PCIe", any other code "Unknown"), and Negotiated Link Width, in decimal.
-    /// - `max_link_width` (pcie_get_width_cap): `PCI_EXP_LNKCAP` Maximum Link Width.
-    /// - `max_link_speed` (pcie_get_speed_cap): the Supported Link Speeds Vector of `PCI_EXP_LNKCAP2` where it
-    ///   is non-zero, else `PCI_EXP_LNKCAP`'s Max Link Speed, of which only 2.5 and 5.0 GT/s are read ("Unknown"
-    ///   otherwise). Kernels differ on a vector whose top speed is not Max Link Speed (Linux 6.13
-    ///   (pcie_get_supported_speeds) caps the vector there; earlier ones take its top bit): only where both
-    ///   readings agree is the answer taken from config space.
+    /// - `max_link_width` (pcie_get_width_cap): `PCI_EXP_LNKCAP` Maximum Link Width. A LNKCAP of zero is
+    ///   printed as 255 (PCIE_LNK_WIDTH_UNKNOWN) by recent kernels and 0 by older ones: `nil`.
+    /// - `max_link_speed` (pcie_get_speed_cap): the Supported Link Speeds Vector of `PCI_EXP_LNKCAP2` where
+    ///   LNKCAP2 is non-zero, else `PCI_EXP_LNKCAP`'s Max Link Speed, of which only 2.5 and 5.0 GT/s are read
+    ///   ("Unknown" otherwise). Kernels differ where the vector's top speed is not Max Link Speed, and where
+    ///   LNKCAP2 is non-zero without any speed bit (Linux 6.13, pcie_get_supported_speeds, caps the vector at
+    ///   Max Link Speed and works an empty one out from LNKCAP; earlier ones take the vector's top bit, or
+    ///   "Unknown"): only where both readings agree is the answer taken from config space.
     ///
-    /// `nil` also for functions without link registers (root-complex integrated endpoints and event
-    /// collectors, where the kernel reads zeros) and for registers that were not readable. Kernels before 5.9
-    /// print other texts ("2.5 GT/s", "Unknown speed"): the model holds this one form.
+    /// `nil` also for port types without link registers (pcie_cap_has_lnkctl: only endpoints, legacy
+    /// endpoints, root, upstream and downstream ports and the two bridge types have them; the kernel reads
+    /// zeros for the rest), and for a register that was not readable (LNKCAP2 of a version 2 capability
+    /// included: cut off is unknown, not zero). Kernels before 5.7 print other texts ("2.5 GT/s", "Unknown
+    /// speed"): the scan reads their files instead (`SysfsScanner.printsLinkSpeedsAsRegistersGive`).
     public init?(pciExpress e: PCIExpress) {
-        guard let cap = e.linkCapabilities, let status = e.linkStatus else { return nil }
+        let withLink: Set<UInt8> = [0x0, 0x1, 0x4, 0x5, 0x6, 0x7, 0x8]
+        guard withLink.contains(e.portType.rawValue), let cap = e.linkCapabilities, cap != 0, let status = e.linkStatus else { return nil }
+        if e.version >= 2 && e.linkCapabilities2 == nil { return nil }
         func text(_ code: UInt32) -> String? {
             switch code {
             case 1: "2.5 GT/s PCIe"
@@ -48,7 +54,8 @@ public struct LinkState: Hashable, Sendable {
             }
         }
         let capSpeed = cap & 0xf
-        let vector = (e.linkCapabilities2 ?? 0) & 0xfe
+        let register2 = e.linkCapabilities2 ?? 0
+        let vector = register2 & 0xfe
         let max: String
         if vector != 0 {
             // The vector's highest bit (kernels to 6.12) must be Max Link Speed (6.13 caps the vector there).
@@ -56,6 +63,8 @@ public struct LinkState: Hashable, Sendable {
             guard top == capSpeed, let t = text(top) else { return nil }
             max = t
         } else {
+            // LNKCAP2 with other bits but no speed: 6.12 says "Unknown", 6.13 reads LNKCAP.
+            guard register2 == 0 else { return nil }
             max = (capSpeed == 1 || capSpeed == 2 ? text(capSpeed) : nil) ?? "Unknown"
         }
         let current = text(UInt32(status & 0xf)) ?? "Unknown"
@@ -538,9 +547,10 @@ public struct HostModel: Sendable {
         index[address].map { functions[$0] }
     }
 
-    /// The functions of `slot` (domain:bus:device), in address order, read in place (no array of copies).
-    public func functions(inSlot slot: PCISlotAddress) -> LazyMapCollection<[Int], PCIFunction> {
-        (slotIndex[slot] ?? []).lazy.map { functions[$0] }
+    /// The functions of `slot` (domain:bus:device, at most eight), in address order: copied per call, not
+    /// held per slot.
+    public func functions(inSlot slot: PCISlotAddress) -> [PCIFunction] {
+        (slotIndex[slot] ?? []).map { functions[$0] }
     }
     private var slotIndex: [PCISlotAddress: [Int]] = [:]
     private var busIndex: [PCISlotAddress: [Int]] = [:]

@@ -110,8 +110,10 @@ public struct SysfsScanner {
         var functions: [PCIFunction] = []
         functions.reserveCapacity(located.count)
         var lost = skipped
+        let linkFromRegisters = Self.printsLinkSpeedsAsRegistersGive(kernelRelease: try? root.readText("proc/sys/kernel/osrelease"))
         for (address, dir) in located {
-            if let function = readFunction(address, dir: dir, physicalSlots: physicalSlots, hostDiagnostics: &hostDiagnostics) {
+            if let function = readFunction(address, dir: dir, physicalSlots: physicalSlots, linkFromRegisters: linkFromRegisters,
+                                           hostDiagnostics: &hostDiagnostics) {
                 functions.append(function)
             } else {
                 lost.append(address)
@@ -288,7 +290,17 @@ public struct SysfsScanner {
     /// Reads one function's directory in named steps: config space, identity, bindings, position,
     /// SR-IOV, host use. Every file that cannot be read is a diagnostic naming it; `nil` only when
     /// the function vanished or cannot be identified (recorded in `hostDiagnostics`).
-    func readFunction(_ address: PCIAddress, dir: String, physicalSlots: [PCISlotAddress: String],
+    /// Whether the kernel prints link speeds in the form `LinkState(pciExpress:)` gives ("8.0 GT/s PCIe",
+    /// pci_speed_string, Linux 5.7 and later): `false` for an older release (its files say "8 GT/s"), `true`
+    /// where the release is not in the input (a snapshot without `proc/sys/kernel/osrelease`).
+    public static func printsLinkSpeedsAsRegistersGive(kernelRelease: String?) -> Bool {
+        guard let release = kernelRelease else { return true }
+        let parts = release.fastSplit(".").prefix(2).map { Int($0.prefix(while: \.isNumber)) }
+        guard parts.count == 2, let major = parts[0], let minor = parts[1] else { return true }
+        return (major, minor) >= (5, 7)
+    }
+
+    func readFunction(_ address: PCIAddress, dir: String, physicalSlots: [PCISlotAddress: String], linkFromRegisters: Bool = true,
                       hostDiagnostics: inout [Diagnostic]) -> PCIFunction? {
         let reader = AttributeReader(root: root, dir: dir, drivers: drivers)
         let config = readConfig(address, reader: reader)
@@ -359,7 +371,7 @@ public struct SysfsScanner {
                 function.resourcesUnknown = Unknown("the resource file of \(address) is not the kernel's table of BAR ranges", remedy: "read the host's own sysfs")
             }
         }
-        readBindings(into: &function, reader: reader, pciExpress: pciExpress)
+        readBindings(into: &function, reader: reader, pciExpress: linkFromRegisters ? pciExpress : nil)
         function.physicalSlot = physicalSlots[address.slot]
         (function.upstream, function.position) = position(of: address, dir: dir, reader: reader)
         function.sriov = readSRIOV(header: header, sysVendor: ids.vendor, reader: reader)
@@ -425,7 +437,11 @@ public struct SysfsScanner {
                 let d = try ConfigSpaceDecoder.decode(config)
                 result.decoded = d
                 result.header = d.header
-                result.pciExpress = d.pciExpress
+                // The first PCI Express capability, as pci_find_capability gives the kernel (a cut-off one is not
+                // passed over for a later one).
+                if let first = d.capabilities.first(where: { $0.id == .pciExpress }), case let .pciExpress(e) = first.body {
+                    result.pciExpress = e
+                }
             } else {
                 let header = try ConfigHeader(from: config)
                 result.header = header

@@ -255,7 +255,7 @@ public struct DescribedListing: Encodable, Sendable {
         var bySlot: [PCISlotAddress: [Int]] = [:]
         for (i, f) in selected.enumerated() { bySlot[f.address.slot, default: []].append(i) }
         slots = bySlot.keys.sorted().map { slot in
-            let members = (bySlot[slot] ?? []).lazy.map { selected[$0] }
+            let members = (bySlot[slot] ?? []).map { selected[$0] }
             let physical = members.filter { !$0.isVirtualFunction }
             return DescribedSlot(slot: slot.description, functions: members.map(\.address.description),
                                  multifunction: physical.count > 1 || physical.contains { $0.address.function > 0 || $0.multifunctionBit }

@@ -105,16 +105,18 @@ struct FixtureAgreementTests {
     func ambiguousLinkRegisters() throws {
         // A root port (type 4), version 2 capability at 0x40, LNKCAP Max Link Speed code `capSpeed`, width x16,
         // LNKSTA 8.0 GT/s x4, LNKCAP2 vector `vector`.
-        func state(capSpeed: UInt32, vector: UInt32, version: UInt8 = 2, type: UInt8 = 4, statusSpeed: UInt16 = 3) throws -> LinkState? {
+        func state(capSpeed: UInt32, vector: UInt32, version: UInt8 = 2, type: UInt8 = 4, statusSpeed: UInt16 = 3,
+                   width: UInt32 = 16, length: Int = 256) throws -> LinkState? {
             var b = [UInt8](repeating: 0, count: 256)
             b[0] = 0x86; b[1] = 0x80; b[6] = 0x10; b[0x0e] = 1; b[0x34] = 0x40
             b[0x40] = 0x10; b[0x41] = 0; b[0x42] = version | type << 4
             func put32(_ at: Int, _ v: UInt32) { for k in 0..<4 { b[at + k] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(k))) } }
-            put32(0x40 + 0x0c, capSpeed | 16 << 4)
+            put32(0x40 + 0x0c, capSpeed | width << 4)
             put32(0x40 + 0x12, UInt32(statusSpeed) | 4 << 4)
             put32(0x40 + 0x2c, vector)
-            let header = try ConfigHeader(from: ConfigBytes(b))
-            return ConfigSpaceDecoder.pciExpress(in: ConfigBytes(b), header: header).flatMap { LinkState(pciExpress: $0) }
+            let bytes = ConfigBytes(Array(b.prefix(length)))
+            let header = try ConfigHeader(from: bytes)
+            return ConfigSpaceDecoder.pciExpress(in: bytes, header: header).flatMap { LinkState(pciExpress: $0) }
         }
         // Consistent: vector 2.5–16 GT/s, Max Link Speed 16 GT/s.
         #expect(try state(capSpeed: 4, vector: 0b1_1110) == LinkState(currentSpeed: "8.0 GT/s PCIe", currentWidth: 4, maxSpeed: "16.0 GT/s PCIe", maxWidth: 16))
@@ -124,9 +126,49 @@ struct FixtureAgreementTests {
         #expect(try state(capSpeed: 2, vector: 0, version: 1)?.maxSpeed == "5.0 GT/s PCIe")
         #expect(try state(capSpeed: 3, vector: 0)?.maxSpeed == "Unknown")
         #expect(try state(capSpeed: 0, vector: 0)?.maxSpeed == "Unknown")
+        // LNKCAP2 with no speed bit (6.12: "Unknown"; 6.13: from LNKCAP), and a LNKCAP of zero (255 or 0 by kernel).
+        #expect(try state(capSpeed: 2, vector: 0x8000_0000) == nil)
+        #expect(try state(capSpeed: 0, vector: 0, width: 0) == nil)
+        // A reserved port type: the kernel reads zeros.
+        #expect(try state(capSpeed: 4, vector: 0b1_1110, type: 0xb) == nil)
+        // A version 2 capability cut off before LNKCAP2: unknown, not a zero register.
+        #expect(try state(capSpeed: 2, vector: 0, length: 0x40 + 0x2c) == nil)
+        #expect(try state(capSpeed: 2, vector: 0, length: 0x40 + 0x30)?.maxSpeed == "5.0 GT/s PCIe")
         // A current speed outside pcie_link_speed's table; a function without link registers (RCiEP).
         #expect(try state(capSpeed: 4, vector: 0b1_1110, statusSpeed: 9)?.currentSpeed == "Unknown")
         #expect(try state(capSpeed: 4, vector: 0b1_1110, type: 9) == nil)
+    }
+
+    /// A config file cut off inside the PCI Express capability (before LNKCAP2) leaves the link to the kernel's
+    /// files, on both scan paths: a register not read is not a zero register.
+    @Test("a config cut off before LNKCAP2 leaves the link state to the files")
+    func linkStateOfCutOffConfig() throws {
+        let root = try Fixtures.scratchCopy(of: "switch")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        _ = try Command.run("/bin/chmod", ["-R", "u+w", root])
+        let dir = try FileManager.default.destinationOfSymbolicLink(atPath: root + "/sys/bus/pci/devices/0000:00:02.0")
+        let config = root + "/sys/bus/pci/devices/" + dir + "/config"
+        // The root port's PCI Express capability is at 0x54: LNKCAP2 at 0x80 is cut off.
+        let bytes = try Fixtures.readBytes(config)
+        #expect(bytes[0x54] == 0x10)
+        try Data(bytes.prefix(0x80)).write(to: URL(fileURLWithPath: config))
+        for decode in [false, true] {
+            let model = try SysfsScanner(root: HostRoot(root), options: ScanOptions(decodeCapabilities: decode)).scan()
+            let address = try #require(PCIAddress(sysfsName: "0000:00:02.0"))
+            let port = try #require(model.function(address))
+            #expect(port.link == LinkState(currentSpeed: "2.5 GT/s PCIe", currentWidth: 1, maxSpeed: "16.0 GT/s PCIe", maxWidth: 32), "decode: \(decode)")
+        }
+    }
+
+    /// Before Linux 5.7 the link files say "8 GT/s", not pci_speed_string's "8.0 GT/s PCIe": there the files answer.
+    @Test("link speeds come from the registers only on kernels that print them in that form")
+    func linkSpeedTextByKernelRelease() {
+        #expect(!SysfsScanner.printsLinkSpeedsAsRegistersGive(kernelRelease: "4.19.0-27-amd64"))
+        #expect(!SysfsScanner.printsLinkSpeedsAsRegistersGive(kernelRelease: "5.6.19"))
+        #expect(SysfsScanner.printsLinkSpeedsAsRegistersGive(kernelRelease: "5.7.0-rc1"))
+        #expect(SysfsScanner.printsLinkSpeedsAsRegistersGive(kernelRelease: "6.12.5+deb13-amd64"))
+        #expect(SysfsScanner.printsLinkSpeedsAsRegistersGive(kernelRelease: "10.0"))
+        #expect(SysfsScanner.printsLinkSpeedsAsRegistersGive(kernelRelease: nil))
     }
 
     @Test("IDs come from sysfs: a VF's config reads ffff but its vendor file does not")
