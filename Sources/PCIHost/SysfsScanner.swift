@@ -110,7 +110,9 @@ public struct SysfsScanner {
         var functions: [PCIFunction] = []
         functions.reserveCapacity(located.count)
         var lost = skipped
-        let linkFromRegisters = Self.printsLinkSpeedsAsRegistersGive(kernelRelease: try? root.readText("proc/sys/kernel/osrelease"))
+        // The kernel release, read once: the link text's form depends on it, and the environment holds it.
+        let kernelRelease = try? root.readText("proc/sys/kernel/osrelease")
+        let linkFromRegisters = Self.printsLinkSpeedsAsRegistersGive(kernelRelease: kernelRelease)
         for (address, dir) in located {
             if let function = readFunction(address, dir: dir, physicalSlots: physicalSlots, linkFromRegisters: linkFromRegisters,
                                            hostDiagnostics: &hostDiagnostics) {
@@ -119,7 +121,7 @@ public struct SysfsScanner {
                 lost.append(address)
             }
         }
-        var environment = readEnvironment(&hostDiagnostics)
+        var environment = readEnvironment(&hostDiagnostics, kernelRelease: kernelRelease)
         Self.deviceCdevFromDevices(functions, &environment.vfioBackends, &hostDiagnostics)
         if options.decodeCapabilities { environment.vfioUsers = readVFIOUsers(&hostDiagnostics) }
         let groups = readGroups(functions, &environment, &hostDiagnostics)
@@ -215,8 +217,7 @@ public struct SysfsScanner {
     /// The kernel release (`proc/sys/kernel/osrelease`, "6.1.0-13-amd64") says so too: 5.15 added the file.
     func inferAbsentResetMethods(_ functions: inout [PCIFunction], kernelRelease: String?) {
         let witness = functions.first(where: { $0.resetMethods != nil })
-        let version = kernelRelease.map { $0.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) } } ?? []
-        let modern = version.count == 2 && (version[0], version[1]) >= (5, 15)
+        let modern = Self.release(kernelRelease, isAtLeast: (5, 15)) == true
         guard witness != nil || modern else { return }
         let evidence = witness.map { "no reset_method file, which this kernel shows for functions that have a reset method (e.g. \($0.address)): the kernel has none for it" }
             ?? "no reset_method file on Linux \(kernelRelease ?? "") (5.15 and later show it for every function with a reset method): the kernel has none for it"
@@ -287,20 +288,25 @@ public struct SysfsScanner {
 
     // MARK: One function
 
-    /// Reads one function's directory in named steps: config space, identity, bindings, position,
-    /// SR-IOV, host use. Every file that cannot be read is a diagnostic naming it; `nil` only when
-    /// the function vanished or cannot be identified (recorded in `hostDiagnostics`).
+    /// Whether the release `"6.1.0-13-amd64"` is at least `version` (major, minor); `nil` when there is no release
+    /// or it does not start with two numbers.
+    static func release(_ release: String?, isAtLeast version: (Int, Int)) -> Bool? {
+        let numbers = release.map { $0.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) } } ?? []
+        guard numbers.count == 2 else { return nil }
+        return (numbers[0], numbers[1]) >= version
+    }
+
     /// Whether the kernel prints link speeds in the form `LinkState(pciExpress:)` gives ("8.0 GT/s PCIe",
     /// pci_speed_string, Linux 5.7 and later): `false` for an older release (its files say "8 GT/s"), `true`
     /// where the release is not in the input (a snapshot without `proc/sys/kernel/osrelease`).
     public static func printsLinkSpeedsAsRegistersGive(kernelRelease: String?) -> Bool {
-        guard let release = kernelRelease else { return true }
-        let parts = release.fastSplit(".").prefix(2).map { Int($0.prefix(while: \.isNumber)) }
-        guard parts.count == 2, let major = parts[0], let minor = parts[1] else { return true }
-        return (major, minor) >= (5, 7)
+        release(kernelRelease, isAtLeast: (5, 7)) ?? true
     }
 
-    func readFunction(_ address: PCIAddress, dir: String, physicalSlots: [PCISlotAddress: String], linkFromRegisters: Bool = true,
+    /// Reads one function's directory in named steps: config space, identity, bindings, position,
+    /// SR-IOV, host use. Every file that cannot be read is a diagnostic naming it; `nil` only when
+    /// the function vanished or cannot be identified (recorded in `hostDiagnostics`).
+    func readFunction(_ address: PCIAddress, dir: String, physicalSlots: [PCISlotAddress: String], linkFromRegisters: Bool,
                       hostDiagnostics: inout [Diagnostic]) -> PCIFunction? {
         let reader = AttributeReader(root: root, dir: dir, drivers: drivers)
         let config = readConfig(address, reader: reader)
@@ -549,8 +555,8 @@ public struct SysfsScanner {
                 function.link = state
             } else {
                 function.link = LinkState(
-                currentSpeed: reader.text("current_link_speed"), currentWidth: reader.int("current_link_width"),
-                maxSpeed: reader.text("max_link_speed"), maxWidth: reader.int("max_link_width"))
+                    currentSpeed: reader.text("current_link_speed"), currentWidth: reader.int("current_link_width"),
+                    maxSpeed: reader.text("max_link_speed"), maxWidth: reader.int("max_link_width"))
             }
         }
         guard options.facts.contains(.attributes) else { return }
@@ -955,7 +961,8 @@ public struct SysfsScanner {
         return result
     }
 
-    func readEnvironment(_ diagnostics: inout [Diagnostic]) -> HostEnvironment {
+    /// `kernelRelease`: `proc/sys/kernel/osrelease` as `scan` read it (`nil`: not readable).
+    func readEnvironment(_ diagnostics: inout [Diagnostic], kernelRelease: String?) -> HostEnvironment {
         var env = HostEnvironment()
         let provenance: Provenance = root.isLiveSystem ? .liveHost : .snapshot
         func text(_ path: String) -> Fact<String> {
@@ -1015,7 +1022,7 @@ public struct SysfsScanner {
         if root.kind("proc/swaps") != nil || root.isLiveSystem {
             env.swaps = table("proc/swaps", fields: 3, header: "Filename").map { rows in rows.map { unescapeMount($0[0]) } }
         }
-        env.kernelRelease = (try? root.readText("proc/sys/kernel/osrelease")).map(TerminalSafe.escape)
+        env.kernelRelease = kernelRelease.map(TerminalSafe.escape)
         env.hostName = (try? root.readText("proc/sys/kernel/hostname")).map(TerminalSafe.escape)
         // ACPI table names: their presence is the fact (IVRS for pci_quirk_amd_sb_acs). A live host without the
         // directory has no ACPI (device-tree machines); a snapshot without it may just not have copied it.
