@@ -14,9 +14,11 @@ public struct DecodedConfigSpace: Hashable, Sendable {
     public func capability(_ id: CapabilityID) -> Capability? { capabilities.first { $0.id == id } }
     public func extendedCapability(_ id: ExtendedCapabilityID) -> ExtendedCapability? { extendedCapabilities.first { $0.id == id } }
 
+    /// The first PCI Express capability in the list, the one pci_find_capability gives the kernel; `nil` when
+    /// there is none or its registers are cut off (a later one is never taken in its place).
     public var pciExpress: PCIExpress? {
-        for c in capabilities { if case let .pciExpress(e) = c.body { return e } }
-        return nil
+        guard let first = capability(.pciExpress), case let .pciExpress(e) = first.body else { return nil }
+        return e
     }
     public var powerManagement: PowerManagement? {
         for c in capabilities { if case let .powerManagement(p) = c.body { return p } }

@@ -285,6 +285,12 @@ public struct PCIFunction: Hashable, Sendable {
                 : "the capabilities of \(address) were not decoded"
             return Unknown(reason, remedy: provenance.configRemedy)
         }
+        // A PCI Express capability cut off by the input's end: the port type, FLR and extended space are all
+        // unknown (not "conventional PCI", which the list read to its end would otherwise say).
+        if let express = config.capability(.pciExpress), express.body == .truncated {
+            return Unknown("the PCI Express capability of \(address) at 0x\(hex(express.offset, 2)) extends past the \(configBytesReadable) config bytes the input holds",
+                           remedy: provenance.configRemedy)
+        }
         guard config.capabilityCoverage == .unreadable else { return nil }
         return Unknown("the capability list of \(address) lies beyond the \(configBytesReadable) config bytes the input holds", remedy: provenance.configRemedy)
     }

@@ -443,11 +443,7 @@ public struct SysfsScanner {
                 let d = try ConfigSpaceDecoder.decode(config)
                 result.decoded = d
                 result.header = d.header
-                // The first PCI Express capability, as pci_find_capability gives the kernel (a cut-off one is not
-                // passed over for a later one).
-                if let first = d.capabilities.first(where: { $0.id == .pciExpress }), case let .pciExpress(e) = first.body {
-                    result.pciExpress = e
-                }
+                result.pciExpress = d.pciExpress
             } else {
                 let header = try ConfigHeader(from: config)
                 result.header = header

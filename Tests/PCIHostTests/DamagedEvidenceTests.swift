@@ -36,6 +36,43 @@ struct DamagedEvidenceTests {
         try make(path)
     }
 
+    // MARK: A PCI Express capability cut off
+
+    /// A root port whose config ends inside its PCI Express capability: its port type, FLR and ACS are unknown,
+    /// never "conventional PCI" (which would make it a bridge that takes over the requester IDs below it, a
+    /// cause nobody read), and no group below it is worse known than with the intact port.
+    @Test("a PCI Express capability cut off is unknown, not conventional PCI")
+    func truncatedExpressCapability() throws {
+        let root = try Self.copy("switch")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let port = try #require(PCIAddress(sysfsName: "0000:00:02.0"))
+        let dir = try FileManager.default.destinationOfSymbolicLink(atPath: root + "/sys/bus/pci/devices/0000:00:02.0")
+        let config = root + "/sys/bus/pci/devices/" + dir + "/config"
+        let bytes = try Fixtures.readBytes(config)
+        #expect(bytes[0x54] == 0x10)
+        // 0x5a bytes: the capability's pointers are readable, its registers (0x54 + 0x0c) are not.
+        try Data(bytes.prefix(0x5a)).write(to: URL(fileURLWithPath: config))
+        let model = try Self.model(root)
+        let f = try #require(model.function(port))
+        #expect(f.config?.pciExpress == nil)
+        #expect(f.capabilitiesUnknown != nil)
+        guard case .unknown = f.portType else {
+            Issue.record("port type of a cut-off capability: \(f.portType)")
+            return
+        }
+        if case .known = ResetRules.capability(f, model).methods, f.resetMethods == nil {
+            Issue.record("reset methods known without the capability that says FLR")
+        }
+        let causes = GroupPredictor.predict(model).groups.flatMap(\.causes)
+        #expect(!causes.contains { $0.kind == .pciBridgeAlias && $0.at == port }, "\(causes)")
+        let intact = try Self.model(Fixtures.sysfs("switch"))
+        let before = Reporter.report(intact).units, after = Reporter.report(model).units
+        for unit in after {
+            guard let old = before.first(where: { $0.members == unit.members }) else { continue }
+            #expect(DamageSweepTests.rank(unit.verdict) <= DamageSweepTests.rank(old.verdict), "\(unit.members): \(old.verdict) -> \(unit.verdict)")
+        }
+    }
+
     // MARK: A VM holding a group open
 
     /// The sriov snapshot with a process table in which PID 4242 (a VM) holds group 7 (VF 01:00.2 on vfio-pci).
