@@ -4,9 +4,19 @@ import CLibPCI
 ///
 /// Only the local file is consulted (no DNS, no udev hwdb), so the same IDs give
 /// the same names on every machine with the same pci.ids.
+///
+/// Each name is looked up once: later asks for the same IDs return the same string (one copy of "Intel
+/// Corporation" for a host's thousands of Intel functions, not one each).
 public final class PCIIDDatabase {
     private let access: LibPCIAccess
     private var failed = false
+    /// Names already looked up, by lookup mode and the four IDs (16 bits each); `nil` values are misses.
+    private var looked: [Key: String?] = [:]
+
+    private struct Key: Hashable {
+        let mode: Int32
+        let ids: UInt64
+    }
 
     /// - Parameter path: a pci.ids file; `nil` uses libpci's compiled-in default.
     public init(path: String? = nil) throws(LibPCIError) {
@@ -19,8 +29,14 @@ public final class PCIIDDatabase {
     private func lookup(_ flags: pci_lookup_mode, _ a1: Int32, _ a2: Int32 = 0, _ a3: Int32 = 0, _ a4: Int32 = 0) -> String? {
         guard !failed else { return nil }
         let mode = Int32(bitPattern: flags.rawValue | PCI_LOOKUP_NO_NUMBERS.rawValue | PCI_LOOKUP_NO_HWDB.rawValue)
+        // Every ID passed is 16 bits or narrower (a class is base << 8 | sub; a prog-if is 8 bits).
+        let key = Key(mode: mode, ids: UInt64(UInt16(truncatingIfNeeded: a1)) | UInt64(UInt16(truncatingIfNeeded: a2)) << 16
+                                   | UInt64(UInt16(truncatingIfNeeded: a3)) << 32 | UInt64(UInt16(truncatingIfNeeded: a4)) << 48)
+        if let name = looked[key] { return name }
         do {
-            return try access.lookupName(flags: mode, a1, a2, a3, a4)
+            let name = try access.lookupName(flags: mode, a1, a2, a3, a4)
+            looked[key] = name
+            return name
         } catch {
             failed = true
             return nil
