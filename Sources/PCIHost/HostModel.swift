@@ -87,7 +87,8 @@ public struct SRIOVPhysicalState: Hashable, Sendable {
 /// How a function is related to SR-IOV.
 public enum SRIOVRole: Hashable, Sendable {
     case none
-    case physicalFunction(SRIOVPhysicalState)
+    /// Boxed (`indirect`): the state is about 70 bytes, and most functions are not PFs.
+    indirect case physicalFunction(SRIOVPhysicalState)
     /// A VF whose PF is visible through `physfn`.
     case virtualFunction(pf: PCIAddress)
     /// A VF with no visible PF (its config ID registers read all ones while sysfs names it).
@@ -130,6 +131,44 @@ public struct HostUse: Hashable, Sendable {
 
 /// One PCI function as the host shows it.
 public struct PCIFunction: Hashable, Sendable {
+    /// Facts most functions never have (damage, dump-only text gaps, VFIO and vGPU state), kept out of line: one
+    /// shared empty box for the functions without any, so a host's thousands of functions do not each carry about
+    /// 450 bytes of empty optionals. Each property below reads and writes through it (copy on write).
+    var rarelySet = RarelySetBox.empty
+
+    struct RarelySet: Hashable, Sendable {
+        var configUnusable: Unknown?
+        var vfioRegistration: VFIODeviceEntry?
+        var vfioRegistrationUnknown: Unknown?
+        var vfioMigrationFeatures: Fact<[String]>?
+        var mediatedDeviceTypes: [MediatedDeviceType]?
+        var nvidiaVGPU: NVIDIAVGPUState?
+        var claimedGroups: [Int] = []
+        var bootVGAUnknown: Unknown?
+        var resetMethodsUnknown: Unknown?
+        var resourcesUnknown: Unknown?
+        var rawConfig: [UInt8]?
+        var multifunctionUnknown: Unknown?
+        var interruptPinUnknown: Unknown?
+        var declaredBusNumbers: BridgeBusNumbers?
+        var configGap: Unknown?
+    }
+
+    /// An immutable box: a write makes a new one, so copies of a function never share a change. A write that
+    /// changes nothing (the scan's `configUnusable = nil` for a sound function) keeps the box it had.
+    final class RarelySetBox: Hashable, Sendable {
+        static let empty = RarelySetBox(RarelySet())
+        let value: RarelySet
+        init(_ value: RarelySet) { self.value = value }
+        func with(_ change: (inout RarelySet) -> Void) -> RarelySetBox {
+            var v = value
+            change(&v)
+            return v == value ? self : RarelySetBox(v)
+        }
+        static func == (a: RarelySetBox, b: RarelySetBox) -> Bool { a === b || a.value == b.value }
+        func hash(into hasher: inout Hasher) { hasher.combine(value) }
+    }
+
     public var address: PCIAddress
     /// IDs: from sysfs where present (a VF's config space reads 0xffff), else from config space.
     public var vendorID: UInt16
@@ -140,13 +179,29 @@ public struct PCIFunction: Hashable, Sendable {
     public var revision: UInt8
     /// The decoded standard header, `nil` when fewer than 64 bytes were readable.
     public var header: ConfigHeader?
-    /// Capabilities and the rest of config space, when the scan was asked to decode them.
-    public var config: DecodedConfigSpace?
+    /// Capabilities and the rest of config space, when the scan was asked to decode them. Kept out of line (168
+    /// bytes that a listing, which decodes none, would otherwise carry per function).
+    public var config: DecodedConfigSpace? {
+        get { decodedBox?.value }
+        set { decodedBox = newValue.map(DecodedBox.init) }
+    }
+    var decodedBox: DecodedBox?
+
+    /// An immutable box for the decoded config space: a write makes a new one.
+    final class DecodedBox: Hashable, Sendable {
+        let value: DecodedConfigSpace
+        init(_ value: DecodedConfigSpace) { self.value = value }
+        static func == (a: DecodedBox, b: DecodedBox) -> Bool { a === b || a.value == b.value }
+        func hash(into hasher: inout Hasher) { hasher.combine(value) }
+    }
     public var configBytesReadable: Int
     /// Set when the config bytes are not this function's registers (all ones: it does not answer; all zeros; an ID
     /// dword the kernel takes as no device; IDs that contradict sysfs; a file no config space can be): nothing is
     /// decoded from them, and every fact config space would give is unknown for this reason.
-    public var configUnusable: Unknown?
+    public var configUnusable: Unknown? {
+        get { rarelySet.value.configUnusable }
+        set { rarelySet = rarelySet.with { $0.configUnusable = newValue } }
+    }
     /// The size the source claims for config space (the sysfs file size; the dump length).
     public var configSize: Int
 
@@ -167,10 +222,16 @@ public struct PCIFunction: Hashable, Sendable {
     public var kernelModules: Fact<[String]> = .unknown("the scan did not look up modules", remedy: "use `show`, which reads the kernel's module table")
     public var driverOverride: String?
     /// The VFIO device its driver registered (`vfio-dev/vfioN`), whatever that driver is: VFIO owns the function.
-    public var vfioRegistration: VFIODeviceEntry?
+    public var vfioRegistration: VFIODeviceEntry? {
+        get { rarelySet.value.vfioRegistration }
+        set { rarelySet = rarelySet.with { $0.vfioRegistration = newValue } }
+    }
     /// Why whether a VFIO device is registered is unknown: `vfio-dev` is there but damaged (not one `vfioN`
     /// directory, or a `dev` that is not `major:minor`).
-    public var vfioRegistrationUnknown: Unknown?
+    public var vfioRegistrationUnknown: Unknown? {
+        get { rarelySet.value.vfioRegistrationUnknown }
+        set { rarelySet = rarelySet.with { $0.vfioRegistrationUnknown = newValue } }
+    }
     /// The VFIO device cdev (`/dev/vfio/devices/vfioN`) when the kernel made one (`CONFIG_VFIO_DEVICE_CDEV`).
     public var vfioDevice: String? { vfioRegistration?.node }
     /// The VFIO variant drivers the kernel's module table names for the function (`alias vfio_pci:…` lines of
@@ -181,14 +242,26 @@ public struct PCIFunction: Hashable, Sendable {
     /// Linux 6.18+ with CONFIG_VFIO_DEBUGFS: `stop-copy`, `p2p`, `pre-copy`, `dirty-tracking`): `.known([])` when the
     /// device's debugfs directory has no `migration/` (vfio_device_debugfs_init makes it only for a driver with
     /// mig_ops); `nil` when debugfs does not show the device.
-    public var vfioMigrationFeatures: Fact<[String]>?
+    public var vfioMigrationFeatures: Fact<[String]>? {
+        get { rarelySet.value.vfioMigrationFeatures }
+        set { rarelySet = rarelySet.with { $0.vfioMigrationFeatures = newValue } }
+    }
     /// The mediated-device types the function offers as a parent (`mdev_supported_types/`); `nil` when it offers none.
-    public var mediatedDeviceTypes: [MediatedDeviceType]?
+    public var mediatedDeviceTypes: [MediatedDeviceType]? {
+        get { rarelySet.value.mediatedDeviceTypes }
+        set { rarelySet = rarelySet.with { $0.mediatedDeviceTypes = newValue } }
+    }
     /// NVIDIA's vGPU state of a VF (`nvidia/creatable_vgpu_types`, `nvidia/current_vgpu_type`); `nil` when absent.
-    public var nvidiaVGPU: NVIDIAVGPUState?
+    public var nvidiaVGPU: NVIDIAVGPUState? {
+        get { rarelySet.value.nvidiaVGPU }
+        set { rarelySet = rarelySet.with { $0.nvidiaVGPU = newValue } }
+    }
     public var iommuGroup: Int?
     /// Every group a dump's lines named for the function when they disagree (its group is unknown, but it is one of these).
-    public var claimedGroups: [Int] = []
+    public var claimedGroups: [Int] {
+        get { rarelySet.value.claimedGroups }
+        set { rarelySet = rarelySet.with { $0.claimedGroups = newValue } }
+    }
     public var numaNode: Int?
     /// `reset_method`: `nil` when the file is absent (older kernels), `[]` when it is empty.
     public var resetMethods: [String]?
@@ -196,9 +269,15 @@ public struct PCIFunction: Hashable, Sendable {
     public var resetMethodsEvidence: String?
     public var bootVGA: Bool?
     /// Why `bootVGA` is unknown for a VGA function (its `boot_vga` missing, unreadable or not 0/1).
-    public var bootVGAUnknown: Unknown?
+    public var bootVGAUnknown: Unknown? {
+        get { rarelySet.value.bootVGAUnknown }
+        set { rarelySet = rarelySet.with { $0.bootVGAUnknown = newValue } }
+    }
     /// Why `resetMethods` is unknown although the file is there (unreadable, not the kernel's method names).
-    public var resetMethodsUnknown: Unknown?
+    public var resetMethodsUnknown: Unknown? {
+        get { rarelySet.value.resetMethodsUnknown }
+        set { rarelySet = rarelySet.with { $0.resetMethodsUnknown = newValue } }
+    }
     public var d3coldAllowed: Bool?
     public var link = LinkState()
     /// The name of the physical slot (`bus/pci/slots/<name>/address`).
@@ -220,9 +299,15 @@ public struct PCIFunction: Hashable, Sendable {
     public var resourcesRead = false
     /// Why the BAR sizes are unknown although the input has them (a damaged `resource`, a dump's Region line that
     /// disagrees with the hex).
-    public var resourcesUnknown: Unknown?
+    public var resourcesUnknown: Unknown? {
+        get { rarelySet.value.resourcesUnknown }
+        set { rarelySet = rarelySet.with { $0.resourcesUnknown = newValue } }
+    }
     /// The bytes a dump gave for this function (dumps only: a live host is read on demand).
-    public var rawConfig: [UInt8]?
+    public var rawConfig: [UInt8]? {
+        get { rarelySet.value.rawConfig }
+        set { rarelySet = rarelySet.with { $0.rawConfig = newValue } }
+    }
     /// What the host does with the function (interfaces, block devices, displays), as far as the input shows.
     public var hostUse: Fact<HostUse> = .unknown("the input holds no sysfs tree below the function", remedy: "run vfio-inspect on the host, or on a snapshot of it")
     public var diagnostics: [Diagnostic] = []
@@ -232,17 +317,29 @@ public struct PCIFunction: Hashable, Sendable {
     /// Why the multifunction bit is unknown although the header's other registers are known: lspci's text never
     /// prints the header-type register, so a function 0 whose listing shows no other function of its slot may or may
     /// not set it. (Functions above 0 imply it: the kernel scans them only behind a function 0 that sets it.)
-    public var multifunctionUnknown: Unknown?
+    public var multifunctionUnknown: Unknown? {
+        get { rarelySet.value.multifunctionUnknown }
+        set { rarelySet = rarelySet.with { $0.multifunctionUnknown = newValue } }
+    }
     /// Why the interrupt pin is unknown for a function read from lspci's -vv text without an `Interrupt:` line (the
     /// rebuilt header holds pin A then, the worst case).
-    public var interruptPinUnknown: Unknown?
+    public var interruptPinUnknown: Unknown? {
+        get { rarelySet.value.interruptPinUnknown }
+        set { rarelySet = rarelySet.with { $0.interruptPinUnknown = newValue } }
+    }
     /// Bus numbers a bridge's text gives (`Bus: primary=…` of lspci -v, a `-tv` tree) when its header is not rebuilt.
-    public var declaredBusNumbers: BridgeBusNumbers?
+    public var declaredBusNumbers: BridgeBusNumbers? {
+        get { rarelySet.value.declaredBusNumbers }
+        set { rarelySet = rarelySet.with { $0.declaredBusNumbers = newValue } }
+    }
     /// A bridge's primary, secondary and subordinate bus: from its header, else from what the input declares.
     public var bridgeBusNumbers: BridgeBusNumbers? { header?.busNumbers ?? declaredBusNumbers }
     /// Why config space beyond the IDs is unknown for a function read from lspci's text (`-v` names capabilities without
     /// their registers; `-nnk`, listings and trees print none; `<access denied>`; a capability whose lines are missing).
-    public var configGap: Unknown?
+    public var configGap: Unknown? {
+        get { rarelySet.value.configGap }
+        set { rarelySet = rarelySet.with { $0.configGap = newValue } }
+    }
     /// The kernel's modalias of the function (`pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X`, pci_uevent), `nil`
     /// while its subsystem IDs are unknown.
     public var modalias: String? {
