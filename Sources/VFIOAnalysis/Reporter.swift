@@ -16,6 +16,34 @@ public struct UnitReport: Sendable {
     public var outsideGroups: Bool = false
 }
 
+/// A unit before its rules run (`Reporter.plan`): its functions, and where its grouping comes from.
+public struct UnitPlan: Sendable {
+    enum Source: Sendable {
+        /// One of the kernel's IOMMU groups.
+        case kernelGroup(IOMMUGroup)
+        /// A function in no kernel group, grown to what must go with it.
+        case outsideGroups(Reporter.Expansion)
+        /// A group predicted from config space (the input holds no kernel groups).
+        case predicted(PredictedGroup)
+    }
+    let source: Source
+    /// The unit's functions, as `UnitReport.members` will hold them.
+    public let members: [PCIAddress]
+}
+
+/// The host's units before their rules run, with what every unit shares (`Reporter.plan`).
+public struct ReportPlan: Sendable {
+    public let hostFindings: [Finding]
+    /// The host findings that block or leave things unknown: every unit carries them.
+    let hostShared: [Finding]
+    public let units: [UnitPlan]
+    public let prediction: GroupPrediction
+    /// Functions the kernel gave no group although the IOMMU is on.
+    public let ungrouped: [PCIAddress]
+    /// The switch index the related-function rules read (built once per report).
+    public let switches: RelatedFunctions.SwitchIndex
+}
+
 public struct HostReport: Sendable {
     public let hostFindings: [Finding]
     public let units: [UnitReport]
@@ -37,44 +65,63 @@ public struct CheckResult: Sendable {
 public enum Reporter {
     /// Every unit of the host with its verdict: the kernel's groups where the input has them, else the
     /// predicted groups (each uncertain one says so). Host findings that block or leave things unknown
-    /// apply to every unit.
+    /// apply to every unit. `plan` then `evaluate` of every unit.
     public static func report(_ model: HostModel) -> HostReport {
+        let plan = plan(model)
+        return HostReport(hostFindings: plan.hostFindings, units: plan.units.map { evaluate($0, plan, model) },
+                          prediction: plan.prediction, ungrouped: plan.ungrouped)
+    }
+
+    /// The host's units before their rules run: which functions each holds and where its grouping comes from, with
+    /// the group prediction and the host findings every unit shares. The kernel's groups in their order, then each
+    /// function in no group (grown to what must go with it); the predicted groups when the input has no kernel groups.
+    public static func plan(_ model: HostModel) -> ReportPlan {
         let prediction = GroupPredictor.predict(model)
         let hostFindings = hostFindings(model, prediction)
-        let hostShared = hostFindings.filter { $0.severity == .fail || $0.severity == .unknown }
-        var units: [UnitReport] = []
-        let switches = RelatedFunctions.SwitchIndex(model)
+        var units: [UnitPlan] = []
         if model.environment.groupSource.isKnown {
-            for g in model.groups {
-                let (members, missing) = resolve(g.members, model)
-                var findings = hostShared + FunctionRules.evaluate(members, model: model, missing: missing)
-                findings += groupIntegrity(g, members: members, missing: missing, model: model)
-                findings += RelatedFunctions.findings(g.members, model, index: switches)
-                let match = prediction.match(forKernelGroup: g.id)
-                units.append(UnitReport(groupID: g.id, members: g.members, verdict: UnitVerdict(findings), findings: findings,
-                                        causes: match?.causes ?? [], predicted: match != nil))
-            }
+            units = model.groups.map { UnitPlan(source: .kernelGroup($0), members: $0.members) }
             // Functions in no kernel group are units too (never left out: a gate over the host must see them).
             let grouped = Set(model.groups.flatMap(\.members))
             for f in model.functions where !grouped.contains(f.address) {
                 let expansion = expand([f.address], model, prediction)
-                var findings = hostShared + expansion.findings
-                findings += FunctionRules.evaluate(expansion.unit.compactMap { model.function($0) }, model: model, missing: expansion.missing)
-                var unit = UnitReport(groupID: nil, members: expansion.unit, verdict: UnitVerdict(findings), findings: findings,
-                                      causes: [], predicted: false)
-                unit.outsideGroups = true
-                units.append(unit)
+                units.append(UnitPlan(source: .outsideGroups(expansion), members: expansion.unit))
             }
         } else {
-            for g in prediction.groups {
-                let members = g.members.compactMap { model.function($0) }
-                var findings = hostShared + FunctionRules.evaluate(members, model: model)
-                if let f = uncertainGroupFinding(g) { findings.append(f) }
-                units.append(UnitReport(groupID: nil, members: g.members, verdict: UnitVerdict(findings), findings: findings,
-                                        causes: g.causes, predicted: true))
-            }
+            units = prediction.groups.map { UnitPlan(source: .predicted($0), members: $0.members) }
         }
-        return HostReport(hostFindings: hostFindings, units: units, prediction: prediction, ungrouped: ungrouped(model))
+        return ReportPlan(hostFindings: hostFindings, hostShared: hostFindings.filter { $0.severity == .fail || $0.severity == .unknown },
+                          units: units, prediction: prediction, ungrouped: ungrouped(model), switches: RelatedFunctions.SwitchIndex(model))
+    }
+
+    /// One unit's findings and verdict: the host findings that block or leave things unknown, the rules over its
+    /// functions, and (for a kernel group) the group's own integrity and the related functions elsewhere. A pure
+    /// function of the plan: a command that writes units one at a time evaluates each as it writes it, and holds
+    /// no unit's findings longer.
+    public static func evaluate(_ unit: UnitPlan, _ plan: ReportPlan, _ model: HostModel) -> UnitReport {
+        switch unit.source {
+        case let .kernelGroup(g):
+            let (members, missing) = resolve(g.members, model)
+            var findings = plan.hostShared + FunctionRules.evaluate(members, model: model, missing: missing)
+            findings += groupIntegrity(g, members: members, missing: missing, model: model)
+            findings += RelatedFunctions.findings(g.members, model, index: plan.switches)
+            let match = plan.prediction.match(forKernelGroup: g.id)
+            return UnitReport(groupID: g.id, members: g.members, verdict: UnitVerdict(findings), findings: findings,
+                              causes: match?.causes ?? [], predicted: match != nil)
+        case let .outsideGroups(expansion):
+            var findings = plan.hostShared + expansion.findings
+            findings += FunctionRules.evaluate(expansion.unit.compactMap { model.function($0) }, model: model, missing: expansion.missing)
+            var report = UnitReport(groupID: nil, members: expansion.unit, verdict: UnitVerdict(findings), findings: findings,
+                                    causes: [], predicted: false)
+            report.outsideGroups = true
+            return report
+        case let .predicted(g):
+            let members = g.members.compactMap { model.function($0) }
+            var findings = plan.hostShared + FunctionRules.evaluate(members, model: model)
+            if let f = uncertainGroupFinding(g) { findings.append(f) }
+            return UnitReport(groupID: nil, members: g.members, verdict: UnitVerdict(findings), findings: findings,
+                              causes: g.causes, predicted: true)
+        }
     }
 
     /// Functions the kernel gave no group although it made groups (e.g. the AMD IOMMU function itself).
@@ -176,7 +223,7 @@ public enum Reporter {
         return CheckResult(selected: selected, unit: expansion.unit, added: expansion.added, findings: findings, verdict: UnitVerdict(findings))
     }
 
-    struct Expansion {
+    struct Expansion: Sendable {
         var unit: [PCIAddress] = []
         var added: [(PCIAddress, String)] = []
         var missing: [PCIAddress] = []

@@ -50,13 +50,11 @@ public struct ReportCommand: ParsableCommand {
     public func run() throws {
         let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true, resolveVFIOVariants: true))
         let chosen = try selection.chosen(in: model).map(Set.init)
+        if json { return try writeJSON(model, chosen: chosen) }
         let report = Reporter.report(model)
         let units = report.units(holding: chosen, verdict: verdict)
         printHostDiagnostics(model)
-        if json {
-            let kept = Set(units.map(\.members))
-            try JSONOutput.write(DescribedReport(model, report, keepingUnits: { kept.contains($0.members) }))
-        } else if summary {
+        if summary {
             printText(ReportText.renderSummary(model, report, units: units, style: global.style, width: terminalWidth()), colour: global.style.color)
         } else {
             printText(ReportText.render(model, report, units: units, style: global.style), colour: global.style.color)
@@ -65,6 +63,36 @@ public struct ReportCommand: ParsableCommand {
         if exitStatus {
             try gateStatus(units.map(\.verdict), filtered: !selection.isEmpty || verdict != nil)
         }
+    }
+
+    /// `--json`: the units the selection holds, each evaluated as it is written (a host's thousands of units do
+    /// not all hold their findings at once, and units the selection leaves out are never evaluated). With
+    /// `--verdict`, which units are written depends on their verdicts: a first pass keeps only their verdicts.
+    func writeJSON(_ model: HostModel, chosen: Set<PCIAddress>?) throws {
+        let plan = Reporter.plan(model)
+        var kept = plan.units.indices.filter { i in chosen.map { c in plan.units[i].members.contains(where: c.contains) } ?? true }
+        if let verdict {
+            kept = kept.filter { Reporter.evaluate(plan.units[$0], plan, model).verdict == verdict }
+        }
+        printHostDiagnostics(model)
+        let written = WrittenVerdicts(count: kept.count)
+        try JSONOutput.write(DescribedReport(model, plan, units: kept, written: { i, unit in written.verdicts[i] = unit.verdict }))
+        try requireVerdictMatched(verdict, matched: !kept.isEmpty)
+        if exitStatus {
+            // Every unit is written (an error would have thrown), so every verdict is there; one that is not is asked again.
+            let verdicts = kept.indices.map { written.verdicts[$0] ?? Reporter.evaluate(plan.units[kept[$0]], plan, model).verdict }
+            try gateStatus(verdicts, filtered: !selection.isEmpty || verdict != nil)
+        }
+    }
+}
+
+/// The verdicts of the units `report --json` writes, by position, as the encoder writes them. The encoder runs on
+/// the command's one thread, and the verdicts are read only after it returns: no two accesses overlap.
+final class WrittenVerdicts: Sendable {
+    nonisolated(unsafe) var verdicts: [UnitVerdict?]
+
+    init(count: Int) {
+        verdicts = Array(repeating: nil, count: count)
     }
 }
 

@@ -154,32 +154,49 @@ public struct DescribedReport: Encodable, Sendable {
 
     /// `keepingUnits` picks the units (`groups`) to publish; everything else is the whole host's.
     public init(_ model: HostModel, _ report: HostReport, keepingUnits: (UnitReport) -> Bool = { _ in true }) {
+        let kept = report.units.filter(keepingUnits)
+        self.init(model, hostFindings: report.hostFindings, prediction: report.prediction, ungrouped: report.ungrouped,
+                  switches: RelatedFunctions.SwitchIndex(model), unitCount: kept.count) { kept[$0] }
+    }
+
+    /// The report of `plan`'s units at `units` (indices into `plan.units`, in the order given), each evaluated only
+    /// as it is written (`Reporter.evaluate`), so no unit's findings are held past its own: the output is the same as
+    /// from `Reporter.report`. `written` gets each unit's position in `units` and its report, as it is written.
+    public init(_ model: HostModel, _ plan: ReportPlan, units: [Int], written: @escaping @Sendable (Int, UnitReport) -> Void) {
+        self.init(model, hostFindings: plan.hostFindings, prediction: plan.prediction, ungrouped: plan.ungrouped,
+                  switches: plan.switches, unitCount: units.count) { i in
+            let unit = Reporter.evaluate(plan.units[units[i]], plan, model)
+            written(i, unit)
+            return unit
+        }
+    }
+
+    private init(_ model: HostModel, hostFindings: [Finding], prediction: GroupPrediction, ungrouped: [PCIAddress],
+                 switches: RelatedFunctions.SwitchIndex, unitCount: Int, unit: @escaping @Sendable (Int) -> UnitReport) {
         schemaVersion = JSONSchemaVersion.current
         source = DescribedSource(model.source)
         let described = DescribedHost(model)
-        host = DescribedReportHost(findings: report.hostFindings.map(DescribedFinding.init), iommu: described.iommu, vfioBackends: described.vfioBackends,
+        host = DescribedReportHost(findings: hostFindings.map(DescribedFinding.init), iommu: described.iommu, vfioBackends: described.vfioBackends,
                                    kernelCommandLine: described.kernelCommandLine, diagnostics: described.diagnostics,
-                                   ungrouped: report.ungrouped.map(\.description))
+                                   ungrouped: ungrouped.map(\.description))
         let all = model.functions
         functions = LazyJSONArray(count: all.count) { DescribedFunction(all[$0]) }
         let acsOverride = model.environment.commandLineParameters["pcie_acs_override"]
-        let switches = RelatedFunctions.SwitchIndex(model)
-        let kept = report.units.filter(keepingUnits)
-        let unexplained = Set(report.prediction.unexplainedKernelGroups)
-        groups = LazyJSONArray(count: kept.count) { i in
-            let u = kept[i]
+        let unexplained = Set(prediction.unexplainedKernelGroups)
+        groups = LazyJSONArray(count: unitCount) { i in
+            let u = unit(i)
             let why = describedWhy(causes: u.causes, memberCount: u.members.count, predicted: u.predicted, acsOverride: acsOverride,
                                    undecided: !unexplained.contains(u.members.sorted()))
-            let certain = u.groupID != nil || report.prediction.group(of: u.members[0])?.isCertain ?? true
+            let certain = u.groupID != nil || prediction.group(of: u.members[0])?.isCertain ?? true
             return DescribedUnit(id: u.groupID, members: u.members.map(\.description), verdict: u.verdict.rawValue,
                                  findings: u.findings.map(DescribedFinding.init), why: why, predicted: u.predicted, certain: certain,
                                  migratable: VFIOBackendRules.migratable(u.members.compactMap { model.function($0) }, model),
                                  related: RelatedFunctions.related(to: u.members, model, index: switches).map(DescribedRelated.init))
         }
-        predictedGroups = report.prediction.groups.map(DescribedPredictedGroup.init)
-        groupPredictionMatches = report.prediction.matchesKernel
-        predictionUncertainties = report.prediction.uncertainties
-        groupRules = DescribedGroupRules(report.prediction)
+        predictedGroups = prediction.groups.map(DescribedPredictedGroup.init)
+        groupPredictionMatches = prediction.matchesKernel
+        predictionUncertainties = prediction.uncertainties
+        groupRules = DescribedGroupRules(prediction)
         let resettable = model.functions.indices.filter { !model.functions[$0].isBridge }
         resets = LazyJSONArray(count: resettable.count) { DescribedVFIOReset(model.functions[resettable[$0]], model) }
     }

@@ -117,4 +117,33 @@ struct JSONOutputTests {
             #expect(try JSONOutput.render(report) == Self.foundation(report), "\(name)")
         }
     }
+
+    /// Every fixture: kernel groups (functions outside them on amd-iommu, where the IOMMU's own function has none),
+    /// and predicted groups (no-iommu).
+    @Test("report --json evaluates each unit as it writes it: the same bytes and verdicts as the evaluated report, whole and filtered",
+          arguments: Fixtures.sysfsNames)
+    func unitsEvaluatedAsWritten(name: String) throws {
+        let model = try SysfsScanner(root: HostRoot(Fixtures.sysfs(name)), options: ScanOptions(decodeCapabilities: true, resolveVFIOVariants: true)).scan()
+        let evaluated = Reporter.report(model)
+        let plan = Reporter.plan(model)
+        #expect(plan.units.map(\.members) == evaluated.units.map(\.members), "\(name)")
+        // Whole, then the units holding the last function, then every other unit: the order given is kept.
+        let last = model.functions.last.map(\.address)
+        let picks: [[Int]] = [Array(plan.units.indices), plan.units.indices.filter { plan.units[$0].members.contains { $0 == last } },
+                              plan.units.indices.filter { $0 % 2 == 1 }]
+        for kept in picks {
+            let log = VerdictLog(count: kept.count)
+            let streamed = try JSONOutput.render(DescribedReport(model, plan, units: kept, written: { i, unit in log.set(i, unit.verdict) }))
+            let expected = try JSONOutput.render(DescribedReport(model, evaluated.keeping(units: kept.map { evaluated.units[$0] })))
+            #expect(streamed == expected, "\(name): units \(kept)")
+            #expect(log.verdicts == kept.map { evaluated.units[$0].verdict }, "\(name): units \(kept)")
+        }
+    }
+
+    /// Verdicts as the report writes them (the encoder calls back on this thread only).
+    final class VerdictLog: Sendable {
+        nonisolated(unsafe) var verdicts: [UnitVerdict?]
+        init(count: Int) { verdicts = Array(repeating: nil, count: count) }
+        func set(_ i: Int, _ v: UnitVerdict) { verdicts[i] = v }
+    }
 }
