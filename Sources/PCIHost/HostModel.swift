@@ -293,7 +293,7 @@ public struct PCIFunction: Hashable, Sendable {
     /// Root-relative canonical sysfs directory, `nil` for dumps.
     public var sysfsPath: String?
     /// Address ranges from sysfs `resource` (index 0–5 BARs, 6 ROM, 7+ bridge windows and SR-IOV BARs),
-    /// read when capabilities are decoded.
+    /// read when capabilities are decoded; only the lines in use are kept (an absent one is size 0, unused).
     public var resources: [ResourceRange] = []
     /// Whether `resource` was read (a dump has no BAR sizes).
     public var resourcesRead = false

@@ -91,6 +91,8 @@ public struct SysfsScanner {
     let seen = HostRoot.ResolvedDirectories()
     /// Driver directories resolved and listed during this scan (one listing answers for all a driver's devices).
     let drivers = DriverDirectories()
+    /// Texts many functions or groups share, kept once per scan.
+    let shared = SharedTexts()
 
     public init(root: HostRoot, names: PCIIDDatabase? = nil, options: ScanOptions = ScanOptions()) {
         self.root = root
@@ -370,7 +372,13 @@ public struct SysfsScanner {
         }
         if options.decodeCapabilities, let text = reader.text("resource", multiline: true) {
             if let ranges = ResourceRange.parseStrict(text) {
-                function.resources = ranges
+                // The lines in use: the kernel prints all PCI_NUM_RESOURCES (17 with SR-IOV), most of them zeros, and
+                // an absent line says the same as a zero one (size 0).
+                let used = { (r: ResourceRange) in r.start != 0 || r.end != 0 || r.flags != 0 }
+                var kept: [ResourceRange] = []
+                kept.reserveCapacity(ranges.count(where: used))
+                for r in ranges where used(r) { kept.append(r) }
+                function.resources = kept
                 function.resourcesRead = true
             } else {
                 reader.note("malformed-attribute", "resource is not the kernel's table of BAR ranges; the BAR sizes are unknown")
@@ -730,7 +738,7 @@ public struct SysfsScanner {
         }
         guard let methods = text else { return }
         let known: Set<String> = ["device_specific", "acpi", "flr", "af_flr", "pm", "bus", "cxl_bus"]
-        let names = methods.fastSplit(" ").map(String.init)
+        let names = shared.words(methods)
         guard names.allSatisfy(known.contains) else {
             reader.note("malformed-attribute", "reset_method holds '\(TerminalSafe.escape(String(methods.prefix(60))))', not the kernel's method names")
             function.resetMethodsUnknown = Unknown("reset_method of \(function.address) is not in the kernel's format", remedy: "read the host's own sysfs")
@@ -742,7 +750,7 @@ public struct SysfsScanner {
         }
         function.resetMethodsEvidence = methods.isEmpty
             ? "reset_method is empty: every reset method was disabled (echo '' > reset_method)"
-            : "reset_method = \(methods)"
+            : shared.text("reset_method = \(methods)")
     }
 
     /// The bridges above a function and its position, from its canonical sysfs path. A device directory
@@ -1546,7 +1554,7 @@ public struct SysfsScanner {
                 return .unknown("\(path) is not in the kernel's format", remedy: provenance.fileRemedy(path))
             }
         }
-        return .known(text, evidence: path)
+        return .known(shared.text(text), evidence: path)
     }
 
     /// `class/block`, `class/net`, `class/drm` and `class/graphics` name every such device the kernel has, with a
@@ -1693,5 +1701,29 @@ extension HostReadError {
         case .danglingLink: "dangling-link"
         case .io: "io-error"
         }
+    }
+}
+
+/// Texts many functions or groups of one scan share (`reset_method = flr bus`, a group's `reserved_regions`): one
+/// copy each, not one per function (thousands of VFs read the same ones).
+final class SharedTexts {
+    private var texts: [String: String] = [:]
+    private var wordLists: [String: [String]] = [:]
+
+    init() {}
+
+    /// `text`, or the equal text kept before.
+    func text(_ text: String) -> String {
+        if let kept = texts[text] { return kept }
+        texts[text] = text
+        return text
+    }
+
+    /// The space-separated words of `line`, split once per distinct line.
+    func words(_ line: String) -> [String] {
+        if let kept = wordLists[line] { return kept }
+        let words = line.fastSplit(" ").map(String.init)
+        wordLists[line] = words
+        return words
     }
 }
