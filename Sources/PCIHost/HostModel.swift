@@ -735,6 +735,14 @@ public struct ResourceRange: Hashable, Sendable {
     public let end: UInt64
     public let flags: UInt64
 
+    /// One line of `resource`: its index (0–5 BARs, 6 ROM, 7+ windows and SR-IOV BARs), first and last address, flags.
+    public init(index: Int, start: UInt64, end: UInt64, flags: UInt64) {
+        self.index = index
+        self.start = start
+        self.end = end
+        self.flags = flags
+    }
+
     public var size: UInt64 { end >= start && (start != 0 || end != 0) ? (end - start).addingReportingOverflow(1).overflow ? .max : end - start + 1 : 0 }
     /// `IORESOURCE_MEM_64`
     public var is64Bit: Bool { flags & 0x0010_0000 != 0 }
@@ -747,31 +755,50 @@ public struct ResourceRange: Hashable, Sendable {
     /// The kernel's own `resource` file (resource_show): the 6 BARs, the ROM and the rest, one line each of three
     /// `0x%016llx` fields, start ≤ end unless both are 0. `nil` for anything else: its BARs are unknown.
     public static func parseStrict(_ text: String) -> [ResourceRange]? {
-        // Every non-empty line is exactly `0x%016llx 0x%016llx 0x%016llx` (resource_show): 3 × 18 bytes and 2 spaces.
-        var lineCount = 0
-        var wellFormed = true
-        for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
-            lineCount += 1
-            guard line.count == 56 else { wellFormed = false; break }
-            for (i, b) in line.enumerated() {
-                let ok: Bool
-                switch i % 19 {
-                case 18: ok = b == UInt8(ascii: " ")
-                case 0: ok = b == UInt8(ascii: "0")
-                case 1: ok = b == UInt8(ascii: "x")
-                default: ok = b.isHexDigit
+        // One pass over the bytes: every non-empty line is exactly `0x%016llx 0x%016llx 0x%016llx` (resource_show),
+        // 3 × 18 bytes and 2 spaces; a line's index counts the newlines before it (as `parse` numbers them).
+        var text = text
+        return text.withUTF8 { bytes -> [ResourceRange]? in
+            @inline(__always) func digit(_ b: UInt8) -> UInt64? {
+                switch b {
+                case 0x30...0x39: UInt64(b - 0x30)
+                case 0x61...0x66: UInt64(b - 0x61 + 10)
+                case 0x41...0x46: UInt64(b - 0x41 + 10)
+                default: nil
                 }
-                if !ok { wellFormed = false; break }
             }
-            if !wellFormed { break }
+            var result: [ResourceRange] = []
+            result.reserveCapacity(17)
+            var line = 0
+            var i = 0
+            while i < bytes.count {
+                if bytes[i] == 0x0a { line += 1; i += 1; continue }
+                guard bytes.count - i >= 56, bytes.count - i == 56 || bytes[i + 56] == 0x0a else { return nil }
+                var fields: (UInt64, UInt64, UInt64) = (0, 0, 0)
+                for f in 0..<3 {
+                    let s = i + f * 19
+                    guard bytes[s] == 0x30, bytes[s + 1] == 0x78, f == 2 || bytes[s + 18] == 0x20 else { return nil }
+                    var v: UInt64 = 0
+                    for k in s + 2 ..< s + 18 {
+                        guard let d = digit(bytes[k]) else { return nil }
+                        v = v << 4 | d
+                    }
+                    switch f {
+                    case 0: fields.0 = v
+                    case 1: fields.1 = v
+                    default: fields.2 = v
+                    }
+                }
+                // start ≤ end unless both are 0.
+                guard fields.0 <= fields.1 || (fields.0 == 0 && fields.1 == 0) else { return nil }
+                result.append(ResourceRange(index: line, start: fields.0, end: fields.1, flags: fields.2))
+                i += 56
+            }
+            // resource_show writes PCI_BRIDGE_RESOURCES lines for an endpoint (7, or 13 with SR-IOV's) and
+            // DEVICE_COUNT_RESOURCE for a bridge (11, or 17): any other count is a damaged copy.
+            guard [7, 11, 13, 17].contains(result.count) else { return nil }
+            return result
         }
-        // resource_show writes PCI_BRIDGE_RESOURCES lines for an endpoint (7, or 13 with SR-IOV's) and
-        // DEVICE_COUNT_RESOURCE for a bridge (11, or 17): any other count is a damaged copy.
-        guard wellFormed, [7, 11, 13, 17].contains(lineCount) else { return nil }
-        let ranges = parse(text)
-        guard ranges.count == lineCount,
-              ranges.allSatisfy({ $0.start <= $0.end || ($0.start == 0 && $0.end == 0) }) else { return nil }
-        return ranges
     }
 
     /// Whether the range lies above 4 GiB or is at least 4 GiB: only a 64-bit BAR can be either.
