@@ -133,7 +133,8 @@ public struct HostUse: Hashable, Sendable {
 public struct PCIFunction: Hashable, Sendable {
     /// Facts most functions never have (damage, dump-only text gaps, VFIO and vGPU state), kept out of line: one
     /// shared empty box for the functions without any, so a host's thousands of functions do not each carry about
-    /// 450 bytes of empty optionals. Each property below reads and writes through it (copy on write).
+    /// 450 bytes of empty optionals. The properties declared in `RarelySet` read and write through it (a write
+    /// makes a new box).
     var rarelySet = RarelySetBox.empty
 
     struct RarelySet: Hashable, Sendable {
@@ -751,7 +752,6 @@ public struct ResourceRange: Hashable, Sendable {
     /// `IORESOURCE_IO`
     public var isIO: Bool { flags & 0x100 != 0 }
 
-    /// Parses the whole file; malformed lines are skipped.
     /// The kernel's own `resource` file (resource_show): the 6 BARs, the ROM and the rest, one line each of three
     /// `0x%016llx` fields, start ≤ end unless both are 0. `nil` for anything else: its BARs are unknown.
     public static func parseStrict(_ text: String) -> [ResourceRange]? {
@@ -804,6 +804,7 @@ public struct ResourceRange: Hashable, Sendable {
     /// Whether the range lies above 4 GiB or is at least 4 GiB: only a 64-bit BAR can be either.
     public var needs64Bit: Bool { is64Bit || end >= 1 << 32 || size >= 1 << 32 }
 
+    /// Parses the whole file; malformed lines are skipped.
     public static func parse(_ text: String) -> [ResourceRange] {
         var result: [ResourceRange] = []
         var text = text

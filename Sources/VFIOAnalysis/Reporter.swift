@@ -33,10 +33,13 @@ public struct UnitPlan: Sendable {
 
 /// The host's units before their rules run, with what every unit shares (`Reporter.plan`).
 public struct ReportPlan: Sendable {
+    /// The host rules' findings and what the group prediction says about the host (`HostReport.hostFindings`).
     public let hostFindings: [Finding]
     /// The host findings that block or leave things unknown: every unit carries them.
     let hostShared: [Finding]
+    /// The units in report order: the kernel's groups, then each function in no group; or the predicted groups.
     public let units: [UnitPlan]
+    /// The groups config space predicts (`GroupPredictor.predict`), compared with the kernel's.
     public let prediction: GroupPrediction
     /// Functions the kernel gave no group although the IOMMU is on.
     public let ungrouped: [PCIAddress]
@@ -96,8 +99,9 @@ public enum Reporter {
 
     /// One unit's findings and verdict: the host findings that block or leave things unknown, the rules over its
     /// functions, and (for a kernel group) the group's own integrity and the related functions elsewhere. A pure
-    /// function of the plan: a command that writes units one at a time evaluates each as it writes it, and holds
-    /// no unit's findings longer.
+    /// function of the unit, the plan and the model: a command that writes units one at a time evaluates each as
+    /// it writes it, and holds no unit's findings longer (a function outside the kernel's groups keeps the
+    /// findings of its expansion in the plan).
     public static func evaluate(_ unit: UnitPlan, _ plan: ReportPlan, _ model: HostModel) -> UnitReport {
         switch unit.source {
         case let .kernelGroup(g):
