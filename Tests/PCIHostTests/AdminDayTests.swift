@@ -84,6 +84,32 @@ struct AdminDayTests {
         #expect(bad.status == 64)
     }
 
+    /// Groups that hold only platform devices (an ARM host's, or an x86 host's serial port) have no PCI members:
+    /// two such units have the same (empty) member list, and --verdict must still pick each by its own verdict.
+    @Test("--verdict picks units, not member lists: two groups of platform devices only, one the kernel refuses")
+    func verdictPicksUnits() throws {
+        let root = try Fixtures.scratchCopy(of: "switch")
+        let fm = FileManager.default
+        for (group, device, regions) in [(90, "serial8250", "0x00000000fee00000 0x00000000feefffff msi\n0x0000000000000000 0x0000000000ffffff direct\n"),
+                                         (91, "i8042", "0x00000000fee00000 0x00000000feefffff msi\n")] {
+            try fm.createDirectory(atPath: root + "/sys/devices/platform/" + device, withIntermediateDirectories: true)
+            let dir = root + "/sys/kernel/iommu_groups/\(group)"
+            try fm.createDirectory(atPath: dir + "/devices", withIntermediateDirectories: true)
+            try fm.createSymbolicLink(atPath: dir + "/devices/" + device, withDestinationPath: "../../../../devices/platform/" + device)
+            try "DMA\n".write(toFile: dir + "/type", atomically: true, encoding: .utf8)
+            try regions.write(toFile: dir + "/reserved_regions", atomically: true, encoding: .utf8)
+        }
+        let all = try units(["--root", root])
+        let empty = all.filter(\.members.isEmpty)
+        #expect(empty.count == 2)
+        #expect(Set(empty.map(\.verdict)).count == 2, "the two groups' verdicts must differ for this test to mean anything: \(empty)")
+        for v in Set(empty.map(\.verdict)) {
+            let some = try units(["--root", root, "--verdict", v])
+            #expect(some.count == all.filter { $0.verdict == v }.count, "--verdict \(v)")
+            #expect(some.allSatisfy { $0.verdict == v })
+        }
+    }
+
     @Test("-s and -d pick whole units in report and groups, functions in tree and show; unmatched exits 5")
     func selectors() throws {
         let root = Fixtures.sysfs("switch")
