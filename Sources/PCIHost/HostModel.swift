@@ -156,7 +156,8 @@ public struct PCIFunction: Hashable, Sendable {
     }
 
     /// An immutable box: a write makes a new one, so copies of a function never share a change. A write that
-    /// changes nothing (the scan's `configUnusable = nil` for a sound function) keeps the box it had.
+    /// leaves every fact unset (the scan's `configUnusable = nil` for a sound function) gives the shared empty box.
+    /// (Only "all unset" is compared: String's `==` is canonical equivalence, so "equal" texts may differ in bytes.)
     final class RarelySetBox: Hashable, Sendable {
         static let empty = RarelySetBox(RarelySet())
         let value: RarelySet
@@ -164,7 +165,7 @@ public struct PCIFunction: Hashable, Sendable {
         func with(_ change: (inout RarelySet) -> Void) -> RarelySetBox {
             var v = value
             change(&v)
-            return v == value ? self : RarelySetBox(v)
+            return v == RarelySet() ? .empty : RarelySetBox(v)
         }
         static func == (a: RarelySetBox, b: RarelySetBox) -> Bool { a === b || a.value == b.value }
         func hash(into hasher: inout Hasher) { hasher.combine(value) }
