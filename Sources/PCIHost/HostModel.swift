@@ -757,17 +757,9 @@ public struct ResourceRange: Hashable, Sendable {
     /// `0x%016llx` fields, start ≤ end unless both are 0. `nil` for anything else: its BARs are unknown.
     public static func parseStrict(_ text: String) -> [ResourceRange]? {
         // One pass over the bytes: every non-empty line is exactly `0x%016llx 0x%016llx 0x%016llx` (resource_show),
-        // 3 × 18 bytes and 2 spaces; a line's index counts the newlines before it (as `parse` numbers them).
+        // 3 × 18 bytes and 2 spaces; a line's index counts the newlines before it.
         var text = text
         return text.withUTF8 { bytes -> [ResourceRange]? in
-            @inline(__always) func digit(_ b: UInt8) -> UInt64? {
-                switch b {
-                case 0x30...0x39: UInt64(b - 0x30)
-                case 0x61...0x66: UInt64(b - 0x61 + 10)
-                case 0x41...0x46: UInt64(b - 0x41 + 10)
-                default: nil
-                }
-            }
             var result: [ResourceRange] = []
             result.reserveCapacity(17)
             var line = 0
@@ -775,24 +767,20 @@ public struct ResourceRange: Hashable, Sendable {
             while i < bytes.count {
                 if bytes[i] == 0x0a { line += 1; i += 1; continue }
                 guard bytes.count - i >= 56, bytes.count - i == 56 || bytes[i + 56] == 0x0a else { return nil }
-                var fields: (UInt64, UInt64, UInt64) = (0, 0, 0)
-                for f in 0..<3 {
+                // Field f: `0x`, 16 hex digits, then a space unless it is the last.
+                func field(_ f: Int) -> UInt64? {
                     let s = i + f * 19
                     guard bytes[s] == 0x30, bytes[s + 1] == 0x78, f == 2 || bytes[s + 18] == 0x20 else { return nil }
                     var v: UInt64 = 0
                     for k in s + 2 ..< s + 18 {
-                        guard let d = digit(bytes[k]) else { return nil }
-                        v = v << 4 | d
+                        guard let d = hexDigitValue(bytes[k]) else { return nil }
+                        v = v << 4 | UInt64(d)
                     }
-                    switch f {
-                    case 0: fields.0 = v
-                    case 1: fields.1 = v
-                    default: fields.2 = v
-                    }
+                    return v
                 }
                 // start ≤ end unless both are 0.
-                guard fields.0 <= fields.1 || (fields.0 == 0 && fields.1 == 0) else { return nil }
-                result.append(ResourceRange(index: line, start: fields.0, end: fields.1, flags: fields.2))
+                guard let start = field(0), let end = field(1), let flags = field(2), start <= end || (start == 0 && end == 0) else { return nil }
+                result.append(ResourceRange(index: line, start: start, end: end, flags: flags))
                 i += 56
             }
             // resource_show writes PCI_BRIDGE_RESOURCES lines for an endpoint (7, or 13 with SR-IOV's) and
@@ -804,53 +792,6 @@ public struct ResourceRange: Hashable, Sendable {
 
     /// Whether the range lies above 4 GiB or is at least 4 GiB: only a 64-bit BAR can be either.
     public var needs64Bit: Bool { is64Bit || end >= 1 << 32 || size >= 1 << 32 }
-
-    /// Parses the whole file; malformed lines are skipped.
-    public static func parse(_ text: String) -> [ResourceRange] {
-        var result: [ResourceRange] = []
-        var text = text
-        text.withUTF8 { bytes in
-            // Lines of three "0x…" hex fields separated by spaces, parsed in place (no substrings).
-            var index = 0
-            var line = 0
-            var fields: [UInt64] = []
-            var value: UInt64 = 0
-            var digits = 0
-            var valid = true
-            func endField() {
-                if digits > 0 && digits <= 16 { fields.append(value) } else if digits > 16 { valid = false }
-                value = 0
-                digits = 0
-            }
-            while index <= bytes.count {
-                let b: UInt8 = index < bytes.count ? bytes[index] : UInt8(ascii: "\n")
-                switch b {
-                case UInt8(ascii: "\n"):
-                    endField()
-                    if valid && fields.count >= 3 { result.append(ResourceRange(index: line, start: fields[0], end: fields[1], flags: fields[2])) }
-                    fields.removeAll(keepingCapacity: true)
-                    valid = true
-                    line += 1
-                case UInt8(ascii: " "):
-                    endField()
-                case UInt8(ascii: "x") where digits == 1 && value == 0:
-                    digits = 0 // the "0x" prefix
-                default:
-                    let d: UInt8
-                    switch b {
-                    case UInt8(ascii: "0")...UInt8(ascii: "9"): d = b - UInt8(ascii: "0")
-                    case UInt8(ascii: "a")...UInt8(ascii: "f"): d = b - UInt8(ascii: "a") + 10
-                    case UInt8(ascii: "A")...UInt8(ascii: "F"): d = b - UInt8(ascii: "A") + 10
-                    default: valid = false; d = 0
-                    }
-                    value = value << 4 | UInt64(d)
-                    digits += 1
-                }
-                index += 1
-            }
-        }
-        return result
-    }
 }
 
 

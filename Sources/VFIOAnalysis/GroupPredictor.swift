@@ -95,9 +95,8 @@ public enum GroupPredictor {
         var uncertainties = hostUncertainties(model)
         if case let .pchQuirkMaybeLost(_, why) = policy.context.rules { uncertainties.append(why) }
         let order = scanOrder(model)
-        let byAddress = FunctionsByAddress(model: model)
-        let worst = assign(order, model, byAddress, policy, .notIsolated)
-        let best = assign(order, model, byAddress, policy, .isolated)
+        let worst = assign(order, model, policy, .notIsolated)
+        let best = assign(order, model, policy, .isolated)
 
         var groups = worst.groups
         for i in groups.indices {
@@ -110,9 +109,9 @@ public enum GroupPredictor {
                 for m in members { (worst.unknowns[m] ?? []).forEach(add); (best.unknowns[m] ?? []).forEach(add) }
             }
             // A missing parent leaves the path to the root unknown in either pass.
-            for m in members { if let u = byAddress[m]?.position.unknown { add(u) } }
+            for m in members { if let u = model.function(m)?.position.unknown { add(u) } }
             // A VMD domain (0x10000 and up) whose VMD controller is not in the input: its group is the controller's.
-            for m in members where m.domain > 0xffff && !members.contains(where: { byAddress[$0].map(DMAAliasQuirks.isVMDEndpoint) ?? false }) {
+            for m in members where m.domain > 0xffff && !members.contains(where: { model.function($0).map(DMAAliasQuirks.isVMDEndpoint) ?? false }) {
                 add(Unknown("\(m) is in PCI domain \(hex(m.domain, 5)), which an Intel VMD controller creates; the functions behind it share the controller's group, and the controller is not in the input",
                             remedy: "include the VMD controller (class 0104, Intel) in the input, or read the host's own IOMMU groups"))
             }
@@ -172,7 +171,7 @@ public enum GroupPredictor {
     }
 
     /// One pass of `pci_device_group` in scan order, with unknown facts taken as `assumption` says.
-    static func assign(_ order: [PCIAddress], _ model: HostModel, _ byAddress: FunctionsByAddress,
+    static func assign(_ order: [PCIAddress], _ model: HostModel,
                        _ policy: ACSPolicy, _ assumption: Assumption) -> Assignment {
         var state = Assignment()
         func join(_ f: PCIAddress, _ g: Int, _ cause: GroupCause) {
@@ -201,10 +200,10 @@ public enum GroupPredictor {
         let vmdEndpoints = model.functions.filter(DMAAliasQuirks.isVMDEndpoint)
 
         for address in order {
-            guard let f = byAddress[address] else { continue }
+            guard let f = model.function(address) else { continue }
             // 0. A function in a VMD domain issues DMA as the VMD endpoint (pci_real_dma_dev): its group.
             if address.domain > 0xffff {
-                let vmd = f.upstream.lazy.compactMap { byAddress[$0] }.first(where: DMAAliasQuirks.isVMDEndpoint)
+                let vmd = f.upstream.lazy.compactMap { model.function($0) }.first(where: DMAAliasQuirks.isVMDEndpoint)
                     ?? (vmdEndpoints.count == 1 ? vmdEndpoints[0] : nil)
                 if let vmd, let g = state.groupOf[vmd.address] {
                     join(address, g, GroupCause(kind: .dmaAliasQuirk, at: vmd.address, missingACS: [],
@@ -221,7 +220,7 @@ public enum GroupPredictor {
             //    Root Ports and switch ports never do. A bridge of unknown type may or may not.
             var aliasGroup: (Int, PCIAddress, GroupCause.Kind)?
             for bridgeAddress in f.upstream {
-                guard let bridge = byAddress[bridgeAddress] else { continue }
+                guard let bridge = model.function(bridgeAddress) else { continue }
                 // quirk_bridge_cavm_thrx2_pcie_root: the walk stops at a bridge that translates to the root.
                 if DMAAliasQuirks.stopsAliasWalk(bridge) { break }
                 let aliases: Bool
@@ -250,8 +249,8 @@ public enum GroupPredictor {
             var subject = f
             var joined = false
             for bridgeAddress in f.upstream {
-                guard let bridge = byAddress[bridgeAddress] else { continue }
-                guard let (failing, verdict) = firstNonIsolated(onPathFrom: bridge, byAddress, policy, isolates: { isolates($0, for: address) }) else {
+                guard let bridge = model.function(bridgeAddress) else { continue }
+                guard let (failing, verdict) = firstNonIsolated(onPathFrom: bridge, model, policy, isolates: { isolates($0, for: address) }) else {
                     break
                 }
                 subject = bridge
@@ -405,14 +404,14 @@ public enum GroupPredictor {
 
     /// `pci_acs_path_enabled(bridge, NULL, REQ_ACS_FLAGS)`: the first function on the way to the root that
     /// `isolates` rejects, with its verdict.
-    static func firstNonIsolated(onPathFrom bridge: PCIFunction, _ byAddress: FunctionsByAddress, _ policy: ACSPolicy,
+    static func firstNonIsolated(onPathFrom bridge: PCIFunction, _ model: HostModel, _ policy: ACSPolicy,
                                  isolates: (ACSPolicy.Verdict) -> Bool) -> (PCIFunction, ACSPolicy.Verdict)? {
         var current: PCIFunction? = bridge
         var steps = 0
         while let f = current, steps < 256 {
             let verdict = policy.evaluate(f)
             if !isolates(verdict) { return (f, verdict) }
-            current = f.upstream.first.flatMap { byAddress[$0] }
+            current = f.upstream.first.flatMap { model.function($0) }
             steps += 1
         }
         return nil
@@ -451,12 +450,4 @@ public enum GroupPredictor {
         order.append(contentsOf: vfs.sorted { ($0.pf, $0.address) < ($1.pf, $1.address) }.map(\.address))
         return order
     }
-}
-
-/// The model's functions by address, looked up in its index (`HostModel.function`): not a dictionary of copies,
-/// which at 4,000 functions held 5 MB while the groups were predicted.
-struct FunctionsByAddress {
-    let model: HostModel
-
-    subscript(address: PCIAddress) -> PCIFunction? { model.function(address) }
 }

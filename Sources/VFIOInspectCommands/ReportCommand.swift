@@ -76,23 +76,13 @@ public struct ReportCommand: ParsableCommand {
         }
         printHostDiagnostics(model)
         let written = WrittenVerdicts(count: kept.count)
-        try JSONOutput.write(DescribedReport(model, plan, units: kept, written: { i, unit in written.verdicts[i] = unit.verdict }))
+        try JSONOutput.write(DescribedReport(model, plan, units: kept, recording: written))
         try requireVerdictMatched(verdict, matched: !kept.isEmpty)
         if exitStatus {
             // Every unit is written (an error would have thrown), so every verdict is there; one that is not is asked again.
             let verdicts = kept.indices.map { written.verdicts[$0] ?? Reporter.evaluate(plan.units[kept[$0]], plan, model).verdict }
             try gateStatus(verdicts, filtered: !selection.isEmpty || verdict != nil)
         }
-    }
-}
-
-/// The verdicts of the units `report --json` writes, by position, as the encoder writes them. The encoder runs on
-/// the command's one thread, and the verdicts are read only after it returns: no two accesses overlap.
-final class WrittenVerdicts: Sendable {
-    nonisolated(unsafe) var verdicts: [UnitVerdict?]
-
-    init(count: Int) {
-        verdicts = Array(repeating: nil, count: count)
     }
 }
 

@@ -161,12 +161,12 @@ public struct DescribedReport: Encodable, Sendable {
 
     /// The report of `plan`'s units at `units` (indices into `plan.units`, in the order given), each evaluated only
     /// as it is written (`Reporter.evaluate`), so no unit's findings are held past its own: the output is the same as
-    /// from `Reporter.report`. `written` gets each unit's position in `units` and its report, as it is written.
-    public init(_ model: HostModel, _ plan: ReportPlan, units: [Int], written: @escaping @Sendable (Int, UnitReport) -> Void) {
+    /// from `Reporter.report`. `verdicts` gets each unit's verdict, by its position in `units`, as it is written.
+    public init(_ model: HostModel, _ plan: ReportPlan, units: [Int], recording verdicts: WrittenVerdicts) {
         self.init(model, hostFindings: plan.hostFindings, prediction: plan.prediction, ungrouped: plan.ungrouped,
                   switches: plan.switches, unitCount: units.count) { i in
             let unit = Reporter.evaluate(plan.units[units[i]], plan, model)
-            written(i, unit)
+            verdicts.record(i, unit.verdict)
             return unit
         }
     }
@@ -199,6 +199,20 @@ public struct DescribedReport: Encodable, Sendable {
         groupRules = DescribedGroupRules(prediction)
         let resettable = model.functions.indices.filter { !model.functions[$0].isBridge }
         resets = LazyJSONArray(count: resettable.count) { DescribedVFIOReset(model.functions[resettable[$0]], model) }
+    }
+}
+
+/// The verdicts of the units a streamed `DescribedReport` has written, by position (`nil` until written). The
+/// encoder writes on the command's one thread and the verdicts are read after it returns: no two accesses overlap.
+public final class WrittenVerdicts: Sendable {
+    public nonisolated(unsafe) private(set) var verdicts: [UnitVerdict?]
+
+    public init(count: Int) {
+        verdicts = Array(repeating: nil, count: count)
+    }
+
+    func record(_ position: Int, _ verdict: UnitVerdict) {
+        verdicts[position] = verdict
     }
 }
 

@@ -132,18 +132,11 @@ struct JSONOutputTests {
         let picks: [[Int]] = [Array(plan.units.indices), plan.units.indices.filter { plan.units[$0].members.contains { $0 == last } },
                               plan.units.indices.filter { $0 % 2 == 1 }]
         for kept in picks {
-            let log = VerdictLog(count: kept.count)
-            let streamed = try JSONOutput.render(DescribedReport(model, plan, units: kept, written: { i, unit in log.set(i, unit.verdict) }))
+            let log = WrittenVerdicts(count: kept.count)
+            let streamed = try JSONOutput.render(DescribedReport(model, plan, units: kept, recording: log))
             let expected = try JSONOutput.render(DescribedReport(model, evaluated.keeping(units: kept.map { evaluated.units[$0] })))
             #expect(streamed == expected, "\(name): units \(kept)")
             #expect(log.verdicts == kept.map { evaluated.units[$0].verdict }, "\(name): units \(kept)")
         }
-    }
-
-    /// Verdicts as the report writes them (the encoder calls back on this thread only).
-    final class VerdictLog: Sendable {
-        nonisolated(unsafe) var verdicts: [UnitVerdict?]
-        init(count: Int) { verdicts = Array(repeating: nil, count: count) }
-        func set(_ i: Int, _ v: UnitVerdict) { verdicts[i] = v }
     }
 }
