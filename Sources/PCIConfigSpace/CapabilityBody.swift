@@ -27,7 +27,7 @@ public enum CapabilityBody: Hashable, Sendable {
         case .msiX:
             return block(MSIX.length).map { .msiX(MSIX($0)) } ?? .truncated
         case .pciExpress:
-            return block(PCIExpress.length, minimum: PCIExpress.minimumLength).map { .pciExpress(PCIExpress($0)) } ?? .truncated
+            return PCIExpress.registers(in: source, at: offset).map { .pciExpress(PCIExpress($0)) } ?? .truncated
         case .advancedFeatures:
             return block(AdvancedFeatures.length).map { .advancedFeatures(AdvancedFeatures($0)) } ?? .truncated
         case .bridgeSubsystemID:

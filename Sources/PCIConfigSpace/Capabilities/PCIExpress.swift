@@ -116,6 +116,43 @@ public struct PCIExpress: Hashable, Sendable {
     public var atomicOp64Completer: Bool? { deviceCapabilities2.map { $0.bit(8) } }
     public var atomicOp128CASCompleter: Bool? { deviceCapabilities2.map { $0.bit(9) } }
 
+    /// The capability's registers this type decodes, read from `source` with the capability at `offset`;
+    /// `nil` when not even the first `minimumLength` bytes are readable, or when a read fails.
+    ///
+    /// The block spans what `RegisterBlock.read` would give (up to `length` bytes without a gap), but only the
+    /// registers `init` decodes are fetched: the header through the link status always, the slot capabilities
+    /// only when the flags say a slot is implemented, and DevCap2 through LnkCap2 only for a version 2
+    /// capability (PCIe r6.0 §7.5.3: the slot registers belong to ports with a slot, the root and second slot
+    /// registers are never decoded here). Bytes not fetched read as zero and no accessor of `init` looks at
+    /// them, so the decoded value equals the whole block's; on a live host each skipped dword is a config
+    /// transaction not made (lspci -vvv skips the same registers).
+    static func registers(in source: some ConfigSource, at offset: Int) -> RegisterBlock? {
+        let available = source.knownLength(at: offset, limit: min(length, source.readableCount - offset))
+        guard available >= minimumLength else { return nil }
+        var bytes = [UInt8](repeating: 0, count: available)
+        func fetch(_ range: Range<Int>) -> Bool {
+            let wanted = range.clamped(to: 0..<available)
+            guard !wanted.isEmpty else { return true }
+            guard let read = source.bytes(at: offset + wanted.lowerBound, count: wanted.count) else { return false }
+            bytes.replaceSubrange(wanted, with: read)
+            return true
+        }
+        guard fetch(0..<Offset.slotCapabilities) else { return nil }
+        let flags = UInt16(bytes[Offset.flags]) | UInt16(bytes[Offset.flags + 1]) << 8
+        let hasLink = Self.hasLink(PortType(rawValue: UInt8(flags.bits(4, 4))))
+        if flags.bit(8), !fetch(Offset.slotCapabilities..<(Offset.slotCapabilities + 4)) { return nil }
+        if flags.bits(0, 4) >= 2,
+           !fetch(Offset.deviceCapabilities2..<(hasLink ? Offset.linkCapabilities2 + 4 : Offset.deviceControl2 + 2)) {
+            return nil
+        }
+        return RegisterBlock(offset: offset, bytes: bytes)
+    }
+
+    /// Root complex integrated endpoints and event collectors have no link registers (PCIe r6.0 §7.5.3).
+    static func hasLink(_ type: PortType) -> Bool {
+        type != .rootComplexIntegratedEndpoint && type != .rootComplexEventCollector
+    }
+
     init(_ r: RegisterBlock) {
         let flags = r.u16(Offset.flags)
         version = UInt8(flags.bits(0, 4))
@@ -128,8 +165,7 @@ public struct PCIExpress: Hashable, Sendable {
         let devctl = r.u16(Offset.deviceControl)
         maxPayload = 128 << Int(devctl.bits(5, 3))
         maxReadRequest = 128 << Int(devctl.bits(12, 3))
-        // Root complex integrated endpoints and event collectors have no link registers.
-        let hasLink = portType != .rootComplexIntegratedEndpoint && portType != .rootComplexEventCollector
+        let hasLink = Self.hasLink(portType)
         linkCapabilities = hasLink && r.has(Offset.linkCapabilities, 4) ? r.u32(Offset.linkCapabilities) : nil
         linkStatus = hasLink && r.has(Offset.linkStatus, 2) ? r.u16(Offset.linkStatus) : nil
         slotCapabilities = slotImplemented && r.has(Offset.slotCapabilities, 4) ? r.u32(Offset.slotCapabilities) : nil
