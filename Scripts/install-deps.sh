@@ -14,6 +14,8 @@ if [[ "${1:-}" == "--test" ]]; then
     # (slof.bin for pseries is in qemu-system-data); virt-xml-validate (with xmllint) checks every
     # generated domain XML against libvirt's schema. kmod's depmod makes the guest kernel's module alias table.
     packages+=(python3-jsonschema graphviz qemu-system-x86 qemu-system-ppc qemu-system-data libvirt-clients libxml2-utils kmod)
+    # strace shows which files each command opens (no command reads a fact it neither prints nor decides with).
+    packages+=(strace)
     # The VFIO harness (Scripts/guest-vfio.sh): a busybox-static initramfs packed with cpio, the probe linked
     # statically (gcc, libc6-dev), file to tell a static busybox.
     packages+=(busybox-static cpio gcc libc6-dev file xz-utils zstd)

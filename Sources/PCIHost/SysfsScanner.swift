@@ -51,13 +51,23 @@ public struct ScanFacts: OptionSet, Sendable {
     public static let link = ScanFacts(rawValue: 1 << 1)
     /// The walk below each function for net, block, DRM and framebuffer devices, and its cross-check from `sys/class`.
     public static let hostUse = ScanFacts(rawValue: 1 << 2)
+    /// Each group's `type` (iommu_group_show_type).
+    public static let groupType = ScanFacts(rawValue: 1 << 3)
+    /// Each group's `reserved_regions` (iommu_group_show_resv_regions).
+    public static let reservedRegions = ScanFacts(rawValue: 1 << 4)
+    /// Each function's `resource` (the BAR ranges), read only by a scan that decodes capabilities.
+    public static let resources = ScanFacts(rawValue: 1 << 5)
     /// Each group's `type` and `reserved_regions`.
-    public static let groupAttributes = ScanFacts(rawValue: 1 << 3)
+    public static let groupAttributes: ScanFacts = [.groupType, .reservedRegions]
 
-    /// Everything: `show`, `snapshot`, `report`, `check`, `plan`, and every JSON listing (it prints them all).
-    public static let all: ScanFacts = [.attributes, .link, .hostUse, .groupAttributes]
-    /// `list` as text: identity, driver, group, SR-IOV, the multifunction bit and VFIO devices only.
+    /// Everything: `show`, `snapshot`, `report`, `check`, `plan`, `tree --format dot` (it colours by verdict),
+    /// and every JSON listing (it prints them all).
+    public static let all: ScanFacts = [.attributes, .link, .hostUse, .groupType, .reservedRegions, .resources]
+    /// `list` as text, and `tree` as text or JSON: identity, driver, group, SR-IOV, the multifunction bit and VFIO
+    /// devices only (the tree's ACS state comes from config space).
     public static let listing: ScanFacts = []
+    /// `groups` without verdicts: what `listing` reads and each group's `type`, which it prints.
+    public static let groupListing: ScanFacts = [.groupType]
 }
 
 /// Builds a `HostModel` from a sysfs tree under a `HostRoot`.
@@ -370,7 +380,7 @@ public struct SysfsScanner {
             // A VF's ID registers read ffff by design; that is not a problem to report.
             for d in decoded.diagnostics where d.code != "config-all-ones" || ids.vendor == nil { reader.append(d) }
         }
-        if options.decodeCapabilities, let text = reader.text("resource", multiline: true) {
+        if options.decodeCapabilities, options.facts.contains(.resources), let text = reader.text("resource", multiline: true) {
             if let ranges = ResourceRange.parseStrict(text) {
                 // The lines in use: the kernel prints all PCI_NUM_RESOURCES (17 with SR-IOV), most of them zeros, and
                 // an absent line says the same as a zero one (size 0).
@@ -1521,10 +1531,10 @@ public struct SysfsScanner {
                 if let handle { return (try? root.readTextIfPresent(file, in: handle)) ?? nil }
                 return try? root.readText(base + "/" + file)
             }
-            let attributes = options.facts.contains(.groupAttributes)
-            var group = IOMMUGroup(id: id, members: members.sorted(), type: attributes ? text("type").map(TerminalSafe.escape) : nil)
+            var group = IOMMUGroup(id: id, members: members.sorted(),
+                                   type: options.facts.contains(.groupType) ? text("type").map(TerminalSafe.escape) : nil)
             group.inconsistency = unreadable.map { "\($0): its members are known only from their own links" }
-            if attributes { group.reservedRegions = reservedRegions(base, handle: handle, &diagnostics) }
+            if options.facts.contains(.reservedRegions) { group.reservedRegions = reservedRegions(base, handle: handle, &diagnostics) }
             groups.append(group)
         }
         return groups

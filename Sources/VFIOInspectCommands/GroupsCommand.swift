@@ -23,10 +23,13 @@ public struct GroupsCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
+        let needVerdicts = verdict != nil || exitStatus
+        // Verdicts and selections take the report, which reads everything; the groups alone print each group's type
+        // and what config space says about isolation.
+        let facts: ScanFacts = needVerdicts || !selection.isEmpty ? .all : .groupListing
+        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true, facts: facts))
         let chosen = try selection.chosen(in: model).map(Set.init)
         printHostDiagnostics(model)
-        let needVerdicts = verdict != nil || exitStatus
         // The report (with its prediction) is made once, only when verdicts or a selection need it.
         let report = needVerdicts || chosen != nil ? Reporter.report(model) : nil
         let prediction = report?.prediction ?? GroupPredictor.predict(model)

@@ -28,7 +28,10 @@ public struct TreeCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true))
+        // The Graphviz form colours each function by its unit's verdict (the report reads everything); the text and
+        // JSON trees print identity, drivers, groups and the ports' ACS state only.
+        let dot = !json && format == .dot
+        let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true, facts: dot ? .all : .listing))
         printHostDiagnostics(model)
         var shown = model
         if let chosen = try selection.chosen(in: model) {
