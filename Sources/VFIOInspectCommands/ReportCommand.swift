@@ -51,17 +51,39 @@ public struct ReportCommand: ParsableCommand {
         let model = try global.loadHost(options: ScanOptions(decodeCapabilities: true, resolveVFIOVariants: true))
         let chosen = try selection.chosen(in: model).map(Set.init)
         if json { return try writeJSON(model, chosen: chosen) }
+        if !summary { return try writeText(model, chosen: chosen) }
         let report = Reporter.report(model)
         let units = report.units(holding: chosen, verdict: verdict)
         printHostDiagnostics(model)
-        if summary {
-            printText(ReportText.renderSummary(model, report, units: units, style: global.style, width: terminalWidth()), colour: global.style.color)
-        } else {
-            printText(ReportText.render(model, report, units: units, style: global.style), colour: global.style.color)
-        }
+        printText(ReportText.renderSummary(model, report, units: units, style: global.style, width: terminalWidth()), colour: global.style.color)
         try requireVerdictMatched(verdict, matched: !units.isEmpty)
         if exitStatus {
             try gateStatus(units.map(\.verdict), filtered: !selection.isEmpty || verdict != nil)
+        }
+    }
+
+    /// The text report of the units the selection holds, each unit evaluated and printed in turn (its findings do not
+    /// outlive its text; with `--verdict`, a first pass keeps only the verdicts), as `ReportText.render` would print
+    /// them all.
+    func writeText(_ model: HostModel, chosen: Set<PCIAddress>?) throws {
+        let plan = Reporter.plan(model)
+        var kept = plan.units.indices.filter { i in chosen.map { c in plan.units[i].members.contains(where: c.contains) } ?? true }
+        if let verdict {
+            kept = kept.filter { Reporter.evaluate(plan.units[$0], plan, model).verdict == verdict }
+        }
+        printHostDiagnostics(model)
+        var verdicts: [UnitVerdict] = []
+        verdicts.reserveCapacity(kept.count)
+        let units = kept.lazy.map { i in
+            let unit = Reporter.evaluate(plan.units[i], plan, model)
+            verdicts.append(unit.verdict)
+            return unit
+        }
+        ReportText.write(model, hostFindings: plan.hostFindings, prediction: plan.prediction, of: plan.units.count,
+                         units: units, style: global.style) { printText($0, colour: global.style.color) }
+        try requireVerdictMatched(verdict, matched: !kept.isEmpty)
+        if exitStatus {
+            try gateStatus(verdicts, filtered: !selection.isEmpty || verdict != nil)
         }
     }
 

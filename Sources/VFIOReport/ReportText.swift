@@ -67,12 +67,32 @@ public enum ReportText {
 
     /// The full report of `units` (every unit when `nil`), host findings first, then the counts.
     public static func render(_ model: HostModel, _ report: HostReport, units selected: [UnitReport]? = nil, style: Style) -> String {
-        let units = selected ?? report.units
+        var out = ""
+        write(model, hostFindings: report.hostFindings, prediction: report.prediction, of: report.units.count,
+              units: selected ?? report.units, style: style) { out += $0 }
+        return out
+    }
+
+    /// The text `render` gives, handed to `emit` a piece at a time (the host, then each unit as `units` yields it,
+    /// then the counts; every piece ends a line), so a caller that evaluates each unit as it is written never holds
+    /// the whole report (`report` on a host of 16,000 functions). `total` is the number of units on the host.
+    public static func write(_ model: HostModel, hostFindings: [Finding], prediction: GroupPrediction, of total: Int,
+                             units: some Sequence<UnitReport>, style: Style, emit: (String) -> Void) {
         var out: [String] = []
+        func flush() {
+            emit(out.map { $0 + "\n" }.joined())
+            out.removeAll(keepingCapacity: true)
+        }
         out.append("Host")
-        if !report.hostFindings.contains(where: { $0.severity != .info }) { out.append("  " + style.result("PASS") + " IOMMU on, interrupt remapping present, no ACS override") }
-        for f in report.hostFindings where !f.code.isPassEvidence { out += findingLines(f, style, indent: "  ") }
+        if !hostFindings.contains(where: { $0.severity != .info }) { out.append("  " + style.result("PASS") + " IOMMU on, interrupt remapping present, no ACS override") }
+        for f in hostFindings where !f.code.isPassEvidence { out += findingLines(f, style, indent: "  ") }
+        flush()
+        let hostCodes = Set(hostFindings.map(\.code))
+        var counts: [UnitVerdict: Int] = [:]
+        var shown = 0
         for unit in units {
+            shown += 1
+            counts[unit.verdict, default: 0] += 1
             out.append("")
             let title = unit.groupID.map { "IOMMU group \($0)" } ?? (unit.outsideGroups ? "in no known IOMMU group" : "predicted group")
             out.append("\(title): \(style.verdict(unit.verdict))")
@@ -81,17 +101,16 @@ public enum ReportText {
                 out.append("    why shared: \(c.kind.rawValue)\(c.at.map { " at \($0)" } ?? "")\(c.missingACS.isEmpty ? "" : " (missing ACS \(c.missingACS.joined(separator: " ")))")")
             }
             if !unit.predicted && !unit.outsideGroups && unit.members.count > 1 {
-                let decided = report.prediction.unexplainedKernelGroups.contains(unit.members.sorted())
+                let decided = prediction.unexplainedKernelGroups.contains(unit.members.sorted())
                 out.append(decided ? "    why shared: unknown (config space predicts otherwise)"
                                    : "    why shared: not decided from config space (it rests on facts the input does not hold)")
             }
-            let hostCodes = Set(report.hostFindings.map(\.code))
             for f in unit.findings where !hostCodes.contains(f.code) && !f.code.isPassEvidence { out += findingLines(f, style, indent: "    ") }
+            flush()
         }
-        let counts = Dictionary(grouping: units, by: \.verdict).mapValues(\.count)
         out.append("")
-        out.append("\(units.count == report.units.count ? "\(units.count) \(units.count == 1 ? "unit" : "units")" : "\(units.count) of \(report.units.count) \(report.units.count == 1 ? "unit" : "units")"): \(counts[.ready] ?? 0) ready, \(counts[.needsPreparation] ?? 0) need preparation, \(counts[.blocked] ?? 0) blocked, \(counts[.undetermined] ?? 0) undetermined")
-        return out.joined(separator: "\n") + "\n"
+        out.append("\(shown == total ? "\(shown) \(shown == 1 ? "unit" : "units")" : "\(shown) of \(total) \(total == 1 ? "unit" : "units")"): \(counts[.ready] ?? 0) ready, \(counts[.needsPreparation] ?? 0) need preparation, \(counts[.blocked] ?? 0) blocked, \(counts[.undetermined] ?? 0) undetermined")
+        flush()
     }
 
     /// `check` as text; `quiet` keeps only the lines that are not PASS, with the findings that ask for something
