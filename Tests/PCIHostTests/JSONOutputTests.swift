@@ -1,5 +1,6 @@
 import Foundation
 import PCIHost
+import PCILibPCI
 import Testing
 import TestSupport
 import VFIOAnalysis
@@ -137,6 +138,28 @@ struct JSONOutputTests {
             let expected = try JSONOutput.render(DescribedReport(model, evaluated.keeping(units: kept.map { evaluated.units[$0] })))
             #expect(streamed == expected, "\(name): units \(kept)")
             #expect(log.verdicts == kept.map { evaluated.units[$0].verdict }, "\(name): units \(kept)")
+        }
+    }
+
+    /// `report` as text evaluates and prints each unit in turn: the command's bytes equal the evaluated report's text.
+    @Test("report as text evaluates each unit as it prints it: the same text as the evaluated report, whole and for a verdict",
+          arguments: Fixtures.sysfsNames)
+    func textUnitsEvaluatedAsPrinted(name: String) throws {
+        let root = Fixtures.sysfs(name)
+        let names = try PCIIDDatabase()
+        let model = try SysfsScanner(root: HostRoot(root), names: names.isAvailable ? names : nil,
+                                     options: ScanOptions(decodeCapabilities: true, resolveVFIOVariants: true)).scan()
+        let evaluated = Reporter.report(model)
+        let whole = try Command.tool(["report", "--root", root, "--color", "never"])
+        #expect(whole.stdout == ReportText.render(model, evaluated, style: Style(color: false)), "\(name)")
+        for verdict in [UnitVerdict.ready, .blocked] {
+            let kept = evaluated.units(holding: nil, verdict: verdict)
+            let filtered = try Command.tool(["report", "--root", root, "--color", "never", "--verdict", verdict.rawValue])
+            if kept.isEmpty {
+                #expect(filtered.status == 5 && filtered.stdout.hasSuffix("0 of \(evaluated.units.count) units: 0 ready, 0 need preparation, 0 blocked, 0 undetermined\n"), "\(name) \(verdict)")
+            } else {
+                #expect(filtered.stdout == ReportText.render(model, evaluated, units: kept, style: Style(color: false)), "\(name) \(verdict)")
+            }
         }
     }
 }
