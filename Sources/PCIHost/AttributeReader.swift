@@ -95,7 +95,7 @@ final class AttributeReader {
         }
         do {
             let text = try linkText(name)
-            guard let last = text.fastSplit("/").last, last != "..", last != "." else {
+            guard let last = text.lastPathComponent(), last != "..", last != "." else {
                 note("malformed-attribute", "\(name) points to '\(text)', which names nothing")
                 return nil
             }
@@ -151,7 +151,7 @@ final class AttributeReader {
                 : try drivers.unshared(root.resolve(dir + "/driver"), root: root)
             if !isDirectory {
                 note("not-a-directory", "driver leads to \(resolved), which is not a driver directory")
-            } else if let bdf = dir.fastSplit("/").last,
+            } else if let bdf = dir.lastPathComponent(),
                       members.map({ !$0.contains(String(bdf)) }) ?? (root.kind(resolved + "/" + bdf) == nil) {
                 // The driver's directory links back to every device it drives (driver_sysfs_add): a driver directory
                 // without this device's link contradicts the device's own link.

@@ -94,7 +94,19 @@ public enum SelectorError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 extension String {
-    func trimmingWhitespace() -> String {
+    /// The text without the whitespace Characters (`Character.isWhitespace`) at either end.
+    public func trimmingWhitespace() -> String {
+        // ASCII text (every sysfs attribute the kernel writes) in bytes: its whitespace Characters are the bytes
+        // 0x09-0x0d and 0x20 ("\r\n", one Character, is two of them), so trimming those bytes trims exactly those
+        // Characters, without grapheme breaking (a tenth of a listing's attribute reads). Other text by Character.
+        let utf8 = self.utf8
+        if utf8.allSatisfy({ $0 < 0x80 }) {
+            func space(_ b: UInt8) -> Bool { b == 0x20 || (b >= 0x09 && b <= 0x0d) }
+            var start = utf8.startIndex, end = utf8.endIndex
+            while start != end, space(utf8[start]) { utf8.formIndex(after: &start) }
+            while end != start, space(utf8[utf8.index(before: end)]) { utf8.formIndex(before: &end) }
+            return start == utf8.startIndex && end == utf8.endIndex ? self : String(self[start..<end])
+        }
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s.removeFirst() }
         while let l = s.last, l.isWhitespace { s.removeLast() }
@@ -122,6 +134,21 @@ extension StringProtocol where SubSequence == Substring {
         }
         if !omittingEmptySubsequences || start != utf8.endIndex { result.append(self[start..<utf8.endIndex]) }
         return result
+    }
+}
+
+extension StringProtocol where SubSequence == Substring {
+    /// `fastSplit("/").last` without the split: the last non-empty component of a path, `nil` when it has none.
+    public func lastPathComponent() -> Substring? {
+        let whole = self[...]
+        let utf8 = whole.utf8
+        let slash = UInt8(ascii: "/")
+        var end = utf8.endIndex
+        while end != utf8.startIndex, utf8[utf8.index(before: end)] == slash { end = utf8.index(before: end) }
+        guard end != utf8.startIndex else { return nil }
+        var start = end
+        while start != utf8.startIndex, utf8[utf8.index(before: start)] != slash { start = utf8.index(before: start) }
+        return whole[start..<end]
     }
 }
 

@@ -852,7 +852,7 @@ public struct SysfsScanner {
                     return
                 }
             }
-            let container = containers.contains(path.fastSplit("/").last.map(String.init) ?? "")
+            let container = containers.contains(path.lastPathComponent().map(String.init) ?? "")
             for (name, kind) in entries {
                 budget -= 1
                 if budget <= 0 {
@@ -878,7 +878,7 @@ public struct SysfsScanner {
                 var subsystem: String?
                 if let kind = root.kind(child + "/subsystem") {
                     if kind == .link, let text = try? root.readLinkText(child + "/subsystem") {
-                        subsystem = text.fastSplit("/").last.map(String.init)
+                        subsystem = text.lastPathComponent().map(String.init)
                     } else {
                         reader.note("not-a-link", "\(child)/subsystem is not a link; what \(name) is, is unknown")
                     }
@@ -913,7 +913,7 @@ public struct SysfsScanner {
     func stackedHolders(of blockDir: String, reader: AttributeReader) -> [HostUse.StackedDevice] {
         var result: [HostUse.StackedDevice] = []
         var visited: Set<String> = []
-        var pending: [(String, String)] = [(blockDir, blockDir.fastSplit("/").last.map(String.init) ?? blockDir)]
+        var pending: [(String, String)] = [(blockDir, blockDir.lastPathComponent().map(String.init) ?? blockDir)]
         while let (dir, below) = pending.popLast(), visited.count < 64 {
             guard let holders = try? root.list(dir + "/holders") else { continue }
             for holder in holders {

@@ -66,3 +66,40 @@ struct LexicalJoinTests {
         }
     }
 }
+
+/// The byte-level text helpers of the scan against the Character-level forms they replace.
+@Suite("Text helpers: bytes against Characters")
+struct TextHelperTests {
+    static func randomText(_ rng: inout SplitMix64, _ alphabet: [String]) -> String {
+        (0..<Int(rng.next() % 12)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }.joined()
+    }
+
+    @Test("lastPathComponent is fastSplit(\"/\").last, for 20,000 paths")
+    func lastComponent() {
+        var rng = SplitMix64(state: 0x1a57)
+        let alphabet = ["/", "//", "a", "0000:00:02.0", "é", "\u{301}", ".", ".."]
+        for _ in 0..<20_000 {
+            let text = Self.randomText(&rng, alphabet)
+            #expect(text.lastPathComponent() == text.fastSplit("/").last, "\(text.debugDescription)")
+            let sub = Substring(text).dropFirst()
+            #expect(sub.lastPathComponent() == sub.fastSplit("/").last, "\(sub.debugDescription)")
+        }
+    }
+
+    @Test("trimmingWhitespace trims exactly the whitespace Characters, for 20,000 texts, ASCII or not")
+    func trimming() {
+        func reference(_ text: String) -> String {
+            var s = Substring(text)
+            while let f = s.first, f.isWhitespace { s.removeFirst() }
+            while let l = s.last, l.isWhitespace { s.removeLast() }
+            return String(s)
+        }
+        var rng = SplitMix64(state: 0x7e11)
+        let ascii = [" ", "\t", "\n", "\r", "\r\n", "\u{0B}", "\u{0C}", "\u{1C}", "\u{1F}", "\u{7F}", "a", "0"]
+        let other = ascii + ["\u{85}", "\u{A0}", "\u{301}", "\u{600}", "é", "\u{2028}", "\u{3000}"]
+        for round in 0..<20_000 {
+            let text = Self.randomText(&rng, round % 2 == 0 ? ascii : other)
+            #expect(text.trimmingWhitespace() == reference(text), "\(text.debugDescription)")
+        }
+    }
+}
