@@ -657,6 +657,19 @@ public struct HostModel: Sendable {
     public func functions(inSlot slot: PCISlotAddress) -> [PCIFunction] {
         (slotIndex[slot] ?? []).map { functions[$0] }
     }
+
+    /// The functions of `slot` that satisfy `predicate`, in slot order: each is tested in place and only a match is
+    /// copied (a function is some 600 bytes of counted references; rules ask this of every VF's slot).
+    public func functions(inSlot slot: PCISlotAddress, where predicate: (PCIFunction) -> Bool) -> [PCIFunction] {
+        var matches: [PCIFunction] = []
+        for i in slotIndex[slot] ?? [] where predicate(functions[i]) { matches.append(functions[i]) }
+        return matches
+    }
+
+    /// Whether some function of `slot` satisfies `predicate`, each tested in place.
+    public func containsFunction(inSlot slot: PCISlotAddress, where predicate: (PCIFunction) -> Bool) -> Bool {
+        (slotIndex[slot] ?? []).contains { predicate(functions[$0]) }
+    }
     private var slotIndex: [PCISlotAddress: [Int]] = [:]
     private var busIndex: [PCISlotAddress: [Int]] = [:]
     private var subtreeIndex: [PCIAddress: [Int]] = [:]

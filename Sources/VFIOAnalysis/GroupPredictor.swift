@@ -304,9 +304,8 @@ public enum GroupPredictor {
             // A function 0 whose header is unreadable may or may not be multifunction: the pass's assumption decides.
             var multifunction = policy.isMultifunction(subject)
             // Functions above 0 in the input imply the bit (the kernel scans them only behind a function 0 that sets it).
-            let above = model.functions(inSlot: subject.address.slot).contains { $0.address.function > 0 && !$0.isVirtualFunction }
             if subject.header == nil || subject.multifunctionUnknown != nil, subject.address.function == 0, !subject.isVirtualFunction {
-                if above {
+                if model.containsFunction(inSlot: subject.address.slot, where: { $0.address.function > 0 && !$0.isVirtualFunction }) {
                     multifunction = true
                 } else {
                     note(address, subject.multifunctionUnknown ?? Unknown("whether slot \(subject.address.slot) is multifunction is unknown: the header of \(subject.address) is not readable",
@@ -315,9 +314,9 @@ public enum GroupPredictor {
                 }
             }
             if multifunction, !isolates(subjectVerdict, for: address) {
-                let mates = model.functions(inSlot: subject.address.slot).filter {
+                let mates = model.functions(inSlot: subject.address.slot, where: {
                     $0.address != subject.address && !$0.isVirtualFunction && !isolates(policy.evaluate($0), for: address)
-                }
+                })
                 if let mate = mates.first(where: { state.groupOf[$0.address] != nil }), let g = state.groupOf[mate.address] {
                     let cause: GroupCause
                     if let u = subjectVerdict.unknownFact {
