@@ -61,9 +61,10 @@ struct PCIExpressReadTests {
         #expect(e.deviceControl2 == (version >= 2 ? u16(bytes, o + 0x28) : nil), sourceLocation: sourceLocation)
         #expect(e.linkCapabilities2 == (version >= 2 && hasLink ? u32(bytes, o + 0x2c) : nil), sourceLocation: sourceLocation)
 
-        // What was read inside the capability: its first 0x14 bytes, the slot capabilities with a slot, DevCap2
-        // to LnkCap2 for version 2; never the root registers, LnkCtl2/LnkSta2 or the second slot registers.
-        var allowed = IndexSet(integersIn: o..<(o + 0x14))
+        // What was read inside the capability: its first 0x0c bytes and the link registers of a function with a link,
+        // the slot capabilities with a slot, DevCap2 to LnkCap2 for version 2; never the root registers,
+        // LnkCtl2/LnkSta2 or the second slot registers.
+        var allowed = IndexSet(integersIn: o..<(o + (hasLink ? 0x14 : 0x0c)))
         if slot { allowed.insert(integersIn: (o + 0x14)..<(o + 0x18)) }
         if version >= 2 { allowed.insert(integersIn: (o + 0x24)..<(o + 0x30)) }
         // Extended config space starts at 0x100; what lies there is another structure's.
@@ -102,6 +103,55 @@ struct PCIExpressReadTests {
                 }
             }
         }
+    }
+
+    /// Config bytes whose reads fail in one range (a device that stops answering part-way).
+    struct FailingSource: ConfigSource {
+        let storage: [UInt8]
+        let failing: Range<Int>
+        var readableCount: Int { storage.count }
+        func bytes(at offset: Int, count: Int) -> [UInt8]? {
+            guard offset >= 0, count >= 0, offset <= storage.count - count, !failing.overlaps(offset..<(offset + count)) else { return nil }
+            return Array(storage[offset..<(offset + count)])
+        }
+    }
+
+    @Test("a failed read in a register the decoder needs makes the capability unreadable; one in a register it skips is never made")
+    func failingReads() throws {
+        var b = HostileInputTests.base()
+        b[0x41] = 0x00
+        b[0x42] = 0x02 // version 2 endpoint, no slot
+        // DevCap2 fails: the capability cannot be decoded.
+        let needed = try ConfigSpaceDecoder.decode(FailingSource(storage: b, failing: (0x40 + 0x24)..<(0x40 + 0x28)))
+        #expect(needed.capability(.pciExpress)?.body == .truncated)
+        // The slot and root registers fail: an endpoint's decoder never reads them.
+        let skipped = try ConfigSpaceDecoder.decode(FailingSource(storage: b, failing: (0x40 + 0x14)..<(0x40 + 0x24)))
+        guard case .pciExpress(let e) = skipped.capability(.pciExpress)?.body else {
+            Issue.record("the endpoint's capability was not decoded")
+            return
+        }
+        #expect(e.deviceCapabilities2 != nil && e.slotCapabilities == nil)
+    }
+
+    @Test("lspci's text gives an endpoint's registers but not its slot registers: the gap ends the block, as before")
+    func sparseSource() throws {
+        var storage = HostileInputTests.base(size: 256)
+        storage[0x41] = 0x00
+        storage[0x42] = 0x02
+        for i in 0x44..<0x7c { storage[i] = UInt8(truncatingIfNeeded: i) }
+        var known = [Bool](repeating: false, count: 256)
+        for i in 0..<0x40 { known[i] = true }
+        for i in 0x40..<0x54 { known[i] = true } // header to LnkSta
+        for i in 0x64..<0x70 { known[i] = true } // DevCap2 to LnkCap2, after a gap
+        let regions = (0..<256).map { $0 < 0x40 ? UInt16(0) : UInt16(1) }
+        let source = SparseConfigBytes(storage: storage, known: known, regions: regions, readableCount: 256)
+        let decoded = try ConfigSpaceDecoder.decode(source)
+        guard case .pciExpress(let e) = decoded.capability(.pciExpress)?.body else {
+            Issue.record("no PCI Express capability decoded")
+            return
+        }
+        // The block is what is known without a gap from the capability's start: DevCap2 after the gap is not in it.
+        #expect(e.linkStatus == 0x5352 && e.deviceCapabilities2 == nil && e.linkCapabilities2 == nil)
     }
 
     @Test("a capability cut short by what is readable decodes what is there, and nothing beyond")

@@ -152,6 +152,15 @@ struct JSONOutputTests {
         let evaluated = Reporter.report(model)
         let whole = try Command.tool(["report", "--root", root, "--color", "never"])
         #expect(whole.stdout == ReportText.render(model, evaluated, style: Style(color: false)), "\(name)")
+        // The units holding the last function, as -s picks them, with the exit status --exit-status gives.
+        if let last = model.functions.last?.address {
+            let kept = evaluated.units(holding: [last], verdict: nil)
+            let picked = try Command.tool(["report", "--root", root, "--color", "never", "-s", last.description, "--exit-status"])
+            #expect(picked.stdout == ReportText.render(model, evaluated, units: kept, style: Style(color: false)), "\(name) -s \(last)")
+            let worst: Int32 = kept.contains { $0.verdict == .blocked } ? 2 : kept.contains { $0.verdict == .undetermined } ? 4
+                : kept.contains { $0.verdict == .needsPreparation } ? 1 : 0
+            #expect(picked.status == worst, "\(name) -s \(last): exit \(picked.status)")
+        }
         for verdict in [UnitVerdict.ready, .blocked] {
             let kept = evaluated.units(holding: nil, verdict: verdict)
             let filtered = try Command.tool(["report", "--root", root, "--color", "never", "--verdict", verdict.rawValue])

@@ -120,12 +120,14 @@ public struct PCIExpress: Hashable, Sendable {
     /// `nil` when not even the first `minimumLength` bytes are readable, or when a read fails.
     ///
     /// The block spans what `RegisterBlock.read` would give (up to `length` bytes without a gap), but only the
-    /// registers `init` decodes are fetched: the header through the link status always, the slot capabilities
-    /// only when the flags say a slot is implemented, and DevCap2 through LnkCap2 only for a version 2
-    /// capability (PCIe r6.0 §7.5.3: the slot registers belong to ports with a slot, the root and second slot
-    /// registers are never decoded here). Bytes not fetched read as zero and no accessor of `init` looks at
-    /// them, so the decoded value equals the whole block's; on a live host each skipped dword is a config
-    /// transaction not made (lspci -vvv skips the same registers).
+    /// registers `init` decodes are fetched: the header through the device status always, the link registers
+    /// unless the function has no link (root complex integrated endpoints and event collectors), the slot
+    /// capabilities only when the flags say a slot is implemented, and DevCap2 through LnkCap2 only for a version
+    /// 2 capability (PCIe r6.0 §7.5.3: the slot registers belong to ports with a slot; the root and second slot
+    /// registers are never decoded here). Bytes not fetched read as zero and no accessor of `init` looks at them,
+    /// so the decoded value equals the whole block's when every read succeeds; a read that fails in a register
+    /// fetched makes the capability unreadable (`nil`), one in a register skipped is never made. On a live host
+    /// each skipped dword is a config transaction not made (lspci -vvv skips the same registers).
     static func registers(in source: some ConfigSource, at offset: Int) -> RegisterBlock? {
         let available = source.knownLength(at: offset, limit: min(length, source.readableCount - offset))
         guard available >= minimumLength else { return nil }
@@ -137,9 +139,11 @@ public struct PCIExpress: Hashable, Sendable {
             bytes.replaceSubrange(wanted, with: read)
             return true
         }
-        guard fetch(0..<Offset.slotCapabilities) else { return nil }
+        // The first dword (ID, next pointer, flags) the capability walk has read already; the flags say what follows.
+        guard fetch(0..<Offset.deviceCapabilities) else { return nil }
         let flags = UInt16(bytes[Offset.flags]) | UInt16(bytes[Offset.flags + 1]) << 8
         let hasLink = Self.hasLink(PortType(rawValue: UInt8(flags.bits(4, 4))))
+        guard fetch(Offset.deviceCapabilities..<(hasLink ? Offset.slotCapabilities : Offset.linkCapabilities)) else { return nil }
         if flags.bit(8), !fetch(Offset.slotCapabilities..<(Offset.slotCapabilities + 4)) { return nil }
         if flags.bits(0, 4) >= 2,
            !fetch(Offset.deviceCapabilities2..<(hasLink ? Offset.linkCapabilities2 + 4 : Offset.deviceControl2 + 2)) {
