@@ -62,15 +62,20 @@ public struct ReportCommand: ParsableCommand {
         }
     }
 
+    /// The indices in `plan` of the units holding a chosen function (every unit without a selection) and, with
+    /// `--verdict`, having that verdict: a first pass that evaluates each such unit and keeps only its verdict.
+    func keptUnits(_ plan: ReportPlan, _ model: HostModel, chosen: Set<PCIAddress>?) -> [Int] {
+        let held = plan.units.indices.filter { i in chosen.map { c in plan.units[i].members.contains(where: c.contains) } ?? true }
+        guard let verdict else { return held }
+        return held.filter { Reporter.evaluate(plan.units[$0], plan, model).verdict == verdict }
+    }
+
     /// The text report of the units the selection holds, each unit evaluated and printed in turn (its findings do not
     /// outlive its text; with `--verdict`, a first pass keeps only the verdicts), as `ReportText.render` would print
     /// them all.
     func writeText(_ model: HostModel, chosen: Set<PCIAddress>?) throws {
         let plan = Reporter.plan(model)
-        var kept = plan.units.indices.filter { i in chosen.map { c in plan.units[i].members.contains(where: c.contains) } ?? true }
-        if let verdict {
-            kept = kept.filter { Reporter.evaluate(plan.units[$0], plan, model).verdict == verdict }
-        }
+        let kept = keptUnits(plan, model, chosen: chosen)
         printHostDiagnostics(model)
         var verdicts: [UnitVerdict] = []
         verdicts.reserveCapacity(kept.count)
@@ -92,10 +97,7 @@ public struct ReportCommand: ParsableCommand {
     /// `--verdict`, which units are written depends on their verdicts: a first pass keeps only their verdicts.
     func writeJSON(_ model: HostModel, chosen: Set<PCIAddress>?) throws {
         let plan = Reporter.plan(model)
-        var kept = plan.units.indices.filter { i in chosen.map { c in plan.units[i].members.contains(where: c.contains) } ?? true }
-        if let verdict {
-            kept = kept.filter { Reporter.evaluate(plan.units[$0], plan, model).verdict == verdict }
-        }
+        let kept = keptUnits(plan, model, chosen: chosen)
         printHostDiagnostics(model)
         let written = WrittenVerdicts(count: kept.count)
         try JSONOutput.write(DescribedReport(model, plan, units: kept, recording: written))
